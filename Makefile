@@ -1,0 +1,73 @@
+# egov — run `make help` for the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_PY := $(VENV)/.installed
+STAMP_JS := node_modules/.installed
+DIST := src/egov/static/egov/dist/app.css
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List every target
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+$(STAMP_PY): pyproject.toml requirements/lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(STAMP_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(DIST): $(STAMP_JS) $(wildcard frontend/*.mjs frontend/*.js frontend/scss/*.scss)
+	npm run --silent build
+
+.PHONY: install
+install: $(STAMP_PY) $(DIST) ## Install Python and front-end dependencies, build the front end
+
+.PHONY: frontend
+frontend: $(STAMP_JS) ## Rebuild the front end (GOV.UK Frontend + Sass)
+	npm run --silent build
+
+.PHONY: demo
+demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:8000
+	EGOV_DEMO=true EGOV_INSECURE_HTTP=true $(BIN)/egov demo --bind 127.0.0.1:$(PORT)
+
+.PHONY: test
+test: install ## Run the whole test suite (browser tests need /usr/bin/chromium)
+	@if [ ! -x /usr/bin/chromium ]; then echo "NOTE: /usr/bin/chromium is missing, so the browser tests are SKIPPED (CI installs it and never skips them)."; fi
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: install ## ruff, mypy and import-linter contracts
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+.PHONY: messages
+messages: install ## Extract and compile translations (needs GNU gettext)
+	cd src/egov && ../../$(BIN)/django-admin makemessages --no-obsolete --no-location -l be -l ru -l en --settings=egov.settings
+	cd src/egov && ../../$(BIN)/django-admin compilemessages --settings=egov.settings
+
+.PHONY: lock
+lock: ## Re-resolve requirements/lock.txt from pyproject.toml
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements/lock.txt pyproject.toml
+
+.PHONY: config-docs
+config-docs: install ## Regenerate docs/configuration.md from the declared settings
+	$(BIN)/egov config-docs > docs/configuration.md
+
+.PHONY: bench-portal
+bench-portal: install ## Benchmark the portal pages against a bare hello view
+	$(BIN)/python bench/portal.py
+
+.PHONY: clean
+clean: ## Remove the virtualenv, node_modules, build output and the demo data
+	rm -rf $(VENV) node_modules src/egov/static/egov/dist var

@@ -1,0 +1,1 @@
+"""egov: a national e-government platform."""

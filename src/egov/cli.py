@@ -1,0 +1,28 @@
+"""The `egov` console script: every management command, with `-` or `_` in its name.
+
+egov demo          migrate, seed the demo country and serve it on 127.0.0.1:8000
+egov serve         serve the platform with the production web server
+egov seed          create or update the demo country (idempotent)
+egov demo-code     print a demo account's current authenticator code
+egov config-docs   print the configuration reference page
+egov help          list every command
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
+    from django.core.management import execute_from_command_line
+
+    args = list(sys.argv if argv is None else argv)
+    if len(args) > 1 and not args[1].startswith("-"):
+        args[1] = args[1].replace("-", "_")
+    execute_from_command_line(["egov", *args[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""Errors that business rules raise. Each carries a translated message for a person and a
+stable code for another system."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    code = "application_error"
+
+    def __init__(self, message: Any, *, code: str | None = None, field: str | None = None):
+        super().__init__(str(message))
+        self.message = message
+        self.field = field
+        if code:
+            self.code = code
+
+
+class NotFound(ApplicationError):
+    code = "not_found"
+
+
+class PermissionDenied(ApplicationError):
+    code = "permission_denied"

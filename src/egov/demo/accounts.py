@@ -1,0 +1,109 @@
+"""The demo country's accounts, one per role. Shown on the start page in demo mode only.
+
+The TOTP secrets are fixed so a trainer can hand them out (and tests can compute codes);
+`egov demo-code EMAIL` prints an account's current code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEMO_PASSWORD = "demo-Pass-2026"
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    kind: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    role_label: str
+    personal_number: str | None = None
+    agency_code: str | None = None
+    official_role: str = ""
+    totp_secret_hex: str | None = None
+    representations: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def totp_secret_base32(self) -> str | None:
+        if self.totp_secret_hex is None:
+            return None
+        import base64
+
+        return base64.b32encode(bytes.fromhex(self.totp_secret_hex)).decode().rstrip("=")
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount(
+        email="citizen@demo.egov.example",
+        kind="citizen",
+        last_name="Каваленка",
+        first_name="Алена",
+        patronymic="Сяргееўна",
+        role_label="citizen",
+        personal_number="4150592M012PB5",
+    ),
+    DemoAccount(
+        email="business@demo.egov.example",
+        kind="business",
+        last_name="Шымановіч",
+        first_name="Андрэй",
+        patronymic="Іванавіч",
+        role_label="business",
+        personal_number="3010180A001PB8",
+        representations=(("192541238", "ТАА «Лясны край»"), ("MA1953684", "ІП Шымановіч А. І.")),
+    ),
+    DemoAccount(
+        email="clerk.mvd@demo.egov.example",
+        kind="official",
+        last_name="Новік",
+        first_name="Марына",
+        patronymic="Пятроўна",
+        role_label="clerk",
+        agency_code="MVD",
+        official_role="clerk",
+        totp_secret_hex="3132333435363738393031323334353637383930",
+    ),
+    DemoAccount(
+        email="decider.mvd@demo.egov.example",
+        kind="official",
+        last_name="Лукашэвіч",
+        first_name="Павел",
+        patronymic="Мікалаевіч",
+        role_label="decision_maker",
+        agency_code="MVD",
+        official_role="decision_maker",
+        totp_secret_hex="3232333435363738393031323334353637383931",
+    ),
+    DemoAccount(
+        email="clerk.mintruda@demo.egov.example",
+        kind="official",
+        last_name="Гарэлік",
+        first_name="Вольга",
+        patronymic="Аляксандраўна",
+        role_label="clerk",
+        agency_code="MINTRUDA",
+        official_role="clerk",
+        totp_secret_hex="3332333435363738393031323334353637383932",
+    ),
+    DemoAccount(
+        email="decider.mintruda@demo.egov.example",
+        kind="official",
+        last_name="Цыбульскі",
+        first_name="Віктар",
+        patronymic="Сцяпанавіч",
+        role_label="decision_maker",
+        agency_code="MINTRUDA",
+        official_role="decision_maker",
+        totp_secret_hex="3432333435363738393031323334353637383933",
+    ),
+    DemoAccount(
+        email="admin@demo.egov.example",
+        kind="admin",
+        last_name="Сідарэнка",
+        first_name="Ігар",
+        patronymic="Уладзіміравіч",
+        role_label="admin",
+        totp_secret_hex="3532333435363738393031323334353637383934",
+    ),
+)

@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from tqdm import tqdm
+
+from egov.demo.seed import demo_seed
+
+
+class Command(BaseCommand):
+    help = "Create or update the demo country (catalogue and demo accounts). Idempotent."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        def progress(items: Any) -> Any:
+            return tqdm(items, desc="services", unit="service", disable=options["verbosity"] == 0)
+
+        counts = demo_seed(progress=progress)
+        summary = ", ".join(f"{name}: {count}" for name, count in counts.items())
+        self.stdout.write(self.style.SUCCESS(f"Demo country seeded ({summary})."))

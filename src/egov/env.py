@@ -1,0 +1,78 @@
+"""Every environment variable egov reads, declared once with its help text.
+
+Settings read configuration only through :data:`ENV`; ``docs/configuration.md`` is generated
+from the same declarations (``egov config-docs``), and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import environ
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    kind: str
+    default: Any
+    help: str
+
+
+class Environment:
+    """Typed access to environment variables with a registry of what is read."""
+
+    def __init__(self) -> None:
+        self._env = environ.Env()
+        self.declared: dict[str, Variable] = {}
+
+    def _declare(self, name: str, kind: str, default: Any, help: str) -> None:
+        self.declared[name] = Variable(name, kind, default, help)
+
+    def str(self, name: str, default: str, help: str) -> str:
+        self._declare(name, "string", default, help)
+        return str(self._env.str(name, default=default))
+
+    def bool(self, name: str, default: bool, help: str) -> bool:
+        self._declare(name, "boolean", default, help)
+        return bool(self._env.bool(name, default=default))
+
+    def int(self, name: str, default: int, help: str) -> int:
+        self._declare(name, "integer", default, help)
+        return int(self._env.int(name, default=default))
+
+    def list(self, name: str, default: list[str], help: str) -> list[str]:
+        self._declare(name, "comma-separated list", ",".join(default), help)
+        return list(self._env.list(name, default=default))
+
+    def db(self, name: str, default: str, help: str) -> dict[str, Any]:
+        self._declare(name, "database URL", default, help)
+        return dict(self._env.db_url(name, default=default))
+
+    def is_set(self, name: str) -> bool:
+        return name in os.environ
+
+
+ENV = Environment()
+
+
+def render_markdown(variables: dict[str, Variable], describe: Callable[[Any], str] = repr) -> str:
+    """The configuration reference page, from the declarations."""
+    lines = [
+        "# Configuration",
+        "",
+        "egov reads its configuration from environment variables only. Each one is declared",
+        "once in `src/egov/settings.py` with the help text below; this page is generated from",
+        "those declarations by `egov config-docs > docs/configuration.md`, and a test fails when",
+        "the two disagree.",
+        "",
+        "| variable | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    for variable in sorted(variables.values(), key=lambda v: v.name):
+        default = "" if variable.default in ("", None) else f"`{variable.default}`"
+        lines.append(f"| `{variable.name}` | {variable.kind} | {default} | {variable.help} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,157 @@
+"""People who use the platform and what they may act as."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from egov.identity.validators import validate_personal_number, validate_unp
+
+
+class UserKind(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    BUSINESS = "business", _("Business representative")
+    OFFICIAL = "official", _("Official")
+    ADMIN = "admin", _("Platform administrator")
+
+
+class OfficialRole(models.TextChoices):
+    CLERK = "clerk", _("Clerk")
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    AGENCY_ADMIN = "agency_admin", _("Agency administrator")
+
+
+class LevelOfAssurance(models.TextChoices):
+    """As in eIDAS: what the login proved about the person."""
+
+    LOW = "low", _("Low (password)")
+    SUBSTANTIAL = "substantial", _("Substantial (password and second factor)")
+    HIGH = "high", _("High (qualified electronic signature)")
+
+    @classmethod
+    def rank(cls, level: str | None) -> int:
+        return {None: 0, cls.LOW: 1, cls.SUBSTANTIAL: 2, cls.HIGH: 3}.get(level, 0)  # type: ignore[call-overload]
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(kind=UserKind.ADMIN, is_superuser=True, email_verified=True)
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account. A citizen is identified by the identification number; an official
+    belongs to exactly one agency with one role; a platform admin edits the platform."""
+
+    email = models.EmailField(_("email address"), unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=UserKind.choices)
+    first_name = models.CharField(_("first name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100)
+    personal_number = models.CharField(
+        _("identification number"),
+        max_length=14,
+        unique=True,
+        null=True,
+        blank=True,
+        validators=[validate_personal_number],
+    )
+    agency = models.ForeignKey(
+        "catalog.Agency",
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officials",
+    )
+    official_role = models.CharField(
+        _("role in the agency"), max_length=16, choices=OfficialRole.choices, blank=True
+    )
+    email_verified = models.BooleanField(_("email verified"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(
+                name="citizen_has_personal_number",
+                condition=~Q(kind="citizen") | Q(personal_number__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="official_has_agency_and_role",
+                condition=~Q(kind="official") | (Q(agency__isnull=False) & ~Q(official_role="")),
+            ),
+            models.CheckConstraint(
+                name="only_officials_have_agency",
+                condition=Q(kind="official") | Q(agency__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
+
+    @property
+    def is_staff(self) -> bool:  # type: ignore[override]
+        """Only platform administrators reach the Django admin."""
+        return self.kind == UserKind.ADMIN and self.is_active
+
+    @property
+    def requires_second_factor(self) -> bool:
+        return self.kind in (UserKind.OFFICIAL, UserKind.ADMIN)
+
+    @property
+    def is_staff_kind(self) -> bool:
+        """Officials and admins get the shorter session limits."""
+        return self.kind in (UserKind.OFFICIAL, UserKind.ADMIN)
+
+
+class Representation(models.Model):
+    """A business representative's right to act for a legal entity (by its УНП)."""
+
+    class Basis(models.TextChoices):
+        DIRECTOR = "director", _("Director (from the legal entities register)")
+        MANDATE = "mandate", _("Power of attorney")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="representations")
+    unp = models.CharField(_("payer account number (УНП)"), max_length=9, validators=[validate_unp])
+    organisation_name = models.CharField(_("organisation"), max_length=300)
+    basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("representation")
+        verbose_name_plural = _("representations")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unp"], name="one_representation_per_entity")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organisation_name} ({self.unp})"

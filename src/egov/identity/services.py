@@ -1,0 +1,216 @@
+"""Write use cases of identity: registering, verifying, logging in, second factors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django.conf import settings
+from django.contrib.auth import login
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from egov.core.errors import ApplicationError
+from egov.identity.models import LevelOfAssurance, User, UserKind
+from egov.identity.selectors import SESSION_LOA
+from egov.identity.validators import validate_personal_number
+
+EMAIL_VERIFICATION_SALT = "egov.identity.email-verification"
+SESSION_LOGIN_AT = "egov_login_at"
+SESSION_SEEN_AT = "egov_seen_at"
+
+
+class RegistrationError(ApplicationError):
+    code = "registration_failed"
+
+
+class VerificationLinkError(ApplicationError):
+    code = "verification_link_invalid"
+
+
+class SecondFactorError(ApplicationError):
+    code = "second_factor_invalid"
+
+
+def citizen_register(
+    *,
+    email: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    patronymic: str,
+    personal_number: str,
+    language: str,
+) -> User:
+    """Create an inactive citizen account and send the link that activates it.
+
+    One transaction: if the email cannot be handed to the mail server, no account remains,
+    so the person can simply try again."""
+    number = validate_personal_number(personal_number)
+    email = User.objects.normalize_email(email).lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise RegistrationError(
+            _("An account with this email address already exists. Log in or reset the password."),
+            field="email",
+        )
+    if User.objects.filter(personal_number=number).exists():
+        raise RegistrationError(
+            _(
+                "An account with this identification number already exists. Log in or reset "
+                "the password."
+            ),
+            field="personal_number",
+        )
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(
+                email,
+                password,
+                kind=UserKind.CITIZEN,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                patronymic=patronymic.strip(),
+                personal_number=number,
+                is_active=False,
+            )
+            _send_verification_email(user=user, language=language)
+    except IntegrityError:
+        # Two registrations with the same email or number raced; the other one won.
+        raise RegistrationError(
+            _("An account with these details already exists. Log in or reset the password.")
+        ) from None
+    return user
+
+
+def _send_verification_email(*, user: User, language: str) -> None:
+    token = signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_VERIFICATION_SALT)
+    with translation.override(language):
+        path = reverse("identity:verify_email", kwargs={"token": token})
+        context = {
+            "user": user,
+            "link": f"{settings.PORTAL_BASE_URL}{path}",
+            "hours": settings.EMAIL_VERIFICATION_SECONDS // 3600,
+        }
+        subject = _("Confirm your email address")
+        body = render_to_string("identity/email/verify_email.txt", context)
+    send_mail(subject, body, None, [user.email])
+
+
+def citizen_verify_email(*, token: str) -> User:
+    """Activate the account the link was sent for. An expired, altered or already used link
+    changes nothing."""
+    try:
+        payload = signing.loads(
+            token, salt=EMAIL_VERIFICATION_SALT, max_age=settings.EMAIL_VERIFICATION_SECONDS
+        )
+    except signing.SignatureExpired:
+        raise VerificationLinkError(
+            _("This link has expired. Register again to get a new one.")
+        ) from None
+    except signing.BadSignature:
+        raise VerificationLinkError(
+            _("This link is not valid. Copy the whole link from the email and try again.")
+        ) from None
+    with transaction.atomic():
+        user = (
+            User.objects.select_for_update()
+            .filter(pk=payload.get("user"), email=payload.get("email"))
+            .first()
+        )
+        if user is None:
+            raise VerificationLinkError(_("This link is not valid."))
+        if user.email_verified:
+            raise VerificationLinkError(
+                _("This email address is already confirmed. You can log in.")
+            )
+        user.email_verified = True
+        user.is_active = True
+        user.save(update_fields=["email_verified", "is_active"])
+    return user
+
+
+def session_start(*, request: HttpRequest, user: User, level: str) -> None:
+    """Log the person in and record how strongly the login proved who they are."""
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    now = timezone.now().timestamp()
+    request.session[SESSION_LOA] = level
+    request.session[SESSION_LOGIN_AT] = now
+    request.session[SESSION_SEEN_AT] = now
+
+
+def confirmed_totp_device(*, user: User) -> TOTPDevice | None:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def totp_verify(*, request: HttpRequest, user: User, device: TOTPDevice, token: str) -> None:
+    """Check a code from the authenticator app; on success the session becomes substantial.
+
+    django-otp's device throttling slows guessing: after each failure the next attempt must
+    wait longer."""
+    token = (token or "").strip().replace(" ", "")
+    allowed, _details = device.verify_is_allowed()
+    if not allowed:
+        raise SecondFactorError(
+            _("Too many wrong codes. Wait a minute, then enter the newest code from your app.")
+        )
+    if not token.isdigit() or len(token) != 6 or not device.verify_token(token):
+        raise SecondFactorError(
+            _("The code is not right. Enter the 6-digit code your authenticator app shows now.")
+        )
+    _assurance_raise(request=request, user=user, device=device)
+
+
+def totp_device_begin(*, user: User) -> TOTPDevice:
+    """An unconfirmed device whose secret the person adds to their authenticator app."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+
+
+def totp_device_confirm(
+    *, request: HttpRequest, user: User, device_id: int, token: str
+) -> TOTPDevice:
+    with transaction.atomic():
+        device = (
+            TOTPDevice.objects.select_for_update()
+            .filter(pk=device_id, user=user, confirmed=False)
+            .first()
+        )
+        if device is None:
+            raise SecondFactorError(_("Setting up the app took too long. Start again."))
+        token = (token or "").strip().replace(" ", "")
+        if not token.isdigit() or len(token) != 6 or not device.verify_token(token):
+            raise SecondFactorError(
+                _("The code is not right. Enter the 6-digit code your authenticator app shows now.")
+            )
+        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+    _assurance_raise(request=request, user=user, device=device)
+    return device
+
+
+def _assurance_raise(*, request: HttpRequest, user: User, device: TOTPDevice) -> None:
+    """After a good second factor: log in (or stay logged in) at the substantial level."""
+    if request.user.is_authenticated and request.user.pk == user.pk:
+        otp_login(request, device)
+        request.session[SESSION_LOA] = LevelOfAssurance.SUBSTANTIAL
+    else:
+        session_start(request=request, user=user, level=LevelOfAssurance.SUBSTANTIAL)
+        otp_login(request, device)
+
+
+def totp_secret_base32(device: TOTPDevice) -> str:
+    """The secret as authenticator apps want it typed."""
+    try:
+        return base64.b32encode(binascii.unhexlify(device.key)).decode().rstrip("=")
+    except (binascii.Error, ValueError):
+        raise ValidationError("device key is not hex") from None

@@ -1,0 +1,303 @@
+"""Login with a second factor, registration, email verification, password reset, logout."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import qrcode
+import qrcode.image.svg
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from egov.core.errors import ApplicationError
+from egov.identity import services
+from egov.identity.forms import CodeForm, LoginForm, RegistrationForm
+from egov.identity.models import LevelOfAssurance, User, UserKind
+
+PENDING_USER = "egov_pending_user"
+PENDING_AT = "egov_pending_at"
+PENDING_NEXT = "egov_pending_next"
+SETUP_DEVICE = "egov_setup_device"
+PENDING_SECONDS = 300
+
+
+def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return None
+
+
+def _home_for(user: User) -> str:
+    if user.kind == UserKind.OFFICIAL:
+        return reverse("backoffice:home")
+    if user.kind == UserKind.ADMIN:
+        return reverse("admin:index")
+    return reverse("portal:account")
+
+
+def _pending_user(request: HttpRequest) -> User | None:
+    """The person who passed the password step but not yet the second factor."""
+    user_id = request.session.get(PENDING_USER)
+    started = request.session.get(PENDING_AT, 0)
+    if not user_id or timezone.now().timestamp() - started > PENDING_SECONDS:
+        return None
+    return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def _clear_pending(request: HttpRequest) -> str | None:
+    request.session.pop(PENDING_USER, None)
+    request.session.pop(PENDING_AT, None)
+    request.session.pop(SETUP_DEVICE, None)
+    return request.session.pop(PENDING_NEXT, None)
+
+
+def login_throttled(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
+    """What django-axes shows after too many failed logins."""
+    return render(request, "identity/throttled.html", status=429)
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = authenticate(
+            request,
+            username=form.cleaned_data["username"].lower(),
+            password=form.cleaned_data["password"],
+        )
+        if getattr(request, "axes_locked_out", False):
+            return login_throttled(request)
+        if user is None:
+            form.add_error(
+                None,
+                _(
+                    "The email address or the password is not right. If you registered "
+                    "recently, first open the link we emailed you."
+                ),
+            )
+        else:
+            assert isinstance(user, User)
+            device = services.confirmed_totp_device(user=user)
+            if device is None and not user.requires_second_factor:
+                services.session_start(request=request, user=user, level=LevelOfAssurance.LOW)
+                return redirect(next_url or _home_for(user))
+            request.session.cycle_key()
+            request.session[PENDING_USER] = user.pk
+            request.session[PENDING_AT] = timezone.now().timestamp()
+            request.session[PENDING_NEXT] = next_url
+            return redirect("identity:login_code" if device else "identity:login_setup")
+    return render(request, "identity/login.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    user = _pending_user(request)
+    device = services.confirmed_totp_device(user=user) if user else None
+    if user is None or device is None:
+        messages.error(request, _("Your login took too long. Enter your email and password again."))
+        return redirect("identity:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        next_url = request.session.get(PENDING_NEXT)
+        try:
+            services.totp_verify(
+                request=request, user=user, device=device, token=form.cleaned_data["token"]
+            )
+        except ApplicationError as error:
+            form.add_error("token", error.message)
+        else:
+            _clear_pending(request)
+            return redirect(next_url or _home_for(user))
+    return render(request, "identity/login_code.html", {"form": form})
+
+
+def _device_qr_svg(device: TOTPDevice) -> str:
+    image = qrcode.make(device.config_url, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    return image.to_string(encoding="unicode")
+
+
+def _setup_page(
+    request: HttpRequest, *, user: User, form: CodeForm, action: str, mandatory: bool
+) -> HttpResponse:
+    device = TOTPDevice.objects.filter(
+        pk=request.session.get(SETUP_DEVICE), user=user, confirmed=False
+    ).first()
+    if device is None:
+        device = services.totp_device_begin(user=user)
+        request.session[SETUP_DEVICE] = device.pk
+    context = {
+        "form": form,
+        "qr_svg": _device_qr_svg(device),
+        "secret": services.totp_secret_base32(device),
+        "action": action,
+        "mandatory": mandatory,
+    }
+    return render(request, "identity/two_factor_setup.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_setup(request: HttpRequest) -> HttpResponse:
+    """An official or admin without an authenticator app sets one up before going further."""
+    user = _pending_user(request)
+    if user is None:
+        messages.error(request, _("Your login took too long. Enter your email and password again."))
+        return redirect("identity:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        next_url = request.session.get(PENDING_NEXT)
+        try:
+            services.totp_device_confirm(
+                request=request,
+                user=user,
+                device_id=request.session.get(SETUP_DEVICE, 0),
+                token=form.cleaned_data["token"],
+            )
+        except ApplicationError as error:
+            form.add_error("token", error.message)
+        else:
+            _clear_pending(request)
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect(next_url or _home_for(user))
+    return _setup_page(
+        request, user=user, form=form, action=reverse("identity:login_setup"), mandatory=True
+    )
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """A citizen turns on the second factor (optional for them) from their account."""
+    user = request.user
+    assert isinstance(user, User)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.totp_device_confirm(
+                request=request,
+                user=user,
+                device_id=request.session.get(SETUP_DEVICE, 0),
+                token=form.cleaned_data["token"],
+            )
+        except ApplicationError as error:
+            form.add_error("token", error.message)
+        else:
+            request.session.pop(SETUP_DEVICE, None)
+            messages.success(request, _("Your authenticator app is set up."))
+            return redirect(next_url or reverse("portal:account"))
+    action = reverse("identity:two_factor_setup")
+    if next_url:
+        action += f"?next={next_url}"
+    return _setup_page(request, user=user, form=form, action=action, mandatory=False)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step_up(request: HttpRequest) -> HttpResponse:
+    """Ask a logged-in person for the second factor before a service that needs it."""
+    user = request.user
+    assert isinstance(user, User)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    device = services.confirmed_totp_device(user=user)
+    if device is None:
+        target = reverse("identity:two_factor_setup")
+        return redirect(f"{target}?next={next_url}" if next_url else target)
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.totp_verify(
+                request=request, user=user, device=device, token=form.cleaned_data["token"]
+            )
+        except ApplicationError as error:
+            form.add_error("token", error.message)
+        else:
+            return redirect(next_url or reverse("portal:account"))
+    return render(request, "identity/step_up.html", {"form": form, "next": next_url})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    messages.success(request, _("You have logged out."))
+    return redirect("portal:home")
+
+
+@sensitive_post_parameters("password", "password_repeat")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegistrationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.citizen_register(
+                email=data["email"],
+                password=data["password"],
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                patronymic=data["patronymic"],
+                personal_number=data["personal_number"],
+                language=get_language() or "be",
+            )
+        except ApplicationError as error:
+            form.add_error(error.field, error.message)
+        else:
+            request.session["egov_registered_email"] = data["email"]
+            return redirect("identity:register_done")
+    return render(request, "identity/register.html", {"form": form})
+
+
+def register_done(request: HttpRequest) -> HttpResponse:
+    email = request.session.get("egov_registered_email")
+    return render(request, "identity/register_done.html", {"email": email})
+
+
+@never_cache
+def verify_email(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        services.citizen_verify_email(token=token)
+    except ApplicationError as error:
+        return render(
+            request, "identity/verify_failed.html", {"message": error.message}, status=400
+        )
+    messages.success(request, _("Your email address is confirmed. You can log in now."))
+    return HttpResponseRedirect(reverse("identity:login"))
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "identity/password_reset.html"
+    email_template_name = "identity/email/password_reset.txt"
+    subject_template_name = "identity/email/password_reset_subject.txt"
+    success_url = reverse_lazy("identity:password_reset_done")
+    # Links in emails point at the public address, whatever Host header the request had.
+    extra_email_context = {"base_url": settings.PORTAL_BASE_URL}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "identity/password_reset_confirm.html"
+    success_url = reverse_lazy("identity:password_reset_complete")

@@ -1,0 +1,323 @@
+"""The one settings module. Every value that differs between deployments comes from an
+environment variable declared in :mod:`egov.env`, with a safe production default."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from csp.constants import NONCE, NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from egov.env import ENV
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+DATA_DIR = Path(
+    ENV.str(
+        "EGOV_DATA_DIR",
+        "var",
+        "Folder for the embedded database, uploaded files, collected static files and keys. "
+        "Relative paths are resolved from the working directory.",
+    )
+).resolve()
+
+DEBUG = ENV.bool("DEBUG", False, "Django's debug mode. Never on in production.")
+SECRET_KEY = ENV.str(
+    "SECRET_KEY",
+    "",
+    "Signs sessions, tokens and links. Required in production; the demo generates one and "
+    "keeps it in the data folder.",
+)
+if not SECRET_KEY:
+    from egov.core.secrets import load_or_create_secret_key
+
+    SECRET_KEY = load_or_create_secret_key(DATA_DIR)
+
+ALLOWED_HOSTS = ENV.list(
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this deployment answers to."
+)
+CSRF_TRUSTED_ORIGINS = ENV.list(
+    "CSRF_TRUSTED_ORIGINS", [], "Origins trusted for form posts behind a proxy (https://...)."
+)
+DEMO_MODE = ENV.bool(
+    "EGOV_DEMO",
+    False,
+    "Demo country mode: shows the demo accounts on the start page. Never on in production.",
+)
+INSECURE_HTTP = ENV.bool(
+    "EGOV_INSECURE_HTTP",
+    False,
+    "Serve over plain HTTP on loopback (the demo): turns off secure-only cookies, HTTPS "
+    "redirect and HSTS. Never on in production.",
+)
+
+INSTALLED_APPS = [
+    "modeltranslation",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "django.contrib.postgres",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "egov.core",
+    "egov.identity",
+    "egov.catalog",
+    "egov.portal",
+    "egov.backoffice",
+    "egov.demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "egov.identity.middleware.SessionLifetimeMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "egov.urls"
+WSGI_APPLICATION = "egov.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "egov.core.context_processors.platform",
+            ],
+        },
+    }
+]
+
+# --- database -------------------------------------------------------------------------------
+DATABASES = {
+    "default": ENV.db(
+        "DATABASE_URL",
+        f"sqlite:///{DATA_DIR / 'egov.sqlite3'}",
+        "Database URL. The default is the embedded SQLite file in the data folder; production "
+        "uses PostgreSQL, e.g. postgres://egov@db.example/egov.",
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # WAL lets readers run beside the one writer; IMMEDIATE avoids lock upgrades that fail.
+        "init_command": (
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=5000; "
+            "PRAGMA foreign_keys=ON;"
+        ),
+        "transaction_mode": "IMMEDIATE",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = ENV.int(
+        "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept for reuse."
+    )
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "egov",
+    }
+}
+
+# --- identity -------------------------------------------------------------------------------
+AUTH_USER_MODEL = "identity.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "identity:login"
+LOGIN_REDIRECT_URL = "portal:account"
+LOGOUT_REDIRECT_URL = "portal:home"
+PASSWORD_RESET_TIMEOUT = ENV.int(
+    "EGOV_PASSWORD_RESET_SECONDS", 3600, "How long a password-reset link stays valid."
+)
+EMAIL_VERIFICATION_SECONDS = ENV.int(
+    "EGOV_EMAIL_VERIFICATION_SECONDS",
+    86400,
+    "How long an email-verification link for a new account stays valid.",
+)
+OTP_TOTP_ISSUER = "egov"
+
+AXES_FAILURE_LIMIT = ENV.int(
+    "EGOV_LOGIN_FAILURE_LIMIT", 5, "Failed logins for one account and address before a pause."
+)
+AXES_COOLOFF_TIME = (
+    ENV.int("EGOV_LOGIN_COOLOFF_MINUTES", 15, "Minutes a throttled login must wait.") / 60
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "egov.identity.views.login_throttled"
+AXES_VERBOSE = False
+
+SESSION_IDLE_MINUTES = {
+    "public": ENV.int(
+        "EGOV_SESSION_IDLE_MINUTES",
+        30,
+        "Minutes without activity after which a citizen's or business user's session ends.",
+    ),
+    "staff": ENV.int(
+        "EGOV_STAFF_SESSION_IDLE_MINUTES",
+        15,
+        "Minutes without activity after which an official's or admin's session ends.",
+    ),
+}
+SESSION_ABSOLUTE_MINUTES = {
+    "public": ENV.int(
+        "EGOV_SESSION_ABSOLUTE_MINUTES",
+        12 * 60,
+        "Minutes after login at which a citizen's session ends however active it is.",
+    ),
+    "staff": ENV.int(
+        "EGOV_STAFF_SESSION_ABSOLUTE_MINUTES",
+        8 * 60,
+        "Minutes after login at which an official's or admin's session ends.",
+    ),
+}
+SESSION_COOKIE_AGE = max(SESSION_ABSOLUTE_MINUTES.values()) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# --- security -------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = not INSECURE_HTTP
+CSRF_COOKIE_SECURE = not INSECURE_HTTP
+LANGUAGE_COOKIE_SECURE = not INSECURE_HTTP
+LANGUAGE_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = ENV.bool(
+    "EGOV_SSL_REDIRECT",
+    not INSECURE_HTTP,
+    "Redirect plain HTTP to HTTPS (off when TLS ends at a proxy that already redirects).",
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else 31536000
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "manifest-src": [SELF],
+    }
+}
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 500
+
+# --- languages ------------------------------------------------------------------------------
+LANGUAGE_CODE = "be"
+LANGUAGES = [
+    ("be", _("Belarusian")),
+    ("ru", _("Russian")),
+    ("en", _("English")),
+]
+MODELTRANSLATION_DEFAULT_LANGUAGE = "be"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("be", "ru", "en")
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "Europe/Minsk"
+LANGUAGE_COOKIE_NAME = "egov_language"
+
+# --- static files ---------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+MEDIA_ROOT = DATA_DIR / "media"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": ENV.str(
+            "EGOV_STATICFILES_STORAGE",
+            "whitenoise.storage.CompressedManifestStaticFilesStorage",
+            "Storage class for static files; the default needs `collectstatic` first.",
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = ENV.bool(
+    "EGOV_STATIC_FROM_SOURCE",
+    False,
+    "Serve static files straight from the source tree (tests and development).",
+)
+
+# --- email ----------------------------------------------------------------------------------
+EMAIL_HOST = ENV.str("EMAIL_HOST", "127.0.0.1", "SMTP server host.")
+EMAIL_PORT = ENV.int("EMAIL_PORT", 1025, "SMTP server port.")
+EMAIL_HOST_USER = ENV.str("EMAIL_HOST_USER", "", "SMTP user name, if the server wants one.")
+EMAIL_HOST_PASSWORD = ENV.str("EMAIL_HOST_PASSWORD", "", "SMTP password.")
+EMAIL_USE_TLS = ENV.bool("EMAIL_USE_TLS", False, "Use STARTTLS with the SMTP server.")
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = ENV.str(
+    "DEFAULT_FROM_EMAIL", "egov <no-reply@egov.example>", "Sender of the platform's emails."
+)
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+
+# --- platform -------------------------------------------------------------------------------
+PORTAL_BASE_URL = ENV.str(
+    "EGOV_BASE_URL",
+    "http://127.0.0.1:8000",
+    "Public address of the portal, used in links sent by email.",
+)
+SERVER_WORKERS = ENV.int(
+    "EGOV_WEB_WORKERS", 0, "Web server worker processes; 0 means one per core plus one."
+)
+SERVER_THREADS = ENV.int("EGOV_WEB_THREADS", 4, "Threads per web server worker.")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "egov": {"level": ENV.str("EGOV_LOG_LEVEL", "INFO", "Log level of egov's own logs.")},
+        # A wrong password is not an operational event worth a warning per attempt.
+        "axes": {"level": "ERROR"},
+    },
+}
+CSRF_FAILURE_VIEW = "egov.core.views.csrf_failure"

@@ -1,0 +1,21 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.urls import include, path
+
+from egov.core import views as core_views
+from egov.core.admin_site import admin_site
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+]
+urlpatterns += i18n_patterns(
+    path("", include("egov.portal.urls")),
+    path("account/", include("egov.identity.urls")),
+    path("office/", include("egov.backoffice.urls")),
+    path("admin/", admin_site.urls),
+    prefix_default_language=True,
+)
+
+handler400 = "egov.core.views.bad_request"
+handler403 = "egov.core.views.permission_denied"
+handler404 = "egov.core.views.page_not_found"
+handler500 = "egov.core.views.server_error"
