@@ -42,7 +42,9 @@ demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:80
 .PHONY: test
 test: install ## Run the whole test suite (browser tests need /usr/bin/chromium)
 	@if [ ! -x /usr/bin/chromium ]; then echo "NOTE: /usr/bin/chromium is missing, so the browser tests are SKIPPED (CI installs it and never skips them)."; fi
-	$(BIN)/pytest $(PYTEST_ARGS)
+	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; exit 1; fi; \
+	exit $$status
 
 .PHONY: lint
 lint: install ## ruff, mypy and import-linter contracts

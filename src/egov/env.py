@@ -48,10 +48,6 @@ class Environment:
         self._declare(name, "comma-separated list", ",".join(default), help)
         return list(self._env.list(name, default=default))
 
-    def db(self, name: str, default: str, help: str) -> dict[str, Any]:
-        self._declare(name, "database URL", default, help)
-        return dict(self._env.db_url(name, default=default))
-
     def is_set(self, name: str) -> bool:
         return name in os.environ
 

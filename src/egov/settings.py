@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import environ
 from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
@@ -111,14 +112,18 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
+DATABASE_URL = ENV.str(
+    "DATABASE_URL",
+    "",
+    "Database URL. Empty means the embedded SQLite file `egov.sqlite3` in the data folder; "
+    "production uses PostgreSQL, e.g. postgres://egov@db.example/egov.",
+)
 DATABASES = {
-    "default": ENV.db(
-        "DATABASE_URL",
-        f"sqlite:///{DATA_DIR / 'egov.sqlite3'}",
-        "Database URL. The default is the embedded SQLite file in the data folder; production "
-        "uses PostgreSQL, e.g. postgres://egov@db.example/egov.",
-    )
+    "default": environ.Env.db_url_config(DATABASE_URL or f"sqlite:///{DATA_DIR / 'egov.sqlite3'}")
 }
+CONN_MAX_AGE = ENV.int(
+    "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open for reuse."
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers run beside the one writer; IMMEDIATE avoids lock upgrades that fail.
@@ -129,9 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = ENV.int(
-        "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept for reuse."
-    )
+    DATABASES["default"]["CONN_MAX_AGE"] = CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -221,10 +224,13 @@ SESSION_COOKIE_SECURE = not INSECURE_HTTP
 CSRF_COOKIE_SECURE = not INSECURE_HTTP
 LANGUAGE_COOKIE_SECURE = not INSECURE_HTTP
 LANGUAGE_COOKIE_HTTPONLY = True
-SECURE_SSL_REDIRECT = ENV.bool(
-    "EGOV_SSL_REDIRECT",
-    not INSECURE_HTTP,
-    "Redirect plain HTTP to HTTPS (off when TLS ends at a proxy that already redirects).",
+SECURE_SSL_REDIRECT = (
+    ENV.bool(
+        "EGOV_SSL_REDIRECT",
+        True,
+        "Redirect plain HTTP to HTTPS (turn off when TLS ends at a proxy that already redirects).",
+    )
+    and not INSECURE_HTTP
 )
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -1,0 +1,143 @@
+"""Browser tests: the real server (gunicorn, as `make demo` runs it) on a seeded database of
+its own, driven by Debian's Chromium through Playwright, with axe-core on every page."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    if os.path.exists(CHROMIUM):
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{CHROMIUM} is missing: CI never skips the browser tests")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} is not installed; browser tests skipped")
+    for item in items:
+        if "e2e" in item.nodeid:
+            item.add_marker(skip)
+
+
+def _postgres_database(url: str, name: str, action: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    with psycopg.connect(
+        host=parsed.hostname,
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        dbname="postgres",
+        autocommit=True,
+    ) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        if action == "create":
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+@pytest.fixture(scope="session")
+def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Start the platform like `make demo` does; yield its base URL."""
+    controller, _mailbox = smtp_server
+    data_dir = Path(tempfile.mkdtemp(prefix="egov-e2e-"))
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("EGOV_", "DJANGO_"))},
+        "EGOV_DATA_DIR": str(data_dir),
+        "EGOV_DEMO": "true",
+        "EGOV_INSECURE_HTTP": "true",
+        "EGOV_BASE_URL": f"http://127.0.0.1:{port}",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EMAIL_PORT": str(controller.port),
+        "SECRET_KEY": "e2e-secret-" + "s" * 40,
+    }
+    base_database = os.environ.get("DATABASE_URL", "")
+    database = None
+    if base_database.startswith("postgres"):
+        database = f"egov_e2e_{os.getpid()}"
+        _postgres_database(base_database, database, "create")
+        env["DATABASE_URL"] = urlparse(base_database)._replace(path=f"/{database}").geturl()
+    egov = [sys.executable, "-m", "egov.cli"]
+    subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True, timeout=600)
+    server = subprocess.Popen(
+        [*egov, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _attempt in range(100):
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise RuntimeError("the platform did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+        shutil.rmtree(data_dir, ignore_errors=True)
+        if database:
+            _postgres_database(base_database, database, "drop")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, platform):  # type: ignore[no-untyped-def]
+    context = browser.new_context(base_url=platform, locale="en-GB")
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def check_accessibility(page) -> None:  # type: ignore[no-untyped-def]
+    """axe-core on the page as it is now: no WCAG 2.2 A/AA violation. Injected through
+    evaluate, so the page's Content-Security-Policy stays on."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    violations = [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
+    ]
+    assert violations == [], f"{page.url}: {json.dumps(violations, ensure_ascii=False)}"

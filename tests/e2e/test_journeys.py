@@ -1,0 +1,97 @@
+"""The journeys a newcomer and an official make, in a real browser."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django_otp.oath import totp
+
+from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.e2e.conftest import check_accessibility
+
+pytestmark = pytest.mark.browser
+
+
+def account(email: str):  # type: ignore[no-untyped-def]
+    return next(a for a in DEMO_ACCOUNTS if a.email == email)
+
+
+def test_newcomer_finds_a_passport_service_switches_language_and_logs_in(page):
+    page.goto("/")
+    assert re.search(r"/be/$", page.url)
+    check_accessibility(page)
+
+    page.get_by_role("navigation", name="Мова").get_by_role("link", name="Русский").click()
+    assert page.url.endswith("/ru/")
+    assert page.locator("html").get_attribute("lang") == "ru"
+    check_accessibility(page)
+
+    page.locator("#home-search").fill("паспорт")
+    page.locator("#home-search").press("Enter")
+    assert "/ru/search/?q=" in page.url
+    check_accessibility(page)
+    first = page.locator(".egov-service-list__item h2 a").first
+    title = first.inner_text()
+    assert "паспорт" in title.lower()
+    first.click()
+    assert re.search(r"/ru/services/[^/]+/$", page.url)
+    assert page.locator("h1").inner_text() == title
+    check_accessibility(page)
+
+    page.get_by_role("link", name="Беларуская").click()
+    assert re.search(r"/be/services/[^/]+/$", page.url)
+    assert page.locator("html").get_attribute("lang") == "be"
+    assert "пашпарт" in page.locator("h1").inner_text().lower()
+    check_accessibility(page)
+
+    page.locator("header a[href='/be/account/login/']").click()
+    check_accessibility(page)
+    citizen = account("citizen@demo.egov.example")
+    page.locator("#id_username").fill(citizen.email)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    assert page.url.endswith("/be/my-account/")
+    assert citizen.personal_number in page.content()
+    check_accessibility(page)
+
+    page.locator("header form button[type=submit]").click()
+    assert page.url.endswith("/be/")
+    assert page.locator("header form").count() == 0
+    check_accessibility(page)
+
+
+def test_official_logs_in_with_the_second_factor(page):
+    clerk = account("clerk.mvd@demo.egov.example")
+    page.goto("/en/account/login/")
+    check_accessibility(page)
+    page.locator("#id_username").fill(clerk.email)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    assert page.url.endswith("/en/account/login/code/")
+    check_accessibility(page)
+
+    page.locator("#id_token").fill("000000")
+    page.locator("main button[type=submit]").click()
+    assert page.locator(".govuk-error-summary").is_visible()
+    check_accessibility(page)
+
+    code = f"{totp(bytes.fromhex(clerk.totp_secret_hex)):06d}"
+    page.locator("#id_token").fill(code)
+    page.locator("main button[type=submit]").click()
+    assert page.url.endswith("/en/office/")
+    assert "Ministry of Internal Affairs" in page.content()
+    check_accessibility(page)
+
+
+def test_wrong_password_is_explained_and_pages_work_without_javascript(browser, platform):
+    context = browser.new_context(base_url=platform, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/en/account/login/")
+    page.locator("#id_username").fill("citizen@demo.egov.example")
+    page.locator("#id_password").fill("not-the-password")
+    page.locator("main button[type=submit]").click()
+    assert "The email address or the password is not right" in page.content()
+    page.goto("/en/search/?q=birth")
+    assert page.locator(".egov-service-list__item").count() >= 1
+    context.close()

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import factory
+from django_otp.oath import totp
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from egov.catalog.models import Agency
+from egov.identity.models import User
+from egov.identity.validators import personal_number_check_digit
+
+PASSWORD = "correct-Horse-42"
+
+
+def personal_number(sequence: int) -> str:
+    first = f"4010190H{sequence % 1000:03d}PB"
+    return first + str(personal_number_check_digit(first))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    kind = "citizen"
+    first_name = "Ганна"
+    last_name = "Мароз"
+    personal_number = factory.Sequence(personal_number)
+    email_verified = True
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def _save(obj, create, extracted, **kwargs):  # type: ignore[no-untyped-def]  # noqa: N805
+        if create:
+            obj.save()
+
+
+class OfficialFactory(UserFactory):
+    kind = "official"
+    personal_number = None
+    agency = factory.LazyFunction(lambda: Agency.objects.get(code="MVD"))
+    official_role = "clerk"
+
+
+def totp_device(user: User) -> TOTPDevice:
+    return TOTPDevice.objects.create(user=user, name="app", confirmed=True)
+
+
+def current_code(device: TOTPDevice) -> str:
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
