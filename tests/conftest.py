@@ -1,26 +1,14 @@
-"""Test settings come from the environment, like every deployment's; this file sets them
-before Django starts, then provides the shared fixtures."""
+"""Shared fixtures. The test environment itself is set by tests/environment.py."""
 
 from __future__ import annotations
 
-import os
 import socket
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-os.environ.setdefault("EGOV_DATA_DIR", tempfile.mkdtemp(prefix="egov-test-"))
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-os.environ.setdefault("EGOV_INSECURE_HTTP", "true")
-os.environ.setdefault("EGOV_STATIC_FROM_SOURCE", "true")
-os.environ.setdefault(
-    "EGOV_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
-)
-os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
-
-import pytest  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
-from aiosmtpd.handlers import Message  # noqa: E402
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Message
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -30,7 +30,7 @@ def test_wrong_password_says_so_in_the_page_language_and_logs_nobody_in(client):
         "/ru/account/login/", {"username": citizen.email, "password": "wrong-password"}
     )
     assert response.status_code == 200
-    assert "Адрес электронной почты или пароль" in response.content.decode()
+    assert "Неверный адрес электронной почты или пароль" in response.content.decode()
     assert SESSION_KEY not in client.session
 
 
@@ -73,7 +73,8 @@ def test_open_redirect_is_refused(client):
     assert response["Location"] == "/en/my-account/"
 
 
-def test_official_needs_the_code_before_the_session_exists(client):
+def test_official_needs_the_code_before_the_session_exists(client, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0  # throttling has its own test
     official = OfficialFactory()
     device = totp_device(official)
     response = login(client, official.email)
@@ -92,6 +93,16 @@ def test_official_needs_the_code_before_the_session_exists(client):
     page = client.get("/en/office/")
     assert page.status_code == 200
     assert "Back office" in page.content.decode()
+
+
+def test_wrong_codes_slow_down_further_attempts(client):
+    official = OfficialFactory()
+    device = totp_device(official)
+    login(client, official.email)
+    client.post("/en/account/login/code/", {"token": "000000"})
+    response = client.post("/en/account/login/code/", {"token": current_code(device)})
+    assert "Too many wrong codes" in response.content.decode()
+    assert SESSION_KEY not in client.session
 
 
 def test_code_page_without_password_step_sends_back_to_login(client):
@@ -168,7 +179,8 @@ def test_official_without_second_factor_in_session_is_asked_for_it(client):
 def test_admin_site_needs_an_admin_with_second_factor(client):
     admin = UserFactory(kind="admin", personal_number=None, is_superuser=True)
     device = totp_device(admin)
-    assert client.get("/en/admin/")["Location"].startswith(LOGIN)
+    chain = client.get("/en/admin/", follow=True).redirect_chain
+    assert chain[-1][0] == "/en/account/login/?next=%2Fen%2Fadmin%2F"
     login(client, admin.email)
     client.post("/en/account/login/code/", {"token": current_code(device)})
     assert client.get("/en/admin/").status_code == 200
