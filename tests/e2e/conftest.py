@@ -122,7 +122,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, platform):  # type: ignore[no-untyped-def]
-    context = browser.new_context(base_url=platform, locale="en-GB")
+    context = browser.new_context(base_url=platform, locale="be-BY")
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

@@ -76,6 +76,7 @@ def test_official_logs_in_with_the_second_factor(page):
     assert page.locator(".govuk-error-summary").is_visible()
     check_accessibility(page)
 
+    page.wait_for_timeout(1100)  # after a wrong code the next one is accepted after a second
     code = f"{totp(bytes.fromhex(clerk.totp_secret_hex)):06d}"
     page.locator("#id_token").fill(code)
     page.locator("main button[type=submit]").click()
