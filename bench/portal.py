@@ -57,7 +57,7 @@ def main() -> None:
             capture_output=True,
             text=True,
             check=True,
-        ).stdout.strip()
+        ).stdout.strip().splitlines()[-1]
         run = {"seconds": arguments.seconds, "connections": arguments.connections}
         hello = wrk("bare Django hello", f"http://127.0.0.1:{hello_port}/hello", **run)
         results = [

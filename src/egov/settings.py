@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
-from csp.constants import NONCE, NONE, SELF
+from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from egov.env import ENV
@@ -139,11 +139,23 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "egov",
-    }
+    "default": environ.Env.cache_url_config(
+        ENV.str(
+            "CACHE_URL",
+            "locmemcache://egov",
+            "Cache URL. The default is a cache inside each process; with several processes use "
+            "a shared one (redis://127.0.0.1:6379/1) so edits reach every process at once.",
+        )
+    )
 }
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    CACHES["default"]["OPTIONS"] = {"MAX_ENTRIES": 5000}
+PAGE_CACHE_SECONDS = ENV.int(
+    "EGOV_PAGE_CACHE_SECONDS",
+    60,
+    "Seconds an anonymous catalogue page may be served from the cache; 0 turns it off. An "
+    "edit clears it at once in the editing process (in all of them with a shared cache).",
+)
 
 # --- identity -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "identity.User"
@@ -244,7 +256,7 @@ X_FRAME_OPTIONS = "DENY"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [NONE],
-        "script-src": [SELF, NONCE],
+        "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],

@@ -7,11 +7,31 @@ from django.http import HttpRequest
 from modeltranslation.admin import TranslationAdmin
 
 from egov.catalog.models import Agency, BaseUnit, Category, LifeEvent, Service
-from egov.catalog.services import catalogue_reindex, service_search_index_update
+from egov.catalog.services import (
+    catalogue_changed,
+    catalogue_reindex,
+    service_search_index_update,
+)
 from egov.core.admin_site import admin_site
 
 
-class ReindexOnSaveMixin:
+class CatalogueAdminMixin:
+    """Every change in the catalogue's admin clears the cached public pages."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        catalogue_changed()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)  # type: ignore[misc]
+        catalogue_changed()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        super().delete_queryset(request, queryset)  # type: ignore[misc]
+        catalogue_changed()
+
+
+class ReindexOnSaveMixin(CatalogueAdminMixin):
     """Agency, category and life-event names are part of every linked service's index."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
@@ -40,7 +60,7 @@ class LifeEventAdmin(ReindexOnSaveMixin, TranslationAdmin):
 
 
 @admin.register(Service, site=admin_site)
-class ServiceAdmin(TranslationAdmin):
+class ServiceAdmin(CatalogueAdminMixin, TranslationAdmin):
     list_display = [
         "code",
         "name",
@@ -66,5 +86,5 @@ class ServiceAdmin(TranslationAdmin):
 
 
 @admin.register(BaseUnit, site=admin_site)
-class BaseUnitAdmin(admin.ModelAdmin):
+class BaseUnitAdmin(CatalogueAdminMixin, admin.ModelAdmin):
     list_display = ["valid_from", "amount", "legal_act"]

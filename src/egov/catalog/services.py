@@ -13,8 +13,10 @@ from django.db import transaction
 from egov.catalog import search
 from egov.catalog.models import Agency, BaseUnit, Category, LifeEvent, Service
 from egov.catalog.stemming import index_terms
+from egov.core import pagecache
 
 LANGUAGES = ("be", "ru", "en")
+CATALOGUE_PAGES = "catalogue"
 
 
 def service_search_index_update(*, service: Service) -> None:
@@ -44,6 +46,12 @@ def service_search_index_update(*, service: Service) -> None:
         )
         entries[language] = (index_terms(title, language), index_terms(body, language))
     search.index_replace(service_id=service.pk, entries=entries)
+    pagecache.bump(CATALOGUE_PAGES)
+
+
+def catalogue_changed() -> None:
+    """Something the catalogue pages show has changed: cached pages must go."""
+    pagecache.bump(CATALOGUE_PAGES)
 
 
 def catalogue_reindex() -> int:

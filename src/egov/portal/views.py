@@ -14,12 +14,15 @@ from django.views.decorators.http import require_GET
 
 from egov.catalog import selectors as catalog
 from egov.catalog.models import Audience
+from egov.catalog.services import CATALOGUE_PAGES
+from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from egov.identity import selectors as identity
 from egov.identity.models import User
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def home(request: HttpRequest) -> HttpResponse:
     context = {
         "citizen_events": catalog.life_event_list(audience=Audience.CITIZENS),
@@ -34,6 +37,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def service_index(request: HttpRequest) -> HttpResponse:
     audience = request.GET.get("audience")
     if audience not in Audience.values:
@@ -48,6 +52,7 @@ def service_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def service_detail(request: HttpRequest, code: str) -> HttpResponse:
     service = catalog.service_get(code=code, actor=request.user)
     if service is None:
@@ -80,6 +85,7 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     cut = len(query) > catalog.MAX_QUERY_LENGTH
@@ -99,6 +105,7 @@ def search(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def life_event_index(request: HttpRequest) -> HttpResponse:
     context = {
         "citizen_events": catalog.life_event_list(audience=Audience.CITIZENS),
@@ -108,6 +115,7 @@ def life_event_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def life_event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = catalog.life_event_get(slug=slug)
     if event is None:
@@ -117,6 +125,7 @@ def life_event_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = catalog.category_get(slug=slug)
     if category is None:
@@ -128,11 +137,13 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def agency_index(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/agency_index.html", {"agencies": catalog.agency_list()})
 
 
 @require_GET
+@public_page(CATALOGUE_PAGES)
 def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     agency = catalog.agency_get(code=code)
     if agency is None:
