@@ -1,4 +1,5 @@
-"""Benchmark: the anonymous catalogue page, a service page and a search, against a bare
+"""Benchmark: the anonymous catalogue page, a service page and a search (as served, with the
+anonymous page cache, and again with the cache off), against a bare
 Django "hello" view served with the same gunicorn settings, in one run.
 
     .venv/bin/python bench/portal.py [--seconds 10] [--connections 16]
@@ -32,10 +33,15 @@ def main() -> None:
     print("preparing a fresh demo database ...", flush=True)
     subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True)
 
-    portal_port, hello_port = free_port(), free_port()
+    portal_port, hello_port, uncached_port = free_port(), free_port(), free_port()
     workers = ["--workers", str(arguments.workers)]
     servers = [
         subprocess.Popen([*egov, "serve", "--bind", f"127.0.0.1:{portal_port}", *workers], env=env),
+        # the same platform with the page cache off: what rendering a page costs
+        subprocess.Popen(
+            [*egov, "serve", "--bind", f"127.0.0.1:{uncached_port}", *workers],
+            env={**env, "EGOV_PAGE_CACHE_SECONDS": "0"},
+        ),
         subprocess.Popen(
             [PYTHON, "-m", "bench.hello_app", "--bind", f"127.0.0.1:{hello_port}", *workers],
             env=env,
@@ -45,6 +51,8 @@ def main() -> None:
         portal = f"http://127.0.0.1:{portal_port}"
         wait_until_up(f"{portal}/healthz")
         wait_until_up(f"http://127.0.0.1:{hello_port}/hello")
+        uncached = f"http://127.0.0.1:{uncached_port}"
+        wait_until_up(f"{uncached}/healthz")
         service = subprocess.run(
             [
                 *egov,
@@ -66,6 +74,8 @@ def main() -> None:
             wrk("service page", f"{portal}/en/services/{service}/", **run),
             wrk("search ?q=passport", f"{portal}/en/search/?q=passport", **run),
             wrk("start page /be/", f"{portal}/be/", **run),
+            wrk("catalogue, page cache off", f"{uncached}/en/services/", **run),
+            wrk("service page, cache off", f"{uncached}/en/services/{service}/", **run),
         ]
         print(
             f"\n{arguments.connections} connections, {arguments.seconds} s each, "
