@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, base_env, free_port, table, wait_until_up, wrk  # noqa: E402
+from bench.common import PYTHON, base_env, free_port, table, wait_until_up, wrk
 
 
 def main() -> None:
@@ -53,19 +53,23 @@ def main() -> None:
         wait_until_up(f"http://127.0.0.1:{hello_port}/hello")
         uncached = f"http://127.0.0.1:{uncached_port}"
         wait_until_up(f"{uncached}/healthz")
-        service = subprocess.run(
-            [
-                *egov,
-                "shell",
-                "-c",
-                "from egov.catalog.models import Service; "
-                "print(Service.objects.filter(is_published=True).order_by('-popularity')[0].code)",
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip().splitlines()[-1]
+        service = (
+            subprocess.run(
+                [
+                    *egov,
+                    "shell",
+                    "-c",
+                    "from egov.catalog.models import Service; "
+                    "print(Service.objects.filter(is_published=True).order_by('-popularity')[0].code)",
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         run = {"seconds": arguments.seconds, "connections": arguments.connections}
         hello = wrk("bare Django hello", f"http://127.0.0.1:{hello_port}/hello", **run)
         results = [

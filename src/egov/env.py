@@ -6,8 +6,7 @@ from the same declarations (``egov config-docs``), and a test keeps the two in s
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ class Variable:
     name: str
     kind: str
     default: Any
-    help: str
+    help: builtins.str
 
 
 class Environment:
@@ -29,33 +28,34 @@ class Environment:
         self._env = environ.Env()
         self.declared: dict[str, Variable] = {}
 
-    def _declare(self, name: str, kind: str, default: Any, help: str) -> None:
+    def _declare(
+        self, name: builtins.str, kind: builtins.str, default: Any, help: builtins.str
+    ) -> None:
         self.declared[name] = Variable(name, kind, default, help)
 
-    def str(self, name: str, default: str, help: str) -> str:
+    def str(self, name: builtins.str, default: builtins.str, help: builtins.str) -> builtins.str:
         self._declare(name, "string", default, help)
         return str(self._env.str(name, default=default))
 
-    def bool(self, name: str, default: bool, help: str) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool, help: builtins.str) -> builtins.bool:
         self._declare(name, "boolean", default, help)
         return bool(self._env.bool(name, default=default))
 
-    def int(self, name: str, default: int, help: str) -> int:
+    def int(self, name: builtins.str, default: builtins.int, help: builtins.str) -> builtins.int:
         self._declare(name, "integer", default, help)
         return int(self._env.int(name, default=default))
 
-    def list(self, name: str, default: list[str], help: str) -> list[str]:
+    def list(
+        self, name: builtins.str, default: builtins.list[builtins.str], help: builtins.str
+    ) -> builtins.list[builtins.str]:
         self._declare(name, "comma-separated list", ",".join(default), help)
         return list(self._env.list(name, default=default))
-
-    def is_set(self, name: str) -> bool:
-        return name in os.environ
 
 
 ENV = Environment()
 
 
-def render_markdown(variables: dict[str, Variable], describe: Callable[[Any], str] = repr) -> str:
+def render_markdown(variables: dict[str, Variable]) -> str:
     """The configuration reference page, from the declarations."""
     lines = [
         "# Configuration",

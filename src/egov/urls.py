@@ -1,10 +1,10 @@
 from django.conf.urls.i18n import i18n_patterns
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from egov.core import views as core_views
 from egov.core.admin_site import admin_site
 
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", core_views.healthz, name="healthz"),
 ]
 urlpatterns += i18n_patterns(

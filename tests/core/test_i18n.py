@@ -53,11 +53,14 @@ def _template_messages(path: Path) -> set[str]:
     tokens = list(tokenize.generate_tokens(io.StringIO(code).readline))
     found = set()
     for index, token in enumerate(tokens):
-        if token.type == tokenize.NAME and token.string in GETTEXT_NAMES:
-            if index + 2 < len(tokens) and tokens[index + 1].string == "(":
-                argument = tokens[index + 2]
-                if argument.type == tokenize.STRING:
-                    found.add(ast.literal_eval(argument.string))
+        if (
+            token.type == tokenize.NAME
+            and token.string in GETTEXT_NAMES
+            and index + 2 < len(tokens)
+            and tokens[index + 1].string == "("
+            and tokens[index + 2].type == tokenize.STRING
+        ):
+            found.add(ast.literal_eval(tokens[index + 2].string))
     return found
 
 

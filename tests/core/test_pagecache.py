@@ -95,8 +95,13 @@ def test_a_shared_redis_cache_can_be_configured(tmp_path):
         "import django; django.setup(); from django.core.cache import cache; "
         "cache.set('egov-probe', 42); print(cache.get('egov-probe')); cache.delete('egov-probe')"
     )
-    env = {**os.environ, "CACHE_URL": "redis://127.0.0.1:6379/9", "EGOV_DATA_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "egov.settings"}
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=60)
+    env = {
+        **os.environ,
+        "CACHE_URL": "redis://127.0.0.1:6379/9",
+        "EGOV_DATA_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "egov.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.stdout.strip() == "42", result.stderr

@@ -80,3 +80,14 @@ def test_embedded_database_runs_in_wal_mode(tmp_path):
         assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
     assert "catalog_search_fts" in tables
+
+
+def test_models_and_migrations_agree(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "egov.cli", "makemigrations", "--check", "--dry-run"],
+        env=_production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

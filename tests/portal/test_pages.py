@@ -5,7 +5,7 @@ import pytest
 from django.test import override_settings
 
 from egov.catalog.models import Agency, Category, LifeEvent, Service
-from tests.factories import UserFactory, totp_device, current_code
+from tests.factories import UserFactory, current_code, totp_device
 
 pytestmark = pytest.mark.django_db
 LANGUAGES = ["be", "ru", "en"]

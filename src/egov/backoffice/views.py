@@ -26,7 +26,7 @@ def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         if not request.user.is_authenticated:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('identity:login')}?{query}")
-        if request.user.kind != UserKind.OFFICIAL:  # type: ignore[union-attr]
+        if request.user.kind != UserKind.OFFICIAL:
             raise PermissionDenied
         if not identity.session_meets(request=request, required=LevelOfAssurance.SUBSTANTIAL):
             query = urlencode({"next": request.get_full_path()})

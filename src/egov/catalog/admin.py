@@ -36,7 +36,7 @@ class ReindexOnSaveMixin(CatalogueAdminMixin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         with transaction.atomic():
-            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            super().save_model(request, obj, form, change)
             catalogue_reindex()
 
 

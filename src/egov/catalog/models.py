@@ -28,7 +28,7 @@ class Audience(models.TextChoices):
     BUSINESSES = "businesses", _("Businesses")
 
 
-class Agency(TimeStampedModel):
+class Agency(TimeStampedModel):  # type: ignore[django-manager-missing]
     code = models.CharField(
         _("code"), max_length=10, unique=True, validators=[agency_code_validator]
     )
@@ -49,7 +49,7 @@ class Agency(TimeStampedModel):
         return str(self.short_name or self.name)
 
 
-class Category(TimeStampedModel):
+class Category(TimeStampedModel):  # type: ignore[django-manager-missing]
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -64,7 +64,7 @@ class Category(TimeStampedModel):
         return str(self.name)
 
 
-class LifeEvent(TimeStampedModel):
+class LifeEvent(TimeStampedModel):  # type: ignore[django-manager-missing]
     slug = models.SlugField(_("slug"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=200)
     description = models.TextField(_("description"), blank=True)
@@ -98,7 +98,7 @@ class RequiredAssurance(models.TextChoices):
     HIGH = "high", _("High (qualified electronic signature)")
 
 
-class Service(TimeStampedModel):
+class Service(TimeStampedModel):  # type: ignore[django-manager-missing]
     code = models.CharField(
         _("code"), max_length=32, unique=True, validators=[service_code_validator]
     )
@@ -211,3 +211,6 @@ class SearchEntry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["service", "language"], name="one_entry_per_language")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.service_id}/{self.language}"

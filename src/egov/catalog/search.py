@@ -19,7 +19,6 @@ from django.db.models import F
 from egov.catalog.models import SearchEntry
 from egov.catalog.stemming import query_terms
 
-FTS_TABLE = "catalog_search_fts"
 TITLE_WEIGHT = 10.0
 BODY_WEIGHT = 1.0
 
@@ -56,8 +55,9 @@ def search_service_ids(query: str, *, limit: int = 50) -> list[int]:
 def _search_sqlite(language: str, terms: list[str], operator: str, limit: int) -> list[Hit]:
     expression = f" {operator} ".join(f'"{term}"*' for term in terms)
     sql = (
-        f"SELECT service_id, -bm25({FTS_TABLE}, 0, 0, %s, %s) AS score FROM {FTS_TABLE} "
-        f"WHERE {FTS_TABLE} MATCH %s AND language = %s ORDER BY score DESC LIMIT %s"
+        "SELECT service_id, -bm25(catalog_search_fts, 0, 0, %s, %s) AS score "
+        "FROM catalog_search_fts WHERE catalog_search_fts MATCH %s AND language = %s "
+        "ORDER BY score DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [TITLE_WEIGHT, BODY_WEIGHT, expression, language, limit])

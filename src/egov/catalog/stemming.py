@@ -18,76 +18,13 @@ _STEMMERS = {
     "ru": snowballstemmer.stemmer("russian"),
     "en": snowballstemmer.stemmer("english"),
 }
-# Longest first. Verb, adjective and noun endings of Belarusian.
-_BELARUSIAN_ENDINGS = sorted(
-    set(
-        [
-            "ямі",
-            "амі",
-            "ахі",
-            "ях",
-            "ах",
-            "ям",
-            "ам",
-            "ага",
-            "яга",
-            "аму",
-            "яму",
-            "ымі",
-            "імі",
-            "ыя",
-            "ія",
-            "ае",
-            "ое",
-            "ая",
-            "яя",
-            "ую",
-            "юю",
-            "ым",
-            "ім",
-            "ых",
-            "іх",
-            "ой",
-            "ей",
-            "ою",
-            "ёю",
-            "аю",
-            "ую",
-            "ага",
-            "ога",
-            "ому",
-            "ему",
-            "ы",
-            "і",
-            "а",
-            "я",
-            "о",
-            "е",
-            "у",
-            "ю",
-            "ў",
-            "ь",
-            "ць",
-            "цца",
-            "ецца",
-            "ацца",
-            "іцца",
-            "ыцца",
-            "ецца",
-            "уць",
-            "юць",
-            "аць",
-            "яць",
-            "ець",
-            "іць",
-            "ыць",
-            "эй",
-            "ай",
-        ]
-    ),
-    key=len,
-    reverse=True,
+# Verb, adjective and noun endings of Belarusian, tried longest first.
+_ENDINGS = (
+    "ацца ецца ыцца іцца ага аму амі ахі аць ему ець ога ому уць цца ымі ыць юць яга яму ямі "
+    "яць імі іць ае ай ам ах аю ая ей ое ой ою ую ць ым ых ыя эй юю ям ях яя ёю ім іх ія а е о "
+    "у ы ь ю я і ў"
 )
+_BELARUSIAN_ENDINGS = sorted(set(_ENDINGS.split()), key=len, reverse=True)
 MIN_STEM = 3
 MAX_TERMS = 12
 MAX_TERM_LENGTH = 40

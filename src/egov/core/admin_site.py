@@ -16,7 +16,7 @@ class PlatformAdminSite(OTPAdminSite):
     site_title = _("Platform administration")
     index_title = _("Catalogue, agencies and accounts")
 
-    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:  # type: ignore[override]
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         """One login page for everybody: the portal's, with its second-factor step."""
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")

@@ -47,7 +47,9 @@ def _cacheable_request(request: HttpRequest) -> bool:
     )
 
 
-def public_page(namespace: str) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+def public_page(
+    namespace: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -25,7 +25,7 @@ def gunicorn_options(*, bind: str, workers: int = 0, threads: int = 4) -> dict[s
     }
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, application: Any, options: dict[str, Any]):
         self.application = application
         self.options = options

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import password_validation
@@ -107,7 +107,7 @@ class RegistrationForm(forms.Form):
                 last_name=data.get("last_name", ""),
             )
             try:
-                password_validation.validate_password(password, candidate)
+                password_validation.validate_password(password, cast(Any, candidate))
             except ValidationError as error:
                 self.add_error("password", error)
         return data

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from egov.identity.validators import validate_personal_number, validate_unp
+from egov.identity.validators import personal_number_validator, unp_validator
 
 
 class UserKind(models.TextChoices):
@@ -35,7 +35,9 @@ class LevelOfAssurance(models.TextChoices):
 
     @classmethod
     def rank(cls, level: str | None) -> int:
-        return {None: 0, cls.LOW: 1, cls.SUBSTANTIAL: 2, cls.HIGH: 3}.get(level, 0)  # type: ignore[call-overload]
+        """Orders levels so that a stronger login satisfies a weaker requirement."""
+        order = {cls.LOW.value: 1, cls.SUBSTANTIAL.value: 2, cls.HIGH.value: 3}
+        return order.get(level or "", 0)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -69,7 +71,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         unique=True,
         null=True,
         blank=True,
-        validators=[validate_personal_number],
+        validators=[personal_number_validator],
     )
     agency = models.ForeignKey(
         "catalog.Agency",
@@ -86,7 +88,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
-    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
+    objects: ClassVar[UserManager] = UserManager()
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
@@ -118,7 +120,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return " ".join(part for part in (self.last_name, self.first_name, self.patronymic) if part)
 
     @property
-    def is_staff(self) -> bool:  # type: ignore[override]
+    def is_staff(self) -> bool:
         """Only platform administrators reach the Django admin."""
         return self.kind == UserKind.ADMIN and self.is_active
 
@@ -140,7 +142,9 @@ class Representation(models.Model):
         MANDATE = "mandate", _("Power of attorney")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="representations")
-    unp = models.CharField(_("payer account number (УНП)"), max_length=9, validators=[validate_unp])
+    unp = models.CharField(
+        _("payer account number (УНП)"), max_length=9, validators=[unp_validator]
+    )
     organisation_name = models.CharField(_("organisation"), max_length=300)
     basis = models.CharField(_("basis"), max_length=16, choices=Basis.choices)
     valid_from = models.DateField(_("valid from"), default=timezone.localdate)

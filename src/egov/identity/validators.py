@@ -81,6 +81,15 @@ def validate_personal_number(value: str) -> str:
     return number
 
 
+def personal_number_validator(value: str) -> None:
+    """For model fields, which want a validator that returns nothing."""
+    validate_personal_number(value)
+
+
+def unp_validator(value: str) -> None:
+    validate_unp(value)
+
+
 def validate_unp(value: str) -> str:
     """Return the normalised УНП (payer account number) or raise a ValidationError."""
     try:
