@@ -168,3 +168,17 @@ def test_security_headers(client):
 
 def test_healthz(client):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_high_assurance_service_explains_what_is_needed_instead_of_looping(client):
+    service = Service.objects.filter(
+        required_assurance="high", maturity__in=["online", "full", "proactive"]
+    ).first()
+    citizen = UserFactory()
+    device = totp_device(citizen)
+    client.force_login(citizen)
+    client.post("/en/account/verify/", {"token": current_code(device)})
+    assert client.session["egov_loa"] == "substantial"
+    response = client.get(f"/en/services/{service.code}/start/")
+    assert response.status_code == 403
+    assert "electronic digital signature" in response.content.decode()

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from egov.catalog import selectors as catalog
-from egov.catalog.models import Audience
+from egov.catalog.models import Audience, RequiredAssurance
 from egov.catalog.services import CATALOGUE_PAGES
 from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
@@ -75,6 +75,10 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': here})}")
     if not identity.session_meets(request=request, required=service.required_assurance):
+        if service.required_assurance == RequiredAssurance.HIGH:
+            # Only a qualified signature or ID card proves "high"; a code from an app cannot,
+            # so sending the person to the code step would loop. Say what is needed instead.
+            return render(request, "portal/service_needs_high.html", {"service": service}, status=403)
         return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': here})}")
     context = {
         "service": service,
