@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from modeltranslation.translator import translator
 
 from egov.catalog import search
 from egov.catalog.models import Agency, BaseUnit, Category, LifeEvent, Service
@@ -129,17 +130,7 @@ def catalogue_load(
             fields = {
                 "agency": agencies.get(row["agency"]) or Agency.objects.get(code=row["agency"])
             }
-            for field in (
-                "name",
-                "summary",
-                "description",
-                "who_can_apply",
-                "documents",
-                "result",
-                "legal_basis",
-                "fee_note",
-                "processing_note",
-            ):
+            for field in translator.get_options_for_model(Service).get_field_names():
                 fields.update(_translated(field, row.get(field)))
             fields.update(
                 audience=row.get("audience", "citizens"),

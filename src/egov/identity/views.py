@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -157,6 +158,23 @@ def _setup_page(
     return render(request, "identity/two_factor_setup.html", context)
 
 
+def _confirm_device(request: HttpRequest, user: User, form: CodeForm) -> bool:
+    """Confirm the device being set up with the code typed; on failure the form says why."""
+    try:
+        services.totp_device_confirm(
+            request=request,
+            user=user,
+            device_id=request.session.get(SETUP_DEVICE, 0),
+            token=form.cleaned_data["token"],
+        )
+    except ApplicationError as error:
+        form.add_error("token", error.message)
+        return False
+    request.session.pop(SETUP_DEVICE, None)
+    messages.success(request, _("Your authenticator app is set up."))
+    return True
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_setup(request: HttpRequest) -> HttpResponse:
@@ -166,21 +184,9 @@ def login_setup(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Your login took too long. Enter your email and password again."))
         return redirect("identity:login")
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        next_url = request.session.get(PENDING_NEXT)
-        try:
-            services.totp_device_confirm(
-                request=request,
-                user=user,
-                device_id=request.session.get(SETUP_DEVICE, 0),
-                token=form.cleaned_data["token"],
-            )
-        except ApplicationError as error:
-            form.add_error("token", error.message)
-        else:
-            _clear_pending(request)
-            messages.success(request, _("Your authenticator app is set up."))
-            return redirect(next_url or _home_for(user))
+    if request.method == "POST" and form.is_valid() and _confirm_device(request, user, form):
+        next_url = _clear_pending(request)
+        return redirect(next_url or _home_for(user))
     return _setup_page(
         request, user=user, form=form, action=reverse("identity:login_setup"), mandatory=True
     )
@@ -195,23 +201,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.totp_device_confirm(
-                request=request,
-                user=user,
-                device_id=request.session.get(SETUP_DEVICE, 0),
-                token=form.cleaned_data["token"],
-            )
-        except ApplicationError as error:
-            form.add_error("token", error.message)
-        else:
-            request.session.pop(SETUP_DEVICE, None)
-            messages.success(request, _("Your authenticator app is set up."))
-            return redirect(next_url or reverse("portal:account"))
+    if request.method == "POST" and form.is_valid() and _confirm_device(request, user, form):
+        return redirect(next_url or reverse("portal:account"))
     action = reverse("identity:two_factor_setup")
     if next_url:
-        action += f"?next={next_url}"
+        action += f"?{urlencode({'next': next_url})}"
     return _setup_page(request, user=user, form=form, action=action, mandatory=False)
 
 

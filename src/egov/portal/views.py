@@ -78,7 +78,9 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
         if service.required_assurance == RequiredAssurance.HIGH:
             # Only a qualified signature or ID card proves "high"; a code from an app cannot,
             # so sending the person to the code step would loop. Say what is needed instead.
-            return render(request, "portal/service_needs_high.html", {"service": service}, status=403)
+            return render(
+                request, "portal/service_needs_high.html", {"service": service}, status=403
+            )
         return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': here})}")
     context = {
         "service": service,
