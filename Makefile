@@ -37,7 +37,9 @@ frontend: $(STAMP_JS) ## Rebuild the front end (GOV.UK Frontend + Sass)
 
 .PHONY: demo
 demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:8000
-	EGOV_DEMO=true EGOV_INSECURE_HTTP=true $(BIN)/egov demo --bind 127.0.0.1:$(PORT)
+	EGOV_DEMO=true EGOV_INSECURE_HTTP=true \
+		EGOV_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
+		$(BIN)/egov demo --bind 127.0.0.1:$(PORT)
 
 .PHONY: test
 test: install ## Run the whole test suite (browser tests need /usr/bin/chromium)

@@ -315,7 +315,13 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = ENV.str(
     "DEFAULT_FROM_EMAIL", "egov <no-reply@egov.example>", "Sender of the platform's emails."
 )
-EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_BACKEND = ENV.str(
+    "EGOV_EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend",
+    "Django email backend. The demo writes emails to files in the data folder and shows them "
+    "at /<lang>/demo/mailbox/ (django.core.mail.backends.filebased.EmailBackend).",
+)
+EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 # --- platform -------------------------------------------------------------------------------
 PORTAL_BASE_URL = ENV.str(

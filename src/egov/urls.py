@@ -11,6 +11,7 @@ urlpatterns += i18n_patterns(
     path("", include("egov.portal.urls")),
     path("account/", include("egov.identity.urls")),
     path("office/", include("egov.backoffice.urls")),
+    path("demo/", include("egov.demo.urls")),
     path("admin/", admin_site.urls),
     prefix_default_language=True,
 )

@@ -53,9 +53,8 @@ def _postgres_database(url: str, name: str, action: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+def platform() -> Iterator[str]:
     """Start the platform like `make demo` does; yield its base URL."""
-    controller, _mailbox = smtp_server
     data_dir = Path(tempfile.mkdtemp(prefix="egov-e2e-"))
     port = free_port()
     env = {
@@ -65,7 +64,7 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
         "EGOV_INSECURE_HTTP": "true",
         "EGOV_BASE_URL": f"http://127.0.0.1:{port}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EMAIL_PORT": str(controller.port),
+        "EGOV_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "SECRET_KEY": "e2e-secret-" + "s" * 40,
     }
     base_database = os.environ.get("DATABASE_URL", "")

@@ -96,3 +96,35 @@ def test_wrong_password_is_explained_and_pages_work_without_javascript(browser, 
     page.goto("/en/search/?q=birth")
     assert page.locator(".egov-service-list__item").count() >= 1
     context.close()
+
+
+def test_citizen_registers_confirms_the_email_and_logs_in(page):
+    page.goto("/en/account/register/")
+    check_accessibility(page)
+    page.locator("main button[type=submit]").click()  # an empty form first
+    assert page.locator(".govuk-error-summary").is_visible()
+    check_accessibility(page)
+    for field, value in {
+        "last_name": "Мароз",
+        "first_name": "Ганна",
+        "patronymic": "",
+        "personal_number": "4010190A555PB8",
+        "email": "hanna.e2e@example.org",
+        "password": "snowy-Lake-2026",
+        "password_repeat": "snowy-Lake-2026",
+    }.items():
+        page.locator(f"#id_{field}").fill(value)
+    page.locator("main button[type=submit]").click()
+    assert page.url.endswith("/en/account/register/check-email/")
+    check_accessibility(page)
+
+    page.goto("/en/demo/mailbox/")
+    check_accessibility(page)
+    page.locator("main a[href*='/account/register/confirm/']").first.click()
+    assert page.url.endswith("/en/account/login/")
+    assert "Your email address is confirmed" in page.content()
+    page.locator("#id_username").fill("hanna.e2e@example.org")
+    page.locator("#id_password").fill("snowy-Lake-2026")
+    page.locator("main button[type=submit]").click()
+    assert page.url.endswith("/en/my-account/")
+    assert "4010190A555PB8" in page.content()

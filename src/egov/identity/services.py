@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import smtplib
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -25,6 +27,8 @@ from egov.identity.selectors import SESSION_LOA
 from egov.identity.validators import validate_personal_number
 
 EMAIL_VERIFICATION_SALT = "egov.identity.email-verification"
+logger = logging.getLogger(__name__)
+
 SESSION_LOGIN_AT = "egov_login_at"
 SESSION_SEEN_AT = "egov_seen_at"
 
@@ -87,6 +91,14 @@ def citizen_register(
         # Two registrations with the same email or number raced; the other one won.
         raise RegistrationError(
             _("An account with these details already exists. Log in or reset the password.")
+        ) from None
+    except (OSError, smtplib.SMTPException):
+        logger.warning("verification email could not be sent", exc_info=True)
+        raise RegistrationError(
+            _(
+                "We could not send the confirmation email just now, so no account was created. "
+                "Try again in a few minutes."
+            )
         ) from None
     return user
 

@@ -289,6 +289,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     subject_template_name = "identity/email/password_reset_subject.txt"
     success_url = reverse_lazy("identity:password_reset_done")
     # Links in emails point at the public address, whatever Host header the request had.
+    # A mail server that fails is logged by Django and not shown: the page must not reveal
+    # whether an account uses the address.
     extra_email_context = {"base_url": settings.PORTAL_BASE_URL}
 
 
