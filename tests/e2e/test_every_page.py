@@ -1,0 +1,74 @@
+"""axe-core on every kind of page, in each language, as anonymous visitor, citizen,
+business representative and official."""
+
+from __future__ import annotations
+
+import pytest
+from django_otp.oath import totp
+
+from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.e2e.conftest import check_accessibility
+
+pytestmark = pytest.mark.browser
+
+PUBLIC = [
+    "/",
+    "/services/",
+    "/services/?audience=businesses",
+    "/services/200.13.1/",
+    "/services/200.11.1.1/",
+    "/search/?q=пашпарт",
+    "/search/?q=zzzzqqq",
+    "/search/?q=",
+    "/life-events/",
+    "/life-events/birth-of-a-child/",
+    "/agencies/",
+    "/agencies/MVD/",
+    "/accessibility/",
+    "/privacy/",
+    "/cookies/",
+    "/demo/mailbox/",
+    "/account/login/",
+    "/account/register/",
+    "/account/password-reset/",
+    "/account/password-reset/sent/",
+    "/account/password-reset/x/y/",
+    "/account/register/confirm/not-a-token/",
+    "/no-such-page/",
+]
+
+
+@pytest.mark.parametrize("language", ["be", "ru", "en"])
+def test_public_pages_have_no_accessibility_violations(page, language):
+    for path in PUBLIC:
+        page.goto(f"/{language}{path}")
+        assert page.locator("h1").count() == 1, path
+        check_accessibility(page)
+
+
+def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
+    account = next(a for a in DEMO_ACCOUNTS if a.email == email)
+    page.goto("/ru/account/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    if account.totp_secret_hex:
+        page.locator("#id_token").fill(f"{totp(bytes.fromhex(account.totp_secret_hex)):06d}")
+        page.locator("main button[type=submit]").click()
+
+
+def test_signed_in_pages_have_no_accessibility_violations(page):
+    _log_in(page, "business@demo.egov.example")
+    for path in ["/ru/my-account/", "/ru/account/two-factor/", "/ru/services/200.13.1/start/",
+                 "/ru/services/200.2.6/start/", "/be/services/"]:
+        page.goto(path)
+        check_accessibility(page)
+    assert "192541238" in page.goto("/ru/my-account/").text()
+
+
+def test_back_office_has_no_accessibility_violations(page):
+    _log_in(page, "decider.mintruda@demo.egov.example")
+    assert page.url.endswith("/ru/office/")
+    check_accessibility(page)
+    page.goto("/be/office/")
+    check_accessibility(page)
