@@ -1,6 +1,6 @@
 # egov — run `make help` for the targets.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP_PY := $(VENV)/.installed
@@ -37,7 +37,7 @@ frontend: $(STAMP_JS) ## Rebuild the front end (GOV.UK Frontend + Sass)
 
 .PHONY: demo
 demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:8000
-	EGOV_DEMO=true EGOV_INSECURE_HTTP=true \
+	EGOV_DEMO=true EGOV_INSECURE_HTTP=true EGOV_BASE_URL=http://127.0.0.1:$(PORT) \
 		EGOV_EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend \
 		$(BIN)/egov demo --bind 127.0.0.1:$(PORT)
 
