@@ -200,6 +200,15 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "egov.identity.views.login_throttled"
 AXES_VERBOSE = False
+PROXY_COUNT = ENV.int(
+    "EGOV_PROXY_COUNT",
+    0,
+    "How many trusted reverse proxies stand in front of the web servers. Login throttling "
+    "then takes the client's address from X-Forwarded-For instead of the proxy's.",
+)
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 SESSION_IDLE_MINUTES = {
     "public": ENV.int(

@@ -105,3 +105,27 @@ def test_a_shared_redis_cache_can_be_configured(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "42", result.stderr
+
+
+def test_unknown_query_parameters_are_rendered_not_cached(client):
+    from django.core.cache import cache
+
+    client.get("/en/services/")
+    before = len(cache._cache)  # type: ignore[attr-defined]
+    for number in range(20):
+        assert client.get(f"/en/services/?junk={number}").status_code == 200
+    assert len(cache._cache) == before  # type: ignore[attr-defined]
+    client.get("/en/services/?audience=businesses")
+    assert len(cache._cache) == before + 1  # type: ignore[attr-defined]
+
+
+def test_head_requests_are_answered(client):
+    response = client.head("/en/")
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_personal_pages_are_never_stored_by_browsers_or_proxies(client):
+    client.force_login(UserFactory())
+    response = client.get("/en/my-account/")
+    assert "no-store" in response["Cache-Control"]

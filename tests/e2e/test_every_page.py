@@ -59,8 +59,13 @@ def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_signed_in_pages_have_no_accessibility_violations(page):
     _log_in(page, "business@demo.egov.example")
-    for path in ["/ru/my-account/", "/ru/account/two-factor/", "/ru/services/200.13.1/start/",
-                 "/ru/services/200.2.6/start/", "/be/services/"]:
+    for path in [
+        "/ru/my-account/",
+        "/ru/account/two-factor/",
+        "/ru/services/200.13.1/start/",
+        "/ru/services/200.2.6/start/",
+        "/be/services/",
+    ]:
         page.goto(path)
         check_accessibility(page)
     assert "192541238" in page.goto("/ru/my-account/").text()

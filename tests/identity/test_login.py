@@ -187,10 +187,61 @@ def test_admin_site_needs_an_admin_with_second_factor(client):
     assert client.get("/en/admin/catalog/service/").status_code == 200
 
 
-def test_citizen_cannot_reach_the_admin(client):
-    client.force_login(UserFactory())
-    response = client.get("/en/admin/")
-    assert response.status_code == 302
+@pytest.mark.parametrize("kind", ["citizen", "official", "admin_without_code"])
+def test_only_a_verified_admin_reaches_the_admin(client, kind):
+    if kind == "official":
+        user = OfficialFactory()
+    elif kind == "admin_without_code":
+        user = UserFactory(kind="admin", personal_number=None, is_superuser=True)
+        totp_device(user)
+    else:
+        user = UserFactory()
+    client.force_login(user)
+    chain = client.get("/en/admin/", follow=True).redirect_chain
+    assert chain[-1][0].startswith("/en/account/login/")
+    assert client.get("/en/admin/catalog/service/").status_code == 302
+
+
+def test_the_password_alone_cannot_swap_in_a_new_app(client):
+    """The set-up step is for accounts without an app; with one, only its code opens."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    official = OfficialFactory()
+    device = totp_device(official)
+    login(client, official.email)
+    response = client.get("/en/account/login/set-up-app/")
+    assert response["Location"] == "/en/account/login/code/"
+    response = client.post("/en/account/login/set-up-app/", {"token": "123456"})
+    assert response["Location"] == "/en/account/login/code/"
+    assert SESSION_KEY not in client.session
+    assert list(TOTPDevice.objects.filter(user=official)) == [device]
+
+
+def test_replacing_the_app_needs_a_code_from_the_current_one(client, mailbox):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    citizen = UserFactory()
+    device = totp_device(citizen)
+    client.force_login(citizen)  # a password-only session
+    response = client.get("/en/account/two-factor/")
+    assert response["Location"].startswith("/en/account/verify/?next=")
+    assert not TOTPDevice.objects.filter(user=citizen, confirmed=False).exists()
+    client.post(response["Location"], {"token": current_code(device)})
+    page = client.get("/en/account/two-factor/")
+    assert page.status_code == 200
+    new = TOTPDevice.objects.get(user=citizen, confirmed=False)
+    client.post("/en/account/two-factor/", {"token": current_code(new)})
+    assert list(TOTPDevice.objects.filter(user=citizen)) == [new]
+    notice = mailbox.messages[-1]
+    assert notice["To"] == citizen.email
+    assert "replaced" in notice.get_payload(decode=True).decode()
+
+
+def test_an_empty_post_says_what_is_missing(client):
+    body = client.post(LOGIN, {}).content.decode()
+    assert "Enter your email address" in body
+    body = client.post("/en/account/register/", {}).content.decode()
+    assert "Enter your last name" in body
 
 
 def _age_session(client, *, idle_minutes=0, login_minutes=0):

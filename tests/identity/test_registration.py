@@ -1,4 +1,6 @@
+import base64
 import re
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import SESSION_KEY
@@ -110,16 +112,48 @@ def test_malformed_number_message_is_translated(client, mailbox):
     response = client.post("/be/account/register/", {**FORM, "personal_number": "12345"})
     body = response.content.decode()
     assert "has 14 characters" not in body
-    assert "14" in body
+    assert 'id="id_personal_number-error"' in body
+    assert "Ідэнтыфікацыйны нумар складаецца з 14 знакаў" in body
 
 
 def test_duplicate_email_or_number_is_refused(client, mailbox):
     client.post(REGISTER, FORM)
     response = client.post(REGISTER, {**FORM, "personal_number": "4010190M102PB6"})
-    assert "already exists" in response.content.decode()
+    assert "waiting for its email address to be confirmed" in response.content.decode()
+    User.objects.filter(email=FORM["email"]).update(is_active=True, email_verified=True)
+    response = client.post(REGISTER, {**FORM, "personal_number": "4010190M102PB6"})
+    assert "An account with this email address already exists" in response.content.decode()
     response = client.post(REGISTER, {**FORM, "email": "other@example.org"})
-    assert "already exists" in response.content.decode()
+    assert "An account with this identification number already exists" in (
+        response.content.decode()
+    )
     assert User.objects.filter(last_name="Мароз", first_name="Ганна").count() == 1
+
+
+def test_an_expired_unconfirmed_registration_does_not_block_the_real_person(
+    client, mailbox, settings
+):
+    # Someone registers the person's number with their own address and never confirms it.
+    client.post(REGISTER, {**FORM, "email": "squatter@example.org"})
+    squatter = User.objects.get(email="squatter@example.org")
+    User.objects.filter(pk=squatter.pk).update(
+        date_joined=squatter.date_joined
+        - timedelta(seconds=settings.EMAIL_VERIFICATION_SECONDS + 60)
+    )
+    response = client.post(REGISTER, FORM)
+    assert response["Location"] == "/en/account/register/check-email/"
+    assert not User.objects.filter(email="squatter@example.org").exists()
+    assert User.objects.get(personal_number=FORM["personal_number"]).email == FORM["email"]
+
+
+def test_the_link_does_not_carry_the_email_address(client, mailbox):
+    client.post(REGISTER, FORM)
+    path = _link(mailbox.messages[0])
+    token = path.rstrip("/").rsplit("/", 1)[1]
+    payload = token.split(":", 1)[0]
+    decoded = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
+    assert b"hanna" not in decoded
+    assert b"example.org" not in decoded
 
 
 def _mail_server_down(settings):

@@ -35,6 +35,8 @@ def test_cyrillic_letters_and_spaces_are_normalised():
         ("30101801001PB8", "personal_number_shape"),
         ("3310280A001PB1", "personal_number_date"),
         ("<script>alert1", "personal_number_shape"),
+        ("3٠10180A001PB8", "personal_number_shape"),  # an Arabic-Indic zero
+        ("３010180A001PB8", "personal_number_shape"),  # a full-width three
     ],
 )
 def test_malformed_numbers_are_rejected_with_a_reason(number, code):

@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from egov.catalog import selectors as catalog
 from egov.identity import selectors as identity
@@ -37,7 +38,8 @@ def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 @official_required
-@require_GET
+@never_cache
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User) and user.agency is not None

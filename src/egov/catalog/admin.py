@@ -18,26 +18,31 @@ from egov.core.admin_site import admin_site
 class CatalogueAdminMixin:
     """Every change in the catalogue's admin clears the cached public pages."""
 
-    def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+    def after_change(self) -> None:
         catalogue_changed()
-
-    def delete_model(self, request: HttpRequest, obj: Any) -> None:
-        super().delete_model(request, obj)  # type: ignore[misc]
-        catalogue_changed()
-
-    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
-        super().delete_queryset(request, queryset)  # type: ignore[misc]
-        catalogue_changed()
-
-
-class ReindexOnSaveMixin(CatalogueAdminMixin):
-    """Agency, category and life-event names are part of every linked service's index."""
 
     def save_model(self, request: HttpRequest, obj: Any, form: ModelForm, change: bool) -> None:
         with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            catalogue_reindex()
+            super().save_model(request, obj, form, change)  # type: ignore[misc]
+            self.after_change()
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        with transaction.atomic():
+            super().delete_model(request, obj)  # type: ignore[misc]
+            self.after_change()
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        with transaction.atomic():
+            super().delete_queryset(request, queryset)  # type: ignore[misc]
+            self.after_change()
+
+
+class ReindexOnSaveMixin(CatalogueAdminMixin):
+    """Agency, category and life-event names are part of every linked service's index, so
+    saving or deleting one rebuilds the index (which also clears the cached pages)."""
+
+    def after_change(self) -> None:
+        catalogue_reindex()
 
 
 @admin.register(Agency, site=admin_site)

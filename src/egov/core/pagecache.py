@@ -48,14 +48,19 @@ def _cacheable_request(request: HttpRequest) -> bool:
 
 
 def public_page(
-    namespace: str,
+    namespace: str, params: tuple[str, ...] = ()
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Cache the view's page for anonymous visitors. Only the query parameters in `params`
+    make separate copies; a request with any other parameter is rendered, not cached, so
+    junk query strings cannot fill the cache."""
+
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _cacheable_request(request):
+            if not _cacheable_request(request) or set(request.GET) - set(params):
                 return view(request, *args, **kwargs)
-            path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+            query = sorted((name, request.GET.getlist(name)) for name in request.GET)
+            path = hashlib.sha256(repr((request.path, query)).encode()).hexdigest()
             variant = f"{get_language()}:{int(settings.DEMO_MODE)}"
             key = f"pagecache:{namespace}:{version(namespace)}:{variant}:{path}"
             cached = cache.get(key)

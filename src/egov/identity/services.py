@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 import smtplib
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -13,6 +15,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -61,6 +64,19 @@ def citizen_register(
     so the person can simply try again."""
     number = validate_personal_number(personal_number)
     email = User.objects.normalize_email(email).lower()
+    _unconfirmed_expired_delete(email=email, personal_number=number)
+    if (
+        User.objects.filter(email__iexact=email, email_verified=False).exists()
+        or User.objects.filter(personal_number=number, email_verified=False).exists()
+    ):
+        raise RegistrationError(
+            _(
+                "An account with these details is waiting for its email address to be "
+                "confirmed. Open the link we sent, or register again once the link has expired "
+                "(after %(hours)d hours)."
+            )
+            % {"hours": settings.EMAIL_VERIFICATION_SECONDS // 3600}
+        )
     if User.objects.filter(email__iexact=email).exists():
         raise RegistrationError(
             _("An account with this email address already exists. Log in or reset the password."),
@@ -103,8 +119,28 @@ def citizen_register(
     return user
 
 
+def _unconfirmed_expired_delete(*, email: str, personal_number: str) -> None:
+    """An account whose confirmation link expired unused holds nothing: free its email and
+    number, so nobody can block a person by registering their number with another address."""
+    cutoff = timezone.now() - timedelta(seconds=settings.EMAIL_VERIFICATION_SECONDS)
+    User.objects.filter(
+        Q(email__iexact=email) | Q(personal_number=personal_number),
+        email_verified=False,
+        is_active=False,
+        last_login__isnull=True,
+        date_joined__lt=cutoff,
+    ).delete()
+
+
+def _email_fingerprint(email: str) -> str:
+    """Ties a link to the address it was sent to without putting the address in the URL."""
+    return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
+
+
 def _send_verification_email(*, user: User, language: str) -> None:
-    token = signing.dumps({"user": user.pk, "email": user.email}, salt=EMAIL_VERIFICATION_SALT)
+    token = signing.dumps(
+        {"user": user.pk, "email": _email_fingerprint(user.email)}, salt=EMAIL_VERIFICATION_SALT
+    )
     with translation.override(language):
         path = reverse("identity:verify_email", kwargs={"token": token})
         context = {
@@ -133,12 +169,8 @@ def citizen_verify_email(*, token: str) -> User:
             _("This link is not valid. Copy the whole link from the email and try again.")
         ) from None
     with transaction.atomic():
-        user = (
-            User.objects.select_for_update()
-            .filter(pk=payload.get("user"), email=payload.get("email"))
-            .first()
-        )
-        if user is None:
+        user = User.objects.select_for_update().filter(pk=payload.get("user")).first()
+        if user is None or _email_fingerprint(user.email) != payload.get("email"):
             raise VerificationLinkError(_("This link is not valid."))
         if user.email_verified:
             raise VerificationLinkError(
@@ -203,16 +235,33 @@ def totp_device_confirm(
             raise SecondFactorError(
                 _("The code is not right. Enter the 6-digit code your authenticator app shows now.")
             )
-        TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+        replaced = TOTPDevice.objects.filter(user=user, confirmed=True).delete()[0] > 0
         device.confirmed = True
         device.save(update_fields=["confirmed"])
     _assurance_raise(request=request, user=user, device=device)
+    _send_security_notice(user=user, replaced=replaced)
     return device
+
+
+def _send_security_notice(*, user: User, replaced: bool) -> None:
+    """Tell the owner an app was added, so a stranger who has the password cannot do it
+    unnoticed. A mail failure is logged, not shown: the app is set up either way."""
+    # In the language of the page the person is using now.
+    subject = _("An authenticator app was added to your account")
+    body = render_to_string(
+        "identity/email/device_added.txt",
+        {"user": user, "replaced": replaced, "base_url": settings.PORTAL_BASE_URL},
+    )
+    try:
+        send_mail(subject, body, None, [user.email])
+    except (OSError, smtplib.SMTPException):
+        logger.warning("security notice could not be sent to user %s", user.pk, exc_info=True)
 
 
 def _assurance_raise(*, request: HttpRequest, user: User, device: TOTPDevice) -> None:
     """After a good second factor: log in (or stay logged in) at the substantial level."""
     if request.user.is_authenticated and request.user.pk == user.pk:
+        request.session.cycle_key()  # a stronger session gets a new key
         otp_login(request, device)
         request.session[SESSION_LOA] = LevelOfAssurance.SUBSTANTIAL
     else:

@@ -18,7 +18,7 @@ from stdnum.exceptions import ValidationError as StdnumValidationError
 
 # People often type the number with a Cyrillic keyboard layout: map look-alike letters.
 _CYRILLIC_LOOKALIKES = str.maketrans("АВСЕНКМОРТХ", "ABCEHKMOPTX")
-_SHAPE = re.compile(r"^[1-6]\d{6}[A-Z]\d{3}[A-Z]{2}\d$")
+_SHAPE = re.compile(r"^[1-6][0-9]{6}[A-Z][0-9]{3}[A-Z]{2}[0-9]$", re.ASCII)
 _WEIGHTS = (7, 3, 1)
 _CENTURY = {"1": 1800, "2": 1800, "3": 1900, "4": 1900, "5": 2000, "6": 2000}
 
@@ -57,7 +57,8 @@ def validate_personal_number(value: str) -> str:
             _("An identification number has 14 characters, for example 3010180A001PB8."),
             code="personal_number_length",
         )
-    if not _SHAPE.match(number):
+    # ASCII only: other scripts' digits would otherwise make a second spelling of one number.
+    if not number.isascii() or not _SHAPE.match(number):
         raise ValidationError(
             _(
                 "Enter the identification number as it is printed in your passport or ID "

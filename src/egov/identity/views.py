@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
+from egov.identity import selectors as identity_selectors
 from egov.identity import services
 from egov.identity.forms import CodeForm, LoginForm, RegistrationForm
 from egov.identity.models import LevelOfAssurance, User, UserKind
@@ -42,6 +43,11 @@ def _safe_next(request: HttpRequest, candidate: str | None) -> str | None:
     ):
         return candidate
     return None
+
+
+def _posted(request: HttpRequest) -> Any:
+    """Bind a form on every POST, even an empty one, so it says what is missing."""
+    return request.POST if request.method == "POST" else None
 
 
 def _home_for(user: User) -> str:
@@ -72,7 +78,8 @@ def login_throttled(
     request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
     """What django-axes shows after too many failed logins."""
-    return render(request, "identity/throttled.html", status=429)
+    minutes = round(settings.AXES_COOLOFF_TIME * 60)
+    return render(request, "identity/throttled.html", {"minutes": minutes}, status=429)
 
 
 @sensitive_post_parameters("password")
@@ -80,7 +87,7 @@ def login_throttled(
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    form = LoginForm(request.POST or None)
+    form = LoginForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         user = authenticate(
             request,
@@ -119,7 +126,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
     if user is None or device is None:
         messages.error(request, _("Your login took too long. Enter your email and password again."))
         return redirect("identity:login")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         next_url = request.session.get(PENDING_NEXT)
         try:
@@ -183,7 +190,12 @@ def login_setup(request: HttpRequest) -> HttpResponse:
     if user is None:
         messages.error(request, _("Your login took too long. Enter your email and password again."))
         return redirect("identity:login")
-    form = CodeForm(request.POST or None)
+    if services.confirmed_totp_device(user=user) is not None:
+        # Whoever knows the password must not swap in an app of their own: the code it is.
+        return redirect("identity:login_code")
+    if not user.requires_second_factor:
+        return redirect("identity:login")
+    form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid() and _confirm_device(request, user, form):
         next_url = _clear_pending(request)
         return redirect(next_url or _home_for(user))
@@ -200,7 +212,15 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
-    form = CodeForm(request.POST or None)
+    here = request.get_full_path()
+    if services.confirmed_totp_device(
+        user=user
+    ) is not None and not identity_selectors.session_meets(
+        request=request, required=LevelOfAssurance.SUBSTANTIAL
+    ):
+        # Replacing the app needs a code from the current one first.
+        return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': here})}")
+    form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid() and _confirm_device(request, user, form):
         return redirect(next_url or reverse("portal:account"))
     action = reverse("identity:two_factor_setup")
@@ -220,8 +240,8 @@ def step_up(request: HttpRequest) -> HttpResponse:
     device = services.confirmed_totp_device(user=user)
     if device is None:
         target = reverse("identity:two_factor_setup")
-        return redirect(f"{target}?next={next_url}" if next_url else target)
-    form = CodeForm(request.POST or None)
+        return redirect(f"{target}?{urlencode({'next': next_url})}" if next_url else target)
+    form = CodeForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.totp_verify(
@@ -245,7 +265,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegistrationForm(request.POST or None)
+    form = RegistrationForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -10,7 +10,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from egov.catalog import selectors as catalog
 from egov.catalog.models import Audience, RequiredAssurance
@@ -21,7 +22,7 @@ from egov.identity import selectors as identity
 from egov.identity.models import User
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def home(request: HttpRequest) -> HttpResponse:
     context = {
@@ -36,8 +37,8 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", context)
 
 
-@require_GET
-@public_page(CATALOGUE_PAGES)
+@require_safe
+@public_page(CATALOGUE_PAGES, params=("audience",))
 def service_index(request: HttpRequest) -> HttpResponse:
     audience = request.GET.get("audience")
     if audience not in Audience.values:
@@ -51,7 +52,7 @@ def service_index(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/service_index.html", context)
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def service_detail(request: HttpRequest, code: str) -> HttpResponse:
     service = catalog.service_get(code=code, actor=request.user)
@@ -66,6 +67,7 @@ def service_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/service_detail.html", context)
 
 
+@never_cache
 def service_start(request: HttpRequest, code: str) -> HttpResponse:
     """The door to applying: it opens only at the level of assurance the service requires."""
     service = catalog.service_get(code=code, actor=request.user)
@@ -90,8 +92,8 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "portal/service_start.html", context)
 
 
-@require_GET
-@public_page(CATALOGUE_PAGES)
+@require_safe
+@public_page(CATALOGUE_PAGES, params=("q",))
 def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "")
     cut = len(query) > catalog.MAX_QUERY_LENGTH
@@ -110,7 +112,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/search.html", context)
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def life_event_index(request: HttpRequest) -> HttpResponse:
     context = {
@@ -120,7 +122,7 @@ def life_event_index(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/life_event_index.html", context)
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def life_event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     event = catalog.life_event_get(slug=slug)
@@ -130,7 +132,7 @@ def life_event_detail(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "portal/life_event_detail.html", {"event": event, "services": services})
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     category = catalog.category_get(slug=slug)
@@ -142,13 +144,13 @@ def category_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def agency_index(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/agency_index.html", {"agencies": catalog.agency_list()})
 
 
-@require_GET
+@require_safe
 @public_page(CATALOGUE_PAGES)
 def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
     agency = catalog.agency_get(code=code)
@@ -159,7 +161,8 @@ def agency_detail(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@never_cache
+@require_safe
 def account(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
@@ -174,7 +177,7 @@ def account(request: HttpRequest) -> HttpResponse:
 STATIC_PAGES = {"accessibility", "privacy", "cookies"}
 
 
-@require_GET
+@require_safe
 def static_page(request: HttpRequest, page: str) -> HttpResponse:
     if page not in STATIC_PAGES:
         raise Http404
