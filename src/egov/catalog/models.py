@@ -198,8 +198,8 @@ class SearchEntry(models.Model):
 
     Stemming happens in Python (Snowball for Russian and English, a light suffix stripper for
     Belarusian, for which PostgreSQL has no dictionary) so both databases rank alike; see
-    ``docs/adr/0002-search-stemming-in-python.md``. PostgreSQL searches these columns with tsvector/tsquery,
-    SQLite through the FTS5 table ``catalog_search_fts`` that mirrors them.
+    ``docs/adr/0002-search-stemming-in-python.md``. PostgreSQL searches these columns with
+    tsvector/tsquery, SQLite through the FTS5 table ``catalog_search_fts`` that mirrors them.
     """
 
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="search_entries")
