@@ -84,7 +84,9 @@ def test_hostile_queries_are_harmless(query):
     assert set(found) <= set(Service.objects.values_list("code", flat=True))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=300))
 def test_any_text_is_a_valid_query(query):
     results = selectors.service_search(query=query)
