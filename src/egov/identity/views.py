@@ -213,11 +213,11 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     here = request.get_full_path()
-    if services.confirmed_totp_device(
-        user=user
-    ) is not None and not identity_selectors.session_meets(
+    has_app = services.confirmed_totp_device(user=user) is not None
+    proven = identity_selectors.session_meets(
         request=request, required=LevelOfAssurance.SUBSTANTIAL
-    ):
+    )
+    if has_app and not proven:
         # Replacing the app needs a code from the current one first.
         return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': here})}")
     form = CodeForm(_posted(request))
