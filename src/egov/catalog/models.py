@@ -13,6 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from egov.core.models import TimeStampedModel
+from egov.identity.models import LevelOfAssurance
 
 agency_code_validator = RegexValidator(
     r"^[A-Z][A-Z0-9]{1,9}$", _("Use 2–10 capital Latin letters or digits, e.g. MVD.")
@@ -92,12 +93,6 @@ class Maturity(models.TextChoices):
     PROACTIVE = "proactive", _("Proactive")
 
 
-class RequiredAssurance(models.TextChoices):
-    LOW = "low", _("Low (password)")
-    SUBSTANTIAL = "substantial", _("Substantial (password and second factor)")
-    HIGH = "high", _("High (qualified electronic signature)")
-
-
 class Service(TimeStampedModel):  # type: ignore[django-manager-missing]
     code = models.CharField(
         _("code"), max_length=32, unique=True, validators=[service_code_validator]
@@ -141,8 +136,8 @@ class Service(TimeStampedModel):  # type: ignore[django-manager-missing]
     required_assurance = models.CharField(
         _("required level of assurance"),
         max_length=16,
-        choices=RequiredAssurance.choices,
-        default=RequiredAssurance.LOW,
+        choices=LevelOfAssurance.choices,
+        default=LevelOfAssurance.LOW,
     )
     maturity = models.CharField(
         _("online maturity"), max_length=16, choices=Maturity.choices, default=Maturity.INFORMATION

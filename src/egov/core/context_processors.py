@@ -27,5 +27,4 @@ def platform(request: HttpRequest) -> dict[str, Any]:
     return {
         "egov_languages": languages,
         "egov_demo": settings.DEMO_MODE,
-        "egov_loa": request.session.get("egov_loa") if hasattr(request, "session") else None,
     }

@@ -15,11 +15,3 @@ class ApplicationError(Exception):
         self.field = field
         if code:
             self.code = code
-
-
-class NotFound(ApplicationError):
-    code = "not_found"
-
-
-class PermissionDenied(ApplicationError):
-    code = "permission_denied"

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from egov.identity.services import totp_key_base32
+
 DEMO_PASSWORD = "demo-Pass-2026"
 
 
@@ -28,9 +30,7 @@ class DemoAccount:
     def totp_secret_base32(self) -> str | None:
         if self.totp_secret_hex is None:
             return None
-        import base64
-
-        return base64.b32encode(bytes.fromhex(self.totp_secret_hex)).decode().rstrip("=")
+        return totp_key_base32(self.totp_secret_hex)
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (

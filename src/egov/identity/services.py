@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import logging
 import smtplib
@@ -12,7 +11,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import login
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -269,9 +267,6 @@ def _assurance_raise(*, request: HttpRequest, user: User, device: TOTPDevice) ->
         otp_login(request, device)
 
 
-def totp_secret_base32(device: TOTPDevice) -> str:
-    """The secret as authenticator apps want it typed."""
-    try:
-        return base64.b32encode(binascii.unhexlify(device.key)).decode().rstrip("=")
-    except (binascii.Error, ValueError):
-        raise ValidationError("device key is not hex") from None
+def totp_key_base32(hex_key: str) -> str:
+    """A TOTP key (stored as hex) as authenticator apps want it typed."""
+    return base64.b32encode(bytes.fromhex(hex_key)).decode().rstrip("=")

@@ -158,7 +158,7 @@ def _setup_page(
     context = {
         "form": form,
         "qr_svg": _device_qr_svg(device),
-        "secret": services.totp_secret_base32(device),
+        "secret": services.totp_key_base32(device.key),
         "action": action,
         "mandatory": mandatory,
     }

@@ -14,12 +14,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from egov.catalog import selectors as catalog
-from egov.catalog.models import Audience, RequiredAssurance
+from egov.catalog.models import Audience
 from egov.catalog.services import CATALOGUE_PAGES
 from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from egov.identity import selectors as identity
-from egov.identity.models import User
+from egov.identity.models import LevelOfAssurance, User
 
 
 @require_safe
@@ -77,7 +77,7 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': here})}")
     if not identity.session_meets(request=request, required=service.required_assurance):
-        if service.required_assurance == RequiredAssurance.HIGH:
+        if service.required_assurance == LevelOfAssurance.HIGH:
             # Only a qualified signature or ID card proves "high"; a code from an app cannot,
             # so sending the person to the code step would loop. Say what is needed instead.
             return render(
