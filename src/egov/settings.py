@@ -67,9 +67,15 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "django_tasks",
+    "django_tasks_db",
     "egov.core",
     "egov.identity",
     "egov.catalog",
+    "egov.notifications",
+    "egov.cases",
     "egov.portal",
     "egov.backoffice",
     "egov.demo",
@@ -331,6 +337,62 @@ EMAIL_BACKEND = ENV.str(
     "at /<lang>/demo/mailbox/ (django.core.mail.backends.filebased.EmailBackend).",
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
+
+# --- background tasks -----------------------------------------------------------------------
+# The queue lives in the main database, so a task is written in the same transaction as the
+# change that asks for it: committed together or not at all (docs/adr/0005).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+WORKER_STALE_SECONDS = ENV.int(
+    "EGOV_WORKER_STALE_SECONDS",
+    60,
+    "Seconds without a heartbeat after which a worker counts as dead and the task it was "
+    "running is handed to another worker.",
+)
+
+# --- notifications --------------------------------------------------------------------------
+SMS_PROVIDER = ENV.str(
+    "EGOV_SMS_PROVIDER",
+    "loopback",
+    "SMS provider plugin. `loopback` writes each text message to a file in the data folder "
+    "(shown in the demo mailbox) instead of sending it.",
+)
+SMS_LOOPBACK_DIR = DATA_DIR / "sms"
+
+# --- uploads --------------------------------------------------------------------------------
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.int(
+    "EGOV_UPLOAD_MAX_BYTES",
+    60 * 1024 * 1024,
+    "Largest request body accepted, in bytes (files are limited per service below this).",
+)
+
+# --- API ------------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "egov.identity.api_auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "egov.core.problem.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "egov API",
+    "DESCRIPTION": "The public catalogue, a person's own applications and an agency's cases. "
+    "Errors are RFC 9457 problem details (application/problem+json).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
 
 # --- platform -------------------------------------------------------------------------------
 PORTAL_BASE_URL = ENV.str(

@@ -209,3 +209,46 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service_id}/{self.language}"
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+class ServiceVersion(TimeStampedModel):
+    """One version of a service's definition (form, documents, workflow, deadline).
+
+    Versions go draft → published → retired and a published or retired definition never
+    changes: an application stays on the version it was submitted with. At most one version
+    of a service is published at a time; it is the one people apply with.
+    """
+
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), on_delete=models.PROTECT, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    definition = models.JSONField(_("definition"))
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    change_note = models.CharField(_("what changed"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("service version")
+        verbose_name_plural = _("service versions")
+        ordering = ["service", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["service", "number"], name="version_number_unique"),
+            models.UniqueConstraint(
+                fields=["service"],
+                condition=models.Q(status="published"),
+                name="one_published_version",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service.code} v{self.number} ({self.get_status_display()})"

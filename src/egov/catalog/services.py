@@ -5,16 +5,30 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from modeltranslation.translator import translator
 
 from egov.catalog import search
-from egov.catalog.models import Agency, BaseUnit, Category, LifeEvent, Service
+from egov.catalog.definitions import DefinitionInvalid, definition_validate
+from egov.catalog.models import (
+    Agency,
+    BaseUnit,
+    Category,
+    LifeEvent,
+    Service,
+    ServiceVersion,
+    VersionStatus,
+)
 from egov.catalog.stemming import index_terms
 from egov.core import pagecache
+from egov.core.errors import ApplicationError
 
 LANGUAGES = ("be", "ru", "en")
 CATALOGUE_PAGES = "catalogue"
@@ -153,4 +167,92 @@ def catalogue_load(
             )
             service_search_index_update(service=service)
             counts["services"] += 1
+    return counts
+
+
+# --- service definitions --------------------------------------------------------------------
+
+
+def service_version_create(
+    *, service: Service, definition: dict[str, Any], change_note: str = ""
+) -> ServiceVersion:
+    """A new draft version; a broken definition raises ``DefinitionInvalid`` with its path."""
+    definition_validate(definition)
+    with transaction.atomic():
+        Service.objects.select_for_update().get(pk=service.pk)
+        last = service.versions.order_by("-number").values_list("number", flat=True).first()
+        return ServiceVersion.objects.create(
+            service=service,
+            number=(last or 0) + 1,
+            definition=definition,
+            change_note=change_note,
+        )
+
+
+def service_version_publish(*, version: ServiceVersion) -> ServiceVersion:
+    """Publish a draft; the version published before it retires in the same transaction."""
+    definition_validate(version.definition)
+    with transaction.atomic():
+        version = ServiceVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.DRAFT:
+            raise ApplicationError(
+                _("Only a draft version can be published."), code="version_not_draft"
+            )
+        now = timezone.now()
+        ServiceVersion.objects.filter(
+            service_id=version.service_id, status=VersionStatus.PUBLISHED
+        ).update(status=VersionStatus.RETIRED, retired_at=now)
+        version.status = VersionStatus.PUBLISHED
+        version.published_at = now
+        version.save(update_fields=["status", "published_at", "updated_at"])
+        catalogue_changed()
+    return version
+
+
+def service_version_retire(*, version: ServiceVersion) -> ServiceVersion:
+    """Stop new applications on this version; existing ones carry on with it."""
+    with transaction.atomic():
+        version = ServiceVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.PUBLISHED:
+            raise ApplicationError(
+                _("Only the published version can be retired."), code="version_not_published"
+            )
+        version.status = VersionStatus.RETIRED
+        version.retired_at = timezone.now()
+        version.save(update_fields=["status", "retired_at", "updated_at"])
+        catalogue_changed()
+    return version
+
+
+def definitions_load(*, directory: Path) -> dict[str, int]:
+    """Load every ``*.yaml`` definition file of a folder, each ``{service: code, definition}``.
+
+    A definition equal to the published one changes nothing; a changed one becomes a new
+    published version (the old one retires). Any broken file stops the load with its name
+    and the path of the error, and nothing is written.
+    """
+    counts = {"published": 0, "unchanged": 0}
+    with transaction.atomic():
+        for file in sorted(directory.glob("*.yaml")):
+            with file.open(encoding="utf-8") as handle:
+                data = yaml.safe_load(handle)
+            try:
+                service = Service.objects.get(code=data["service"])
+                current = (
+                    service.versions.filter(status=VersionStatus.PUBLISHED)
+                    .order_by("-number")
+                    .first()
+                )
+                if current is not None and current.definition == data["definition"]:
+                    counts["unchanged"] += 1
+                    continue
+                version = service_version_create(
+                    service=service,
+                    definition=data["definition"],
+                    change_note=data.get("change_note", ""),
+                )
+            except DefinitionInvalid as error:
+                raise DefinitionInvalid(f"{file.name}: {error.path}", str(error)) from error
+            service_version_publish(version=version)
+            counts["published"] += 1
     return counts

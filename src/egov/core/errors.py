@@ -8,6 +8,8 @@ from typing import Any
 
 class ApplicationError(Exception):
     code = "application_error"
+    #: The HTTP status the API answers with (problem+json).
+    http_status = 422
 
     def __init__(self, message: Any, *, code: str | None = None, field: str | None = None):
         super().__init__(str(message))

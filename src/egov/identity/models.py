@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from egov.identity.validators import personal_number_validator, unp_validator
+from egov.identity.validators import personal_number_validator, phone_validator, unp_validator
 
 
 class UserKind(models.TextChoices):
@@ -85,6 +86,22 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("role in the agency"), max_length=16, choices=OfficialRole.choices, blank=True
     )
     email_verified = models.BooleanField(_("email verified"), default=False)
+    language = models.CharField(
+        _("language for messages"),
+        max_length=5,
+        choices=settings.LANGUAGES,
+        default="be",
+        help_text=_("Emails and text messages are written in this language."),
+    )
+    phone = models.CharField(
+        _("mobile phone"),
+        max_length=13,
+        blank=True,
+        validators=[phone_validator],
+        help_text=_("For text messages, in the form +375291234567."),
+    )
+    notify_by_email = models.BooleanField(_("tell me by email"), default=True)
+    notify_by_sms = models.BooleanField(_("tell me by text message"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
@@ -159,3 +176,23 @@ class Representation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_name} ({self.unp})"
+
+
+class ApiToken(models.Model):
+    """A personal token for the REST API. Only its SHA-256 is kept; the person sees the token
+    once. It carries the level of assurance of the session that issued it."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    key_hash = models.CharField(max_length=64, unique=True)
+    assurance = models.CharField(max_length=16, choices=LevelOfAssurance.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user_id})"

@@ -183,6 +183,11 @@ def citizen_verify_email(*, token: str) -> User:
 def session_start(*, request: HttpRequest, user: User, level: str) -> None:
     """Log the person in and record how strongly the login proved who they are."""
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    language = translation.get_language()
+    if language in dict(settings.LANGUAGES) and user.language != language:
+        # Messages are sent in the language the person last used the portal in.
+        user.language = language
+        user.save(update_fields=["language"])
     now = timezone.now().timestamp()
     request.session[SESSION_LOA] = level
     request.session[SESSION_LOGIN_AT] = now

@@ -12,6 +12,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from stdnum.by import unp as stdnum_unp
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -100,3 +101,9 @@ def validate_unp(value: str) -> str:
             _("Enter a valid payer account number (УНП): 9 characters, for example 200988541."),
             code="unp_invalid",
         ) from None
+
+
+phone_validator = RegexValidator(
+    r"^\+375(25|29|33|44)[0-9]{7}$",
+    _("Enter a Belarusian mobile number in the form +375291234567."),
+)

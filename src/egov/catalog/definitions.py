@@ -1,0 +1,251 @@
+"""Service definitions: the form, documents, workflow and deadline of a service, as data.
+
+A definition is checked in two passes. The first is the JSON Schema of the format itself
+(``schema/service-definition.schema.json``, published as ``docs/service-definition.schema.json``);
+the second checks what a schema cannot: that every name refers to something that exists,
+that final states are final and that the form's own schema is a valid JSON Schema. Either
+pass reports the exact path of the first problem, e.g. ``workflow.transitions[2].to``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from egov.core.errors import ApplicationError
+from egov.core.plugins import Registry
+
+SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "service-definition.schema.json"
+
+APPLICANT = "applicant"
+SYSTEM = "system"
+OFFICIAL_ACTORS = ("clerk", "decision_maker")
+DECISION_OUTCOMES = ("approved", "refused")
+CHOICE_WIDGETS = ("radios", "select", "checkboxes")
+
+#: Handlers of the workflow's extension actions (``fetch_registry_data``, ``issue_invoice``,
+#: ``issue_document``), registered by the apps that provide them. A definition may use an
+#: action only when a handler for it is registered here.
+workflow_actions: Registry[Any] = Registry("workflow action")
+BUILT_IN_ACTIONS = ("notify", "request_information", "set_deadline")
+
+
+class DefinitionInvalid(ApplicationError):
+    """A definition broke a rule; ``path`` points at the offending place."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path or "(definition)"
+        super().__init__(f"{self.path}: {message}")
+
+
+@cache
+def meta_schema() -> dict[str, Any]:
+    with SCHEMA_FILE.open(encoding="utf-8") as handle:
+        return dict(json.load(handle))
+
+
+def _path(parts: Iterable[str | int]) -> str:
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def definition_validate(definition: Any) -> None:
+    """Raise :class:`DefinitionInvalid` for the first problem, or return quietly."""
+    validator = jsonschema.Draft202012Validator(meta_schema())
+    errors = sorted(validator.iter_errors(definition), key=lambda e: (len(e.path), list(e.path)))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        raise DefinitionInvalid(_path(error.absolute_path), error.message)
+    for path, message in _semantic_problems(definition):
+        raise DefinitionInvalid(path, message)
+
+
+def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    form = definition["form"]
+    schema = form["schema"]
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.SchemaError as error:
+        yield _path(["form", "schema", *error.absolute_path]), error.message
+        return
+    properties = schema["properties"]
+    for index, name in enumerate(schema.get("required", [])):
+        if name not in properties:
+            yield _path(["form", "schema", "required", index]), f"'{name}' is not a property"
+    seen: dict[str, str] = {}
+    step_codes: set[str] = set()
+    for s_index, step in enumerate(form["steps"]):
+        if step["code"] in step_codes:
+            yield _path(["form", "steps", s_index, "code"]), f"step '{step['code']}' repeats"
+        step_codes.add(step["code"])
+        for f_index, field in enumerate(step["fields"]):
+            where = ["form", "steps", s_index, "fields", f_index]
+            name = field["name"]
+            if name not in properties:
+                yield _path([*where, "name"]), f"'{name}' is not a property of form.schema"
+                continue
+            if name in seen:
+                yield _path([*where, "name"]), f"'{name}' is already asked at {seen[name]}"
+            seen[name] = _path(where)
+            yield from _field_problems(field, properties[name], where)
+    for name in properties:
+        if name not in seen:
+            yield _path(["form", "schema", "properties", name]), "is asked on no step"
+    codes: set[str] = set()
+    for index, attachment in enumerate(definition.get("attachments", [])):
+        where = ["attachments", index]
+        if attachment["code"] in codes:
+            yield _path([*where, "code"]), f"'{attachment['code']}' repeats"
+        codes.add(attachment["code"])
+        if attachment.get("min_files", 0) > attachment.get("max_files", 1):
+            yield _path([*where, "min_files"]), "is more than max_files"
+    yield from _workflow_problems(definition["workflow"])
+
+
+def _field_problems(
+    field: Mapping[str, Any], prop: Mapping[str, Any], where: list[str | int]
+) -> Iterator[tuple[str, str]]:
+    widget = field["widget"]
+    if widget in CHOICE_WIDGETS:
+        if "options" not in field:
+            yield _path([*where, "options"]), f"a {widget} field needs options"
+            return
+        allowed = prop.get("items", {}).get("enum") if widget == "checkboxes" else prop.get("enum")
+        values = [option["value"] for option in field["options"]]
+        if allowed is None or sorted(map(str, allowed)) != sorted(values):
+            yield _path([*where, "options"]), "options must match the property's enum exactly"
+    if widget == "checkboxes" and prop.get("type") != "array":
+        yield _path([*where, "widget"]), "checkboxes need an array property"
+    if widget == "yes_no" and prop.get("type") != "boolean":
+        yield _path([*where, "widget"]), "yes_no needs a boolean property"
+    if widget == "number" and prop.get("type") not in ("integer", "number"):
+        yield _path([*where, "widget"]), "number needs an integer or number property"
+    if widget == "date" and prop.get("format") != "date":
+        yield _path([*where, "widget"]), "date needs a string property with format date"
+
+
+def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    states: dict[str, Mapping[str, Any]] = {}
+    for index, state in enumerate(workflow["states"]):
+        if state["code"] in states:
+            yield _path(["workflow", "states", index, "code"]), f"'{state['code']}' repeats"
+        states[state["code"]] = state
+    if workflow["initial"] not in states:
+        yield "workflow.initial", f"'{workflow['initial']}' is not a state"
+    elif states[workflow["initial"]]["kind"] == "final":
+        yield "workflow.initial", "the initial state cannot be final"
+    codes: set[str] = set()
+    for index, transition in enumerate(workflow["transitions"]):
+        where = ["workflow", "transitions", index]
+        if transition["code"] in codes:
+            yield _path([*where, "code"]), f"'{transition['code']}' repeats"
+        codes.add(transition["code"])
+        for f_index, source in enumerate(transition["from"]):
+            if source not in states:
+                yield _path([*where, "from", f_index]), f"'{source}' is not a state"
+            elif states[source]["kind"] == "final":
+                yield _path([*where, "from", f_index]), f"'{source}' is final: nothing leaves it"
+        if transition["to"] not in states:
+            yield _path([*where, "to"]), f"'{transition['to']}' is not a state"
+        actors = transition["actor"]
+        if SYSTEM in actors and len(actors) > 1:
+            yield _path([*where, "actor"]), "a system transition has no other actor"
+        if SYSTEM in actors and transition.get("guards"):
+            yield _path([*where, "guards"]), "a system transition has no guards"
+        for a_index, action in enumerate(transition.get("actions", [])):
+            kind = action["type"]
+            if kind not in BUILT_IN_ACTIONS and kind not in workflow_actions:
+                yield (
+                    _path([*where, "actions", a_index, "type"]),
+                    f"'{kind}' has no handler on this platform yet",
+                )
+            if kind == "request_information" and states.get(transition["to"], {}).get("kind") != (
+                "waiting"
+            ):
+                yield (
+                    _path([*where, "to"]),
+                    "a request for information must lead to a waiting state",
+                )
+    reachable = {workflow["initial"]}
+    changed = True
+    while changed:
+        changed = False
+        for transition in workflow["transitions"]:
+            if set(transition["from"]) & reachable and transition["to"] not in reachable:
+                reachable.add(transition["to"])
+                changed = True
+    for index, state in enumerate(workflow["states"]):
+        if state["code"] not in reachable:
+            yield _path(["workflow", "states", index]), f"'{state['code']}' cannot be reached"
+    if not any(states[code]["kind"] == "final" for code in reachable if code in states):
+        yield "workflow.states", "no final state can be reached"
+
+
+@dataclass(frozen=True)
+class Transition:
+    code: str
+    sources: tuple[str, ...]
+    target: str
+    actors: tuple[str, ...]
+    label: Mapping[str, str]
+    guards: tuple[str, ...]
+    actions: tuple[Mapping[str, Any], ...]
+
+    @property
+    def is_automatic(self) -> bool:
+        return SYSTEM in self.actors
+
+
+@dataclass(frozen=True)
+class State:
+    code: str
+    kind: str
+    label: Mapping[str, str]
+    outcome: str | None
+
+
+class Workflow:
+    """A validated workflow, ready to answer "what may this actor do now?"."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self.initial: str = data["initial"]
+        self.states = {
+            item["code"]: State(item["code"], item["kind"], item["label"], item.get("outcome"))
+            for item in data["states"]
+        }
+        self.transitions = {
+            item["code"]: Transition(
+                code=item["code"],
+                sources=tuple(item["from"]),
+                target=item["to"],
+                actors=tuple(item["actor"]),
+                label=item["label"],
+                guards=tuple(item.get("guards", ())),
+                actions=tuple(item.get("actions", ())),
+            )
+            for item in data["transitions"]
+        }
+
+    def leaving(self, state: str) -> list[Transition]:
+        return [t for t in self.transitions.values() if state in t.sources]
+
+    def automatic_from(self, state: str) -> Transition | None:
+        return next((t for t in self.leaving(state) if t.is_automatic), None)
+
+    def is_final(self, state: str) -> bool:
+        return self.states[state].kind == "final"
+
+
+def text(value: Mapping[str, str] | None, language: str) -> str:
+    """The text in the language asked for, else Belarusian, else any."""
+    if not value:
+        return ""
+    return value.get(language) or value.get("be") or next(iter(value.values()), "")

@@ -1,0 +1,137 @@
+"""The background worker (``egov worker``): django-tasks' database worker, plus what a national
+service needs from it — a task whose worker died is run again, and periodic sweeps run.
+
+The queue delivers at least once, so every task is idempotent (see each app's ``tasks.py``).
+A worker writes a heartbeat every few seconds; a task still marked running by a worker whose
+heartbeat is older than ``EGOV_WORKER_STALE_SECONDS`` goes back to the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from egov.core.models import WorkerHeartbeat
+from egov.core.plugins import Registry
+
+logger = logging.getLogger(__name__)
+
+#: Sweeps run every ``SWEEP_SECONDS`` by one of the workers, e.g. re-queueing deliveries
+#: whose task was lost. Apps register them (``@periodic.register("name")``).
+periodic: Registry[Callable[[], int]] = Registry("periodic job")
+HEARTBEAT_SECONDS = 5
+SWEEP_SECONDS = 30
+
+
+def tasks_recover(*, stale_seconds: int | None = None) -> int:
+    """Put back tasks that a dead worker left "running"; returns how many."""
+    stale = timedelta(seconds=stale_seconds or settings.WORKER_STALE_SECONDS)
+    cutoff = timezone.now() - stale
+    alive = set(
+        WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True)
+    )
+    recovered = 0
+    with transaction.atomic():
+        running = DBTaskResult.objects.select_for_update().filter(
+            status=TaskResultStatus.RUNNING, started_at__lt=cutoff
+        )
+        for result in running:
+            owner = result.worker_ids[-1] if result.worker_ids else ""
+            if owner in alive:
+                continue
+            result.status = TaskResultStatus.READY
+            result.started_at = None
+            result.save(update_fields=["status", "started_at"])
+            logger.warning("task %s of dead worker %s goes back to the queue", result.id, owner)
+            recovered += 1
+    return recovered
+
+
+def sweeps_run() -> dict[str, int]:
+    counts = {"recovered": tasks_recover()}
+    for name in periodic:
+        try:
+            counts[name] = periodic[name]()
+        except Exception:  # a failing sweep must not stop the worker; it runs again later
+            logger.exception("periodic job %s failed", name)
+    return counts
+
+
+def tasks_run_pending(*, limit: int = 1000) -> int:
+    """Run ready tasks in this process until none is left (``egov worker --batch`` and tests)."""
+    count = 0
+    while count < limit:
+        with transaction.atomic():
+            result = DBTaskResult.objects.ready().get_locked()
+            if result is None:
+                break
+            result.claim("inline")
+        try:
+            value = result.task.call(*result.task_result.args, **result.task_result.kwargs)
+            result.set_successful(value)
+        except Exception as error:
+            logger.exception("task %s failed", result.id)
+            result.set_failed(error)
+        count += 1
+    return count
+
+
+class HeartbeatWorker(Worker):
+    """django-tasks' worker with a heartbeat thread that also runs the sweeps."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._stop = threading.Event()
+
+    def _beat(self) -> None:
+        WorkerHeartbeat.objects.update_or_create(
+            worker_id=self.worker_id,
+            defaults={
+                "host": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "seen_at": timezone.now(),
+            },
+            create_defaults={
+                "host": socket.gethostname()[:255],
+                "pid": os.getpid(),
+                "started_at": timezone.now(),
+                "seen_at": timezone.now(),
+            },
+        )
+
+    def _heartbeat_loop(self) -> None:
+        next_sweep = 0.0
+        elapsed = 0.0
+        while not self._stop.wait(HEARTBEAT_SECONDS if elapsed else 0):
+            try:
+                close_old_connections()
+                self._beat()
+                if elapsed >= next_sweep:
+                    sweeps_run()
+                    next_sweep = elapsed + SWEEP_SECONDS
+            except Exception:
+                logger.exception("worker heartbeat failed; trying again")
+            elapsed += HEARTBEAT_SECONDS
+        connection.close()
+
+    def run(self) -> None:
+        self._beat()
+        thread = threading.Thread(target=self._heartbeat_loop, name="heartbeat", daemon=True)
+        thread.start()
+        try:
+            super().run()
+        finally:
+            self._stop.set()
+            WorkerHeartbeat.objects.filter(worker_id=self.worker_id).delete()
