@@ -48,3 +48,34 @@ def totp_device(user: User) -> TOTPDevice:
 
 def current_code(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+
+
+def login(client, user: User, assurance: str = "substantial") -> None:  # type: ignore[no-untyped-def]
+    """Log in as after password and, by default, a second factor."""
+    from egov.identity.selectors import SESSION_LOA
+
+    client.force_login(user)
+    session = client.session
+    session[SESSION_LOA] = assurance
+    session.save()
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+#: Valid answers for the demo's criminal-record certificate (no required documents).
+CRIMINAL_RECORD_ANSWERS: dict = {
+    "personal_number": "4150592M012PB5",
+    "birth_date": "1992-05-15",
+    "birth_place": "Мінск",
+    "name_changed": False,
+    "purpose": "employment",
+    "delivery": "e_account",
+    "email": "citizen@demo.egov.example",
+}
+
+
+def published(code: str):  # type: ignore[no-untyped-def]
+    from egov.catalog.models import Service
+
+    return Service.objects.get(code=code).versions.get(status="published")

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "egov.cases",
     "egov.portal",
     "egov.backoffice",
+    "egov.api",
     "egov.demo",
 ]
 

@@ -116,3 +116,7 @@ def agency_officials(*, actor: User) -> QuerySet[User]:
         agency_id=actor.agency_id,
         is_active=True,
     ).order_by("last_name", "first_name")
+
+
+def application_by_key(*, actor: User, idempotency_key: str) -> Application | None:
+    return applications_of(actor=actor).filter(idempotency_key=idempotency_key).first()

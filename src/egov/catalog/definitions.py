@@ -41,6 +41,7 @@ class DefinitionInvalid(ApplicationError):
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path or "(definition)"
+        self.detail = message
         super().__init__(f"{self.path}: {message}")
 
 

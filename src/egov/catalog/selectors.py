@@ -11,7 +11,15 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from egov.catalog import search
-from egov.catalog.models import Agency, BaseUnit, Category, LifeEvent, Service
+from egov.catalog.models import (
+    Agency,
+    BaseUnit,
+    Category,
+    LifeEvent,
+    Service,
+    ServiceVersion,
+    VersionStatus,
+)
 
 MAX_QUERY_LENGTH = 200
 
@@ -134,3 +142,8 @@ def service_search(*, query: str, actor: Any = None, limit: int = 50) -> list[Se
         return []
     by_id = {service.pk: service for service in service_queryset(actor=actor).filter(pk__in=ids)}
     return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+def service_version_published(*, service: Service) -> ServiceVersion | None:
+    """The version people apply with now, if the service can be applied for online."""
+    return service.versions.filter(status=VersionStatus.PUBLISHED).first()

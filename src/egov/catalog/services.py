@@ -252,7 +252,7 @@ def definitions_load(*, directory: Path) -> dict[str, int]:
                     change_note=data.get("change_note", ""),
                 )
             except DefinitionInvalid as error:
-                raise DefinitionInvalid(f"{file.name}: {error.path}", str(error)) from error
+                raise DefinitionInvalid(f"{file.name}: {error.path}", error.detail) from error
             service_version_publish(version=version)
             counts["published"] += 1
     return counts

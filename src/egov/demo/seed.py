@@ -11,11 +11,12 @@ from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.catalog.models import Agency
-from egov.catalog.services import catalogue_load
+from egov.catalog.services import catalogue_load, definitions_load
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from egov.identity.models import Representation, User
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "demo_catalogue.yaml"
+DEFINITIONS_DIR = CATALOGUE_FILE.parent / "definitions"
 
 
 def demo_catalogue() -> dict[str, Any]:
@@ -62,4 +63,5 @@ def demo_seed(*, progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> d
     with transaction.atomic():
         counts = catalogue_load(data=demo_catalogue(), progress=progress)
         counts["accounts_created"] = sum(_account_ensure(account) for account in DEMO_ACCOUNTS)
+        counts["definitions_published"] = definitions_load(directory=DEFINITIONS_DIR)["published"]
     return counts

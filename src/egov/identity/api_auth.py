@@ -61,3 +61,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return self.keyword
+
+
+def api_tokens_of(*, actor: User) -> list[ApiToken]:
+    return list(ApiToken.objects.filter(user=actor).order_by("-created_at"))
+
+
+def api_token_revoke(*, actor: User, token_id: object) -> None:
+    """Revoke one of the actor's own tokens (another person's id does nothing)."""
+    try:
+        ApiToken.objects.filter(user=actor, pk=int(str(token_id))).delete()
+    except ValueError:
+        return

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from egov.portal import views
+from egov.portal import applying, cabinet, views
 
 app_name = "portal"
 
@@ -16,6 +16,47 @@ urlpatterns = [
     path("agencies/", views.agency_index, name="agencies"),
     path("agencies/<str:code>/", views.agency_detail, name="agency"),
     path("my-account/", views.account, name="account"),
+    path("services/<str:code>/apply/", applying.service_apply, name="service_apply"),
+    path("my-account/drafts/", cabinet.draft_index, name="drafts"),
+    path("my-account/drafts/<uuid:draft_id>/", applying.draft_resume, name="draft"),
+    path(
+        "my-account/drafts/<uuid:draft_id>/documents/",
+        applying.draft_documents,
+        name="draft_documents",
+    ),
+    path(
+        "my-account/drafts/<uuid:draft_id>/documents/<uuid:attachment_id>/remove/",
+        applying.draft_document_remove,
+        name="draft_document_remove",
+    ),
+    path("my-account/drafts/<uuid:draft_id>/check/", applying.draft_check, name="draft_check"),
+    path("my-account/drafts/<uuid:draft_id>/delete/", applying.draft_delete, name="draft_delete"),
+    path("my-account/drafts/<uuid:draft_id>/<slug:step>/", applying.draft_step, name="draft_step"),
+    path("my-account/applications/", cabinet.application_index, name="applications"),
+    path("my-account/applications/<str:number>/", cabinet.application_detail, name="application"),
+    path(
+        "my-account/applications/<str:number>/answer/",
+        cabinet.application_answer,
+        name="application_answer",
+    ),
+    path(
+        "my-account/applications/<str:number>/withdraw/",
+        cabinet.application_withdraw,
+        name="application_withdraw",
+    ),
+    path(
+        "my-account/applications/<str:number>/rate/",
+        cabinet.application_rate,
+        name="application_rate",
+    ),
+    path(
+        "my-account/applications/<str:number>/files/<uuid:attachment_id>/",
+        cabinet.attachment_download,
+        name="attachment",
+    ),
+    path("my-account/inbox/", cabinet.inbox, name="inbox"),
+    path("my-account/inbox/<uuid:message_id>/", cabinet.message_detail, name="message"),
+    path("my-account/api-tokens/", cabinet.api_tokens, name="api_tokens"),
     path("accessibility/", views.static_page, {"page": "accessibility"}, name="accessibility"),
     path("privacy/", views.static_page, {"page": "privacy"}, name="privacy"),
     path("cookies/", views.static_page, {"page": "cookies"}, name="cookies"),

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from egov.cases import selectors as cases
 from egov.catalog import selectors as catalog
 from egov.catalog.models import Audience
 from egov.catalog.services import CATALOGUE_PAGES
@@ -20,6 +21,7 @@ from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from egov.identity import selectors as identity
 from egov.identity.models import LevelOfAssurance, User
+from egov.notifications.selectors import inbox_unread_count
 
 
 @require_safe
@@ -84,10 +86,15 @@ def service_start(request: HttpRequest, code: str) -> HttpResponse:
                 request, "portal/service_needs_high.html", {"service": service}, status=403
             )
         return redirect(f"{reverse('identity:step_up')}?{urlencode({'next': here})}")
+    user = request.user
+    assert isinstance(user, User)
     context = {
         "service": service,
         "assurance": identity.session_assurance(request=request),
         "fee": catalog.service_fee(service=service),
+        "version": catalog.service_version_published(service=service),
+        "drafts": cases.drafts_of(actor=user).filter(version__service=service),
+        "representations": identity.representation_list(actor=user),
     }
     return render(request, "portal/service_start.html", context)
 
@@ -170,6 +177,7 @@ def account(request: HttpRequest) -> HttpResponse:
         "assurance": identity.session_assurance(request=request),
         "has_second_factor": identity.has_second_factor(actor=user),
         "representations": identity.representation_list(actor=user),
+        "unread": inbox_unread_count(actor=user),
     }
     return render(request, "portal/account.html", context)
 

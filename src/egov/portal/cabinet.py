@@ -1,0 +1,258 @@
+"""The person's cabinet: applications and their timeline, drafts, answering a request for
+information, withdrawing, rating, the inbox and API tokens. Only ever the person's own."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from egov.cases import selectors as cases
+from egov.cases import services
+from egov.cases.answers import form_fields
+from egov.cases.models import Application, ApplicationEvent
+from egov.cases.workflow import state_label, workflow_of
+from egov.core.errors import ApplicationError
+from egov.identity import selectors as identity
+from egov.identity.api_auth import api_token_issue, api_token_revoke, api_tokens_of
+from egov.identity.models import LevelOfAssurance, User
+from egov.notifications import selectors as inbox_selectors
+from egov.notifications.services import message_mark_read
+from egov.portal.formview import answers_summary, language
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _application(request: HttpRequest, number: str) -> Application:
+    application = cases.application_of(actor=_user(request), number=number)
+    if application is None:
+        raise Http404
+    return application
+
+
+@login_required
+@never_cache
+@require_safe
+def application_index(request: HttpRequest) -> HttpResponse:
+    page = Paginator(cases.applications_of(actor=_user(request)), 25).get_page(
+        request.GET.get("page")
+    )
+    rows = [
+        {
+            "application": application,
+            "state": state_label(workflow_of(application), application.state),
+            "deadline_status": cases.deadline_status(application),
+        }
+        for application in page
+    ]
+    context = {"rows": rows, "page": page, "drafts": cases.drafts_of(actor=_user(request)).count()}
+    return render(request, "portal/cabinet/applications.html", context)
+
+
+def _timeline(application: Application) -> list[dict[str, Any]]:
+    workflow = workflow_of(application)
+    lang = language()
+    out = []
+    for event in application.events.select_related("actor").order_by("-sequence"):
+        entry: dict[str, Any] = {"event": event, "title": event.get_kind_display(), "comment": ""}
+        if event.kind == ApplicationEvent.Kind.TRANSITION:
+            entry["title"] = state_label(workflow, event.to_state, lang)
+            # Officials' comments are the applicant's business when they ask or decide.
+            entry["comment"] = event.comment
+        elif event.kind == ApplicationEvent.Kind.SUBMITTED:
+            entry["title"] = _("Application submitted")
+        elif event.kind in (ApplicationEvent.Kind.CLAIMED, ApplicationEvent.Kind.ASSIGNED):
+            entry["title"] = _("An official has taken up the application")
+        out.append(entry)
+    return out
+
+
+def _detail_context(request: HttpRequest, application: Application, **extra: Any) -> dict[str, Any]:
+    workflow = workflow_of(application)
+    definition = application.version.definition
+    user = _user(request)
+    can_withdraw = any(
+        "applicant" in t.actors and workflow.states[t.target].outcome == "withdrawn"
+        for t in workflow.leaving(application.state)
+    )
+    open_request = application.information_requests.filter(answered_at__isnull=True).first()
+    attachments = list(application.attachments.all())
+    return {
+        "application": application,
+        "state": state_label(workflow, application.state),
+        "deadline_status": cases.deadline_status(application),
+        "summary": answers_summary(definition, application.data),
+        "documents": [a for a in attachments if a.information_request_id is None],
+        "requests": [
+            {"request": r, "files": [a for a in attachments if a.information_request_id == r.pk]}
+            for r in application.information_requests.all()
+        ],
+        "open_request": open_request,
+        "timeline": _timeline(application),
+        "can_withdraw": can_withdraw,
+        "can_rate": application.outcome in ("approved", "refused")
+        and not hasattr(application, "rating"),
+        "rating": getattr(application, "rating", None),
+        "fields": form_fields(definition),
+        "user": user,
+        **extra,
+    }
+
+
+@login_required
+@never_cache
+@require_safe
+def application_detail(request: HttpRequest, number: str) -> HttpResponse:
+    application = _application(request, number)
+    return render(request, "portal/cabinet/application.html", _detail_context(request, application))
+
+
+@login_required
+@require_POST
+def application_answer(request: HttpRequest, number: str) -> HttpResponse:
+    application = _application(request, number)
+    try:
+        services.information_answer(
+            actor=_user(request),
+            application_id=application.pk,
+            answer=request.POST.get("answer", ""),
+            uploads=request.FILES.getlist("files"),
+        )
+    except ApplicationError as error:
+        errors = getattr(error, "errors", None) or {"files": str(error.message)}
+        context = _detail_context(
+            request, application, answer_errors=errors, answer_text=request.POST.get("answer", "")
+        )
+        return render(request, "portal/cabinet/application.html", context, status=400)
+    messages.success(request, _("Your answer has been sent to the agency."))
+    return redirect("portal:application", number=number)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def application_withdraw(request: HttpRequest, number: str) -> HttpResponse:
+    application = _application(request, number)
+    if request.method == "POST":
+        try:
+            services.application_withdraw(
+                actor=_user(request),
+                application_id=application.pk,
+                comment=request.POST.get("reason", "")[:2000],
+            )
+        except ApplicationError as error:
+            messages.error(request, str(error.message))
+        else:
+            messages.success(request, _("The application has been withdrawn."))
+        return redirect("portal:application", number=number)
+    return render(request, "portal/cabinet/withdraw.html", {"application": application})
+
+
+@login_required
+@require_POST
+def application_rate(request: HttpRequest, number: str) -> HttpResponse:
+    application = _application(request, number)
+    try:
+        score = int(request.POST.get("score", ""))
+    except ValueError:
+        score = 0
+    try:
+        services.application_rate(
+            actor=_user(request),
+            application_id=application.pk,
+            score=score,
+            comment=request.POST.get("comment", ""),
+        )
+    except ApplicationError as error:
+        errors = getattr(error, "errors", None) or {"score": str(error.message)}
+        context = _detail_context(request, application, rate_errors=errors)
+        return render(request, "portal/cabinet/application.html", context, status=400)
+    messages.success(request, _("Thank you for rating the service."))
+    return redirect("portal:application", number=number)
+
+
+def attachment_response(attachment: Any) -> FileResponse:
+    """A stored file as a download that no browser will run or render inline."""
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="file.{attachment.original_name.rsplit(".", 1)[-1]}"; '
+        f"filename*=UTF-8''{quote(attachment.original_name)}"
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_safe
+def attachment_download(request: HttpRequest, number: str, attachment_id: Any) -> FileResponse:
+    application = _application(request, number)
+    attachment = application.attachments.filter(pk=attachment_id).first()
+    if attachment is None:
+        raise Http404
+    return attachment_response(attachment)
+
+
+@login_required
+@never_cache
+@require_safe
+def draft_index(request: HttpRequest) -> HttpResponse:
+    drafts = cases.drafts_of(actor=_user(request))
+    return render(request, "portal/cabinet/drafts.html", {"drafts": drafts})
+
+
+@login_required
+@never_cache
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(inbox_selectors.inbox(actor=_user(request)), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "portal/cabinet/inbox.html", {"page": page})
+
+
+@login_required
+@never_cache
+@require_safe
+def message_detail(request: HttpRequest, message_id: Any) -> HttpResponse:
+    message = inbox_selectors.message_get(actor=_user(request), message_id=str(message_id))
+    if message is None:
+        raise Http404
+    message_mark_read(actor=_user(request), message=message)
+    return render(request, "portal/cabinet/message.html", {"message": message})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def api_tokens(request: HttpRequest) -> HttpResponse:
+    """Personal API tokens. A token gets this login's level of assurance, so a token made
+    after a password-only login cannot use services that need a second factor."""
+    user = _user(request)
+    new_token = None
+    error = ""
+    if request.method == "POST":
+        if "revoke" in request.POST:
+            api_token_revoke(actor=user, token_id=request.POST.get("revoke", ""))
+            messages.success(request, _("The token has been revoked."))
+            return redirect("portal:api_tokens")
+        name = request.POST.get("name", "").strip()
+        if not name or len(name) > 100:
+            error = _("Give the token a name of up to 100 characters.")
+        else:
+            assurance = identity.session_assurance(request=request) or LevelOfAssurance.LOW
+            new_token = api_token_issue(user=user, name=name, assurance=assurance)
+    context = {"tokens": api_tokens_of(actor=user), "new_token": new_token, "error": error}
+    return render(request, "portal/cabinet/api_tokens.html", context, status=400 if error else 200)
