@@ -68,6 +68,18 @@ lock: ## Re-resolve requirements/lock.txt from pyproject.toml
 config-docs: install ## Regenerate docs/configuration.md from the declared settings
 	$(BIN)/egov config-docs > docs/configuration.md
 
+.PHONY: definition-schema
+definition-schema: ## Copy the service definition format's JSON Schema to docs/
+	cp src/egov/catalog/schema/service-definition.schema.json docs/service-definition.schema.json
+
+.PHONY: openapi
+openapi: install ## Regenerate docs/openapi.yaml from the API code
+	$(BIN)/egov spectacular --file docs/openapi.yaml --validate --fail-on-warn
+
+.PHONY: bench-submit
+bench-submit: install ## Benchmark submissions through the API (SQLite and PostgreSQL) and the queue page
+	$(BIN)/python bench/submit.py
+
 .PHONY: bench-portal
 bench-portal: install ## Benchmark the portal pages against a bare hello view
 	$(BIN)/python bench/portal.py

@@ -79,3 +79,34 @@ def published(code: str):  # type: ignore[no-untyped-def]
     from egov.catalog.models import Service
 
     return Service.objects.get(code=code).versions.get(status="published")
+
+
+#: Valid answers for the demo's complaint about an agency's decision (four-eyes service).
+COMPLAINT_ANSWERS: dict = {
+    "decision_kind": "refusal_to_accept",
+    "decision_body": "Адміністрацыя Цэнтральнага раёна",
+    "procedure_name": "Пастаноўка на ўлік тых, хто мае патрэбу ў паляпшэнні жыллёвых умоў",
+    "decision_date": "2026-10-01",
+    "grounds": "Заяву не прынялі, хоць былі пададзены ўсе дакументы са спіса.",
+    "requests": ["reconsider_application"],
+    "reply_language": "be",
+    "email": "citizen@demo.egov.example",
+}
+
+
+def submitted(code: str, applicant: User, answers: dict, key: str = "k", advance: bool = True):  # type: ignore[no-untyped-def]
+    """An application submitted through the service, with its automatic steps run."""
+    from egov.cases.services import application_submit
+    from egov.core.worker import tasks_run_pending
+
+    application, _created = application_submit(
+        applicant=applicant,
+        version=published(code),
+        data=answers,
+        idempotency_key=key,
+        language="en",
+    )
+    if advance:
+        tasks_run_pending()
+        application.refresh_from_db()
+    return application

@@ -249,6 +249,14 @@ def _answers(application: Application, language: str) -> list[AnswerGroup]:
     return groups
 
 
+def _files(application: Application, language: str) -> list[tuple[Attachment, str]]:
+    """The application's own files (not answers' files), each with the document it is for."""
+    rules = application.version.definition.get("attachments", [])
+    names = {rule["code"]: text(rule.get("label"), language) for rule in rules}
+    files = application.attachments.filter(information_request__isnull=True)
+    return [(attachment, names.get(attachment.requirement, "")) for attachment in files]
+
+
 def _actions(
     application: Application, actor: User, workflow: Workflow, language: str, problems: Problems
 ) -> list[ActionView]:
@@ -322,7 +330,7 @@ def _case_page(
         "deadline_status": cases.deadline_status(application),
         "organisation": organisation,
         "answers": _answers(application, language),
-        "files": list(application.attachments.filter(information_request__isnull=True)),
+        "files": _files(application, language),
         "requests": requests,
         "history": history,
         "notes": list(application.internal_notes.select_related("author")),

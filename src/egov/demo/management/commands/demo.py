@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -6,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Migrate, collect static files, seed the demo country and serve it."
+    help = "Migrate, collect static files, seed the demo country and serve it with a worker."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
@@ -20,4 +22,11 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("seed", verbosity=options["verbosity"])
         if not options["no_serve"]:
-            call_command("serve", bind=options["bind"])
+            # The background worker (notifications, automatic workflow steps) runs beside the
+            # web server and stops with it.
+            worker = subprocess.Popen([sys.executable, "-m", "egov.cli", "worker"])
+            try:
+                call_command("serve", bind=options["bind"])
+            finally:
+                worker.terminate()
+                worker.wait(timeout=15)
