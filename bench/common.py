@@ -52,12 +52,27 @@ def _milliseconds(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(name: str, url: str, *, connections: int = 16, seconds: int = 10) -> Result:
+def wrk(
+    name: str,
+    url: str,
+    *,
+    connections: int = 16,
+    seconds: int = 10,
+    headers: tuple[str, ...] = (),
+    script: Path | None = None,
+    warm_up: bool = True,
+) -> Result:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install wrk")
-    subprocess.run(["wrk", "-t2", "-c", str(connections), "-d2s", url], capture_output=True)
+    extra = [part for header in headers for part in ("-H", header)]
+    if script is not None:
+        extra += ["-s", str(script)]
+    if warm_up:
+        subprocess.run(
+            ["wrk", "-t2", "-c", str(connections), "-d2s", *extra, url], capture_output=True
+        )
     output = subprocess.run(
-        ["wrk", "-t2", "-c", str(connections), f"-d{seconds}s", "--latency", url],
+        ["wrk", "-t2", "-c", str(connections), f"-d{seconds}s", "--latency", *extra, url],
         capture_output=True,
         text=True,
         check=True,

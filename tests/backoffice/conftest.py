@@ -111,6 +111,13 @@ def snapshot(application: Application) -> dict[str, Any]:
     }
 
 
+@pytest.fixture(autouse=True)
+def _no_other_cases() -> None:
+    """These tests count cases exactly, so they start from none, whatever sample applications
+    the demo seed may bring (removed inside the test's transaction, so only for the test)."""
+    Application.objects.all().delete()
+
+
 @pytest.fixture
 def citizen() -> User:
     return UserFactory(last_name="Каваленка", first_name="Алена", patronymic="Сяргееўна")

@@ -158,3 +158,55 @@ def test_loading_the_same_definitions_again_changes_nothing():
     before = ServiceVersion.objects.count()
     assert definitions_load(directory=DEFINITIONS_DIR)["published"] == 0
     assert ServiceVersion.objects.count() == before
+
+
+def _admin_client(client):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from tests.factories import current_code, totp_device
+
+    admin = UserFactory(kind="admin", personal_number=None, is_superuser=True)
+    device: TOTPDevice = totp_device(admin)
+    client.post("/en/account/login/", {"username": admin.email, "password": "correct-Horse-42"})
+    client.post("/en/account/login/code/", {"token": current_code(device)})
+    return client
+
+
+@pytest.mark.django_db
+def test_admin_rejects_a_broken_definition_with_its_path_and_saves_a_good_one(client):
+    _admin_client(client)
+    service = Service.objects.get(code="200.5.1")
+    broken = birth()
+    broken["workflow"]["transitions"][2]["to"] = "nowhere"
+    before = ServiceVersion.objects.count()
+    response = client.post(
+        "/en/admin/catalog/serviceversion/add/",
+        {"service": service.pk, "change_note": "x", "definition_text": yaml.safe_dump(broken)},
+    )
+    assert response.status_code == 200
+    assert (
+        "workflow.transitions[2].to: &#x27;nowhere&#x27; is not a state"
+        in response.content.decode()
+    )
+    response = client.post(
+        "/en/admin/catalog/serviceversion/add/",
+        {"service": service.pk, "change_note": "x", "definition_text": "a: [unclosed"},
+    )
+    assert "This is not valid YAML" in response.content.decode()
+    assert ServiceVersion.objects.count() == before
+    good = birth()
+    good["deadline_working_days"] = 1
+    response = client.post(
+        "/en/admin/catalog/serviceversion/add/",
+        {"service": service.pk, "change_note": "Same day", "definition_text": yaml.safe_dump(good)},
+    )
+    assert response.status_code == 302
+    draft = service.versions.get(status="draft")
+    assert draft.definition["deadline_working_days"] == 1
+    client.post(
+        "/en/admin/catalog/serviceversion/",
+        {"action": "publish", "_selected_action": [draft.pk]},
+    )
+    draft.refresh_from_db()
+    assert draft.status == "published"
+    assert service.versions.filter(status="published").count() == 1

@@ -53,8 +53,10 @@ def _postgres_database(url: str, name: str, action: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def platform() -> Iterator[str]:
-    """Start the platform like `make demo` does; yield its base URL."""
+def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """Start the platform like `make demo` does — web server and background worker — with
+    email going to a real SMTP server on loopback; yield its base URL."""
+    controller, _box = smtp_server
     data_dir = Path(tempfile.mkdtemp(prefix="egov-e2e-"))
     port = free_port()
     env = {
@@ -64,7 +66,9 @@ def platform() -> Iterator[str]:
         "EGOV_INSECURE_HTTP": "true",
         "EGOV_BASE_URL": f"http://127.0.0.1:{port}",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "EGOV_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EGOV_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(controller.port),
         "SECRET_KEY": "e2e-secret-" + "s" * 40,
     }
     base_database = os.environ.get("DATABASE_URL", "")
@@ -78,6 +82,7 @@ def platform() -> Iterator[str]:
     server = subprocess.Popen(
         [*egov, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env
     )
+    worker = subprocess.Popen([*egov, "worker", "--interval", "0.2"], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         for _attempt in range(100):
@@ -91,7 +96,9 @@ def platform() -> Iterator[str]:
             raise RuntimeError("the platform did not start")
         yield base
     finally:
+        worker.terminate()
         server.terminate()
+        worker.wait(timeout=20)
         server.wait(timeout=20)
         shutil.rmtree(data_dir, ignore_errors=True)
         if database:
@@ -117,6 +124,12 @@ def browser() -> Iterator[object]:
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def smtp_mailbox(smtp_server):  # type: ignore[no-untyped-def]
+    """What the platform's SMTP server has received (the platform sends to it)."""
+    return smtp_server[1]
 
 
 @pytest.fixture

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
@@ -35,6 +38,19 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
             "description": "A personal token (egov_...) issued in the portal. It carries the "
             "level of assurance of the session that issued it.",
         }
+
+
+class NullableObjectScheme(OpenApiSerializerFieldExtension):
+    """An object or null, in a form OpenAPI 3.0 validators accept for both."""
+
+    target_class = "egov.api.serializers.NullableObject"
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        component = auto_schema.resolve_serializer(self.target.serializer_class, direction)
+        schema: dict[str, Any] = {"oneOf": [component.ref, {"enum": [None]}], "nullable": True}
+        if self.target.help_text:
+            schema["description"] = str(self.target.help_text)
+        return schema
 
 
 def problems(*statuses: int) -> dict[Any, OpenApiResponse]:

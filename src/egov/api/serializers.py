@@ -64,6 +64,22 @@ def language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
+class NullableObject(serializers.Field):
+    """One object rendered by ``serializer_class``, or null.
+
+    drf-spectacular documents a nullable nested serializer as ``allOf`` plus ``nullable``,
+    which OpenAPI 3.0 validators reject for null (``nullable`` does not reach into ``allOf``);
+    ``egov.api.schema`` documents this field as ``oneOf`` the object or null instead."""
+
+    def __init__(self, serializer_class: type[serializers.Serializer], **kwargs: Any) -> None:
+        self.serializer_class = serializer_class
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return self.serializer_class(value, context=self.context).data
+
+
 # --- problems -------------------------------------------------------------------------------
 
 
@@ -231,7 +247,7 @@ class ServiceDetailSerializer(ServiceSummarySerializer):
         "for online."
     )
 
-    @extend_schema_field(ApplicationFormSerializer(allow_null=True))
+    @extend_schema_field(NullableObject(ApplicationFormSerializer))
     def get_application_form(self, service: Any) -> dict[str, Any] | None:
         version = self.context.get("version")
         if version is None:
@@ -320,7 +336,7 @@ class EventSerializer(serializers.Serializer):
 class CaseEventSerializer(EventSerializer):
     """One line of the history, as the agency sees it: who did it and everything they wrote."""
 
-    actor = PersonRefSerializer(allow_null=True)
+    actor = NullableObject(PersonRefSerializer, help_text="Null for the system.")
 
     def get_comment(self, event: ApplicationEvent) -> str:
         return event.comment
@@ -366,7 +382,7 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer, _DetailParts):
     )
     history = serializers.SerializerMethodField()
 
-    @extend_schema_field(OpenInformationRequestSerializer(allow_null=True))
+    @extend_schema_field(NullableObject(OpenInformationRequestSerializer))
     def get_information_request(self, application: Application) -> dict[str, Any] | None:
         request = next((item for item in _requests(application) if item.answered_at is None), None)
         return OpenInformationRequestSerializer(request).data if request else None
@@ -476,7 +492,7 @@ class AnswerMultipartSerializer(AnswerSerializer):
 
 class CaseSummarySerializer(ApplicationSummarySerializer):
     applicant_name = serializers.CharField(source="applicant.full_name")
-    assignee = PersonRefSerializer(allow_null=True)
+    assignee = NullableObject(PersonRefSerializer, help_text="Null while nobody works on it.")
 
 
 class ApplicantSerializer(serializers.Serializer):

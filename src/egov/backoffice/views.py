@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -51,11 +52,13 @@ WORKING_ROLES = (OfficialRole.CLERK, OfficialRole.DECISION_MAKER)
 ASSIGNING_ROLES = (OfficialRole.DECISION_MAKER, OfficialRole.AGENCY_ADMIN)
 
 
-def official_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def official_required(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """Logged in, an official, and verified with the second factor in this session."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('identity:login')}?{query}")
@@ -510,11 +513,13 @@ def content_disposition(name: str) -> str:
 @official_required
 @never_cache
 @require_safe
-def case_file(request: HttpRequest, number: str, attachment_id: Any) -> HttpResponse:
+def case_file(request: HttpRequest, number: str, attachment_id: Any) -> HttpResponseBase:
     actor = _official(request)
     application = _case_or_404(actor, number)
     attachment = _case_attachment(application, attachment_id)
     if attachment is None:
+        raise Http404
+    if not attachment.file.name:
         raise Http404
     try:
         handle = attachment.file.storage.open(attachment.file.name, "rb")

@@ -256,3 +256,21 @@ def definitions_load(*, directory: Path) -> dict[str, int]:
             service_version_publish(version=version)
             counts["published"] += 1
     return counts
+
+
+def service_version_update(
+    *, version: ServiceVersion, definition: dict[str, Any], change_note: str = ""
+) -> ServiceVersion:
+    """Change a draft's definition. Published and retired versions never change."""
+    definition_validate(definition)
+    with transaction.atomic():
+        version = ServiceVersion.objects.select_for_update().get(pk=version.pk)
+        if version.status != VersionStatus.DRAFT:
+            raise ApplicationError(
+                _("A published or retired version cannot change: make a new version."),
+                code="version_not_draft",
+            )
+        version.definition = definition
+        version.change_note = change_note
+        version.save(update_fields=["definition", "change_note", "updated_at"])
+    return version

@@ -42,6 +42,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         patronymic="Сяргееўна",
         role_label="citizen",
         personal_number="4150592M012PB5",
+        totp_secret_hex="3932333435363738393031323334353637383938",
     ),
     DemoAccount(
         email="business@demo.egov.example",
@@ -51,6 +52,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         patronymic="Іванавіч",
         role_label="business",
         personal_number="3010180A001PB8",
+        totp_secret_hex="3032333435363738393031323334353637383939",
         representations=(("192541238", "ТАА «Лясны край»"), ("MA1953684", "ІП Шымановіч А. І.")),
     ),
     DemoAccount(
