@@ -30,6 +30,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 
 CRIMINAL_RECORD = "MVD-NO-CRIMINAL-RECORD"
 RESIDENCE = "200.13.1"
 HOUSE_PERMIT = "MGI-HOUSE-PERMIT"
+CHILD_PASSPORT = "200.11.2.5"
 
 ANSWERS: dict[str, dict[str, Any]] = {
     CRIMINAL_RECORD: {
@@ -50,6 +51,17 @@ ANSWERS: dict[str, dict[str, Any]] = {
         "housing_basis": "owner",
         "fee_exemption": "none",
         "with_children": False,
+    },
+    CHILD_PASSPORT: {
+        "child_personal_number": "5150592M012PB5",
+        "child_last_name": "Каваленка",
+        "child_first_name": "Ян",
+        "child_birth_date": "2015-03-01",
+        "current_passport_number": "MP1234567",
+        "replacement_reason": "expired",
+        "representative_relation": "mother",
+        "accelerated": False,
+        "phone": "+375291234567",
     },
     HOUSE_PERMIT: {
         "plot_address": "Мінская вобласць, вёска Сонечная, 4",

@@ -1,5 +1,6 @@
 import pytest
-from tests.api.conftest import bearer, ANSWERS, CRIMINAL_RECORD
+
+from tests.api.conftest import ANSWERS, CRIMINAL_RECORD, bearer
 
 pytestmark = pytest.mark.django_db
 

@@ -111,15 +111,15 @@ def snapshot(application: Application) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(autouse=True)
-def _no_other_cases() -> None:
+@pytest.fixture
+def _no_other_cases(db: None) -> None:
     """These tests count cases exactly, so they start from none, whatever sample applications
     the demo seed may bring (removed inside the test's transaction, so only for the test)."""
     Application.objects.all().delete()
 
 
 @pytest.fixture
-def citizen() -> User:
+def citizen(_no_other_cases: None) -> User:
     return UserFactory(last_name="Каваленка", first_name="Алена", patronymic="Сяргееўна")
 
 

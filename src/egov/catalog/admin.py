@@ -28,8 +28,8 @@ from egov.catalog.services import (
     service_version_retire,
     service_version_update,
 )
-from egov.core.errors import ApplicationError
 from egov.core.admin_site import admin_site
+from egov.core.errors import ApplicationError
 
 
 class CatalogueAdminMixin:

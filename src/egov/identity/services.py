@@ -275,3 +275,41 @@ def _assurance_raise(*, request: HttpRequest, user: User, device: TOTPDevice) ->
 def totp_key_base32(hex_key: str) -> str:
     """A TOTP key (stored as hex) as authenticator apps want it typed."""
     return base64.b32encode(bytes.fromhex(hex_key)).decode().rstrip("=")
+
+
+def user_preferences_update(
+    *, user: User, language: str, notify_by_email: bool, notify_by_sms: bool, phone: str
+) -> User:
+    """How the person wants to be told about their applications."""
+    from django.core.exceptions import ValidationError
+
+    from egov.identity.validators import phone_validator
+
+    errors = {}
+    phone = phone.replace(" ", "").replace("-", "")
+    if language not in dict(settings.LANGUAGES):
+        errors["language"] = _("Choose a language.")
+    if phone:
+        try:
+            phone_validator(phone)
+        except ValidationError as error:
+            errors["phone"] = str(error.messages[0])
+    if notify_by_sms and not phone:
+        errors["phone"] = _("Enter a mobile number to get text messages.")
+    if errors:
+        raise PreferencesInvalid(errors)
+    user.language = language
+    user.notify_by_email = notify_by_email
+    user.notify_by_sms = notify_by_sms
+    user.phone = phone
+    user.save(update_fields=["language", "notify_by_email", "notify_by_sms", "phone"])
+    return user
+
+
+class PreferencesInvalid(ApplicationError):
+    code = "preferences_invalid"
+    http_status = 400
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(_("Some answers need correcting."))
+        self.errors = errors

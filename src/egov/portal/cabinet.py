@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -22,6 +23,7 @@ from egov.cases.models import Application, ApplicationEvent
 from egov.cases.workflow import state_label, workflow_of
 from egov.core.errors import ApplicationError
 from egov.identity import selectors as identity
+from egov.identity import services as identity_services
 from egov.identity.api_auth import api_token_issue, api_token_revoke, api_tokens_of
 from egov.identity.models import LevelOfAssurance, User
 from egov.notifications import selectors as inbox_selectors
@@ -256,3 +258,36 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             new_token = api_token_issue(user=user, name=name, assurance=assurance)
     context = {"tokens": api_tokens_of(actor=user), "new_token": new_token, "error": error}
     return render(request, "portal/cabinet/api_tokens.html", context, status=400 if error else 200)
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    """Language of messages and the channels: email, text messages."""
+    user = _user(request)
+    errors: dict[str, str] = {}
+    values = {
+        "language": user.language,
+        "notify_by_email": user.notify_by_email,
+        "notify_by_sms": user.notify_by_sms,
+        "phone": user.phone,
+    }
+    if request.method == "POST":
+        values = {
+            "language": request.POST.get("language", ""),
+            "notify_by_email": request.POST.get("notify_by_email") == "on",
+            "notify_by_sms": request.POST.get("notify_by_sms") == "on",
+            "phone": request.POST.get("phone", "").strip()[:20],
+        }
+        try:
+            identity_services.user_preferences_update(user=user, **values)
+        except identity_services.PreferencesInvalid as invalid:
+            errors = invalid.errors
+        else:
+            messages.success(request, _("Your choices have been saved."))
+            return redirect("portal:account")
+    context = {"values": values, "errors": errors, "languages": settings.LANGUAGES}
+    return render(
+        request, "portal/cabinet/preferences.html", context, status=400 if errors else 200
+    )

@@ -57,6 +57,7 @@ urlpatterns = [
     path("my-account/inbox/", cabinet.inbox, name="inbox"),
     path("my-account/inbox/<uuid:message_id>/", cabinet.message_detail, name="message"),
     path("my-account/api-tokens/", cabinet.api_tokens, name="api_tokens"),
+    path("my-account/notifications/", cabinet.preferences, name="preferences"),
     path("accessibility/", views.static_page, {"page": "accessibility"}, name="accessibility"),
     path("privacy/", views.static_page, {"page": "privacy"}, name="privacy"),
     path("cookies/", views.static_page, {"page": "cookies"}, name="cookies"),
