@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
@@ -307,7 +309,7 @@ def _invariants(application: Application, workflow) -> None:
     assert application.history_length == len(events)
     moves = [e for e in events if e.kind in ("submitted", "transition")]
     assert moves[0].kind == "submitted"
-    for previous, current in zip(moves, moves[1:], strict=False):
+    for previous, current in itertools.pairwise(moves):
         assert current.from_state == previous.to_state
     assert moves[-1].to_state == application.state
     open_requests = application.information_requests.filter(answered_at__isnull=True).count()

@@ -73,7 +73,7 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     parser_classes = [JSONParser, *GenericAPIView.parser_classes[1:]]
     pagination_class = Pagination
     #: OPTIONS is not part of the API: it answers 405 like any method an address lacks.
-    metadata_class = None
+    http_method_names = [name for name in GenericAPIView.http_method_names if name != "options"]
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every failure is a problem: limits Django enforces while reading the body become

@@ -39,7 +39,7 @@ def draft_of(*, actor: User, draft_id: object) -> Draft | None:
         uuid.UUID(str(draft_id))
     except ValueError:
         return None
-    return drafts_of(actor=actor).filter(pk=draft_id).first()
+    return drafts_of(actor=actor).filter(pk=str(draft_id)).first()
 
 
 def cases_of(*, actor: User) -> QuerySet[Application]:
@@ -108,7 +108,7 @@ def deadline_status(application: Application, today: date | None = None) -> str:
 
 
 def agency_officials(*, actor: User) -> QuerySet[User]:
-    if actor.kind != UserKind.OFFICIAL:
+    if actor.kind != UserKind.OFFICIAL or actor.agency_id is None:
         return User.objects.none()
     return User.objects.filter(
         Q(official_role="clerk") | Q(official_role="decision_maker"),

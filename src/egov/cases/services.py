@@ -134,11 +134,12 @@ def draft_delete(*, actor: User, draft_id: Any) -> None:
         transaction.on_commit(lambda: _files_delete(files))
 
 
-def _files_delete(names: Iterable[str]) -> None:
+def _files_delete(names: Iterable[str | None]) -> None:
     from django.core.files.storage import default_storage
 
     for name in names:
-        default_storage.delete(name)
+        if name:
+            default_storage.delete(name)
 
 
 def draft_attach(
@@ -161,7 +162,7 @@ def draft_attach(
 def _store_safely(checked: list[CheckedFile], *, actor: User, **owner: Any) -> list[Attachment]:
     """Store files and their rows; a failure removes the files already written. Callers store
     files as the last step of their transaction, after every check has passed."""
-    written: list[str] = []
+    written: list[str | None] = []
     try:
         stored = []
         now = timezone.now()

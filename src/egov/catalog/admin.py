@@ -137,7 +137,8 @@ class ServiceVersionForm(forms.ModelForm):
         try:
             definition = yaml.safe_load(self.cleaned_data["definition_text"])
         except yaml.YAMLError as error:
-            raise forms.ValidationError(_("This is not valid YAML: %(error)s") % {"error": error})
+            message = _("This is not valid YAML: %(error)s") % {"error": error}
+            raise forms.ValidationError(message) from error
         try:
             definition_validate(definition)
         except DefinitionInvalid as error:
@@ -158,10 +159,10 @@ class ServiceVersionAdmin(admin.ModelAdmin):
             return ["service", "change_note", "status", "number"]
         return ["status", "number"] if obj is not None else []
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is not None and obj.status != VersionStatus.DRAFT:
             return ["service", "number", "status", "change_note"]
-        return super().get_fields(request, obj)  # type: ignore[return-value]
+        return super().get_fields(request, obj)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         definition = form.cleaned_data["definition_text"]

@@ -51,7 +51,7 @@ def meta_schema() -> dict[str, Any]:
         return dict(json.load(handle))
 
 
-def _path(parts: Iterable[str | int]) -> str:
+def _path(parts: Iterable[Any]) -> str:
     out = ""
     for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
@@ -112,7 +112,7 @@ def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str
 
 
 def _field_problems(
-    field: Mapping[str, Any], prop: Mapping[str, Any], where: list[str | int]
+    field: Mapping[str, Any], prop: Mapping[str, Any], where: list[Any]
 ) -> Iterator[tuple[str, str]]:
     widget = field["widget"]
     if widget in CHOICE_WIDGETS:

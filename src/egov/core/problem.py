@@ -78,6 +78,6 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             response["WWW-Authenticate"] = "Bearer"
             response.status_code = status.HTTP_401_UNAUTHORIZED
         if getattr(exc, "wait", None):
-            response["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+            response["Retry-After"] = str(int(exc.wait))
         return response
     return None

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
@@ -145,8 +145,8 @@ DEMO_PNG = bytes.fromhex(
 )
 
 
-def _documents(definition: dict[str, Any]) -> dict[str, list[SimpleUploadedFile]]:
-    uploads = {}
+def _documents(definition: dict[str, Any]) -> dict[str, list[UploadedFile]]:
+    uploads: dict[str, list[UploadedFile]] = {}
     for rule in definition.get("attachments", []):
         if rule.get("min_files", 0) < 1:
             continue

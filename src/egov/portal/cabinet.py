@@ -267,7 +267,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
     """Language of messages and the channels: email, text messages."""
     user = _user(request)
     errors: dict[str, str] = {}
-    values = {
+    values: dict[str, Any] = {
         "language": user.language,
         "notify_by_email": user.notify_by_email,
         "notify_by_sms": user.notify_by_sms,
