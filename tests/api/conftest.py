@@ -111,7 +111,7 @@ def citizen(db: Any) -> User:
 
 @pytest.fixture
 def other_citizen(db: Any) -> User:
-    return UserFactory()
+    return UserFactory()  # type: ignore[return-value]
 
 
 @pytest.fixture
@@ -186,7 +186,7 @@ def snapshot(*objects: Model) -> dict[str, Any]:
         "requests": InformationRequest.objects.count(),
     }
     for item in objects:
-        fresh = type(item).objects.get(pk=item.pk)
+        fresh = type(item)._default_manager.get(pk=item.pk)
         state[f"{type(item).__name__}:{item.pk}"] = {
             field.attname: getattr(fresh, field.attname) for field in fresh._meta.concrete_fields
         }

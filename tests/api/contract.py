@@ -96,7 +96,7 @@ def check(response: Any, method: str, path: str) -> None:
         return
     template = path_template(path)
     operation = document()["paths"][template].get(method) if template else None
-    if operation is None:
+    if template is None or operation is None:
         # Not an operation of the API: only the catch-all 404 or a 405 may answer.
         assert response.status_code in (404, 405), (method, path, response.status_code)
         _check_problem(response)

@@ -27,7 +27,7 @@ DESCRIPTIONS = {
 }
 
 
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+class BearerTokenScheme(OpenApiAuthenticationExtension):
     target_class = "egov.identity.api_auth.TokenAuthentication"
     name = "bearerAuth"
 

@@ -69,7 +69,7 @@ class Pagination(LimitOffsetPagination):
     max_limit = 200
 
 
-class ApiView(GenericAPIView):  # type: ignore[type-arg]
+class ApiView(GenericAPIView):
     parser_classes = [JSONParser, *GenericAPIView.parser_classes[1:]]
     pagination_class = Pagination
     #: OPTIONS is not part of the API: it answers 405 like any method an address lacks.
@@ -83,7 +83,7 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
         elif isinstance(exc, TooManyFieldsSent | TooManyFilesSent):
             exc = TooManyParts()
         try:
-            return super().handle_exception(exc)  # type: ignore[no-any-return]
+            return super().handle_exception(exc)
         except Exception:
             logger.exception("API request failed: %s %s", self.request.method, self.request.path)
             return problem(
@@ -93,7 +93,7 @@ class ApiView(GenericAPIView):  # type: ignore[type-arg]
     def paginated(self, items: Sequence[Any] | Any, serializer: type, **context: Any) -> Response:
         page = self.paginate_queryset(items)
         data = serializer(page, many=True, context=context).data
-        return self.get_paginated_response(data)  # type: ignore[no-any-return]
+        return self.get_paginated_response(data)
 
 
 def _not_found() -> exceptions.NotFound:

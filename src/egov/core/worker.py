@@ -31,8 +31,16 @@ logger = logging.getLogger(__name__)
 #: Sweeps run every ``SWEEP_SECONDS`` by one of the workers, e.g. re-queueing deliveries
 #: whose task was lost. Apps register them (``@periodic.register("name")``).
 periodic: Registry[Callable[[], int]] = Registry("periodic job")
-HEARTBEAT_SECONDS = 5
-SWEEP_SECONDS = 30
+HEARTBEAT_SECONDS = 5.0
+SWEEP_SECONDS = 30.0
+
+
+def _periods() -> tuple[float, float]:
+    """Heartbeat and sweep periods: often enough to notice a dead worker within the stale
+    time, never busier than twice a second."""
+    stale = float(settings.WORKER_STALE_SECONDS)
+    heartbeat = max(0.5, min(HEARTBEAT_SECONDS, stale / 3))
+    return heartbeat, max(heartbeat, min(SWEEP_SECONDS, stale))
 
 
 def tasks_recover(*, stale_seconds: int | None = None) -> int:
@@ -112,18 +120,19 @@ class HeartbeatWorker(Worker):
         )
 
     def _heartbeat_loop(self) -> None:
+        heartbeat, sweep = _periods()
         next_sweep = 0.0
         elapsed = 0.0
-        while not self._stop.wait(HEARTBEAT_SECONDS if elapsed else 0):
+        while not self._stop.wait(heartbeat if elapsed else 0):
             try:
                 close_old_connections()
                 self._beat()
                 if elapsed >= next_sweep:
                     sweeps_run()
-                    next_sweep = elapsed + SWEEP_SECONDS
+                    next_sweep = elapsed + sweep
             except Exception:
                 logger.exception("worker heartbeat failed; trying again")
-            elapsed += HEARTBEAT_SECONDS
+            elapsed += heartbeat
         connection.close()
 
     def run(self) -> None:
