@@ -1,0 +1,57 @@
+"""Problems outside the API app that the API exposes, written as the behaviour they should
+have. Each is a strict xfail: when the owning app is fixed the test passes, fails the run as
+XPASS, and the marker comes off."""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from egov.cases.models import Application
+from egov.identity.models import User
+from egov.identity.selectors import SESSION_LOA
+from egov.identity.services import SESSION_LOGIN_AT, SESSION_SEEN_AT
+from tests.api.conftest import ANSWERS, CRIMINAL_RECORD, bearer
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="egov.cases.services.application_submit keeps on_behalf_unp for a citizens' "
+    "service without checking it (draft_start clears it; application_submit does not)",
+)
+def test_citizen_cannot_record_an_organisation_on_a_citizens_service(citizen: User) -> None:
+    response = bearer(citizen).post(
+        "/api/v1/me/applications/",
+        {
+            "service": CRIMINAL_RECORD,
+            "answers": ANSWERS[CRIMINAL_RECORD],
+            "on_behalf_unp": "999999999",
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="unp",
+    )
+
+    assert response.status_code in (201, 400, 403)
+    assert not Application.objects.filter(on_behalf_unp="999999999").exists()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="egov.identity.middleware.SessionLifetimeMiddleware answers an expired session "
+    "with a 302 to the HTML login page on /api/ too, instead of letting the API say 401",
+)
+def test_expired_session_on_the_api_is_a_401_problem(citizen: User) -> None:
+    client = APIClient()
+    client.force_login(citizen)
+    session = client.session
+    session[SESSION_LOA] = "substantial"
+    session[SESSION_LOGIN_AT] = 0
+    session[SESSION_SEEN_AT] = 0
+    session.save()
+
+    response = client.get("/api/v1/me/applications/")
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
