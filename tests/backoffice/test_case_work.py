@@ -8,8 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from egov.cases import services
-from egov.cases.models import ApplicationEvent, InformationRequest, InternalNote
+from egov.cases.models import Application, ApplicationEvent, InformationRequest, InternalNote
 from egov.core.workdays import add_working_days
+from egov.identity.models import Representation
 from tests.backoffice.conftest import (
     CHILD_PASSPORT,
     PDF,
@@ -63,7 +64,7 @@ def test_case_page_shows_the_applicant_answers_files_and_history(client, citizen
         f'href="/en/office/cases/{application.number}/files/{attachment.pk}/"',
         # the history: submitted, then accepted by the system
         "Submitted",
-        "Status changed: Submitted",
+        "Status changed: from “Submitted” to “Being reviewed”",
         "System",
     ]:
         assert expected in body, expected
@@ -371,3 +372,17 @@ def test_too_long_comment_is_refused_and_kept(client, application, clerk):
     assert '<a href="#comment-refuse">Enter 5000 characters or fewer.</a>' in body
     assert comment in body
     assert snapshot(application) == before
+
+
+def test_case_page_names_the_organisation_applied_for(client, application, clerk):
+    Representation.objects.create(
+        user=application.applicant,
+        unp="192541238",
+        organisation_name="ТАА «Лясны край»",
+        basis=Representation.Basis.DIRECTOR,
+    )
+    Application.objects.filter(pk=application.pk).update(on_behalf_unp="192541238")
+    office_log_in(client, clerk)
+    body = client.get(case_url(application)).content.decode()
+    assert "On behalf of" in body
+    assert "ТАА «Лясны край», UNP 192541238" in body

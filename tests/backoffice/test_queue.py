@@ -129,7 +129,7 @@ def test_unknown_filter_value_is_reported_and_left_out(client, cases, clerk):
     response, listed = queue(client, service="NO-SUCH", due="overdue")
     assert response.status_code == 400
     body = response.content.decode()
-    assert '<a href="#filter-service">Select one of the options in the list.</a>' in body
+    assert '<a href="#filter-service">Select one of the options.</a>' in body
     assert listed == numbers(cases, "A")
 
 

@@ -20,11 +20,10 @@ from egov.cases.models import (
     ActorRole,
     Application,
     ApplicationEvent,
-    InformationRequest,
     Outcome,
     StateKind,
 )
-from egov.cases.selectors import deadline_status
+from egov.cases.selectors import comment_for_applicant, deadline_status
 from egov.cases.services import ApplicationInvalid
 from egov.cases.workflow import state_label, transitions_available, workflow_of
 from egov.catalog import selectors as catalog
@@ -323,14 +322,7 @@ class EventSerializer(serializers.Serializer):
         return state_label(self.workflow, event.to_state, language())
 
     def get_comment(self, event: ApplicationEvent) -> str:
-        """The applicant reads their own words, the question asked of them and the reasons of
-        a decision; what officials wrote to each other on the way stays inside the agency."""
-        if event.actor_role == ActorRole.APPLICANT:
-            return event.comment
-        target = self.workflow.states.get(event.to_state)
-        if target is not None and target.kind in (StateKind.WAITING, StateKind.FINAL):
-            return event.comment
-        return ""
+        return comment_for_applicant(event, self.workflow)
 
 
 class CaseEventSerializer(EventSerializer):
@@ -384,17 +376,13 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer, _DetailParts):
 
     @extend_schema_field(NullableObject(OpenInformationRequestSerializer))
     def get_information_request(self, application: Application) -> dict[str, Any] | None:
-        request = next((item for item in _requests(application) if item.answered_at is None), None)
+        request = application.information_requests.filter(answered_at__isnull=True).first()
         return OpenInformationRequestSerializer(request).data if request else None
 
     @extend_schema_field(EventSerializer(many=True))
     def get_history(self, application: Application) -> list[Any]:
         context = {"workflow": workflow_of(application)}
         return EventSerializer(application.events.all(), many=True, context=context).data
-
-
-def _requests(application: Application) -> list[InformationRequest]:
-    return list(application.information_requests.all())
 
 
 # --- applications: input -------------------------------------------------------------------

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
@@ -17,6 +18,7 @@ from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -70,7 +72,8 @@ class Pagination(LimitOffsetPagination):
 
 
 class ApiView(GenericAPIView):
-    parser_classes = [JSONParser, *GenericAPIView.parser_classes[1:]]
+    #: JSON, bounded (see ``egov.api.parsers``), and multipart for files; nothing else (415).
+    parser_classes = [JSONParser, MultiPartParser]
     pagination_class = Pagination
     #: OPTIONS is not part of the API: it answers 405 like any method an address lacks.
     http_method_names = [name for name in GenericAPIView.http_method_names if name != "options"]
@@ -101,7 +104,7 @@ def _not_found() -> exceptions.NotFound:
 
 
 def _language() -> str:
-    return translation.get_language() or "be"
+    return translation.get_language() or settings.LANGUAGE_CODE
 
 
 # --- catalogue ------------------------------------------------------------------------------

@@ -49,9 +49,7 @@ class QueueFilterForm(forms.Form):
         ]
         state_field.choices = [("", _("Any state")), *states]
         for name in ("service", "state", "due", "assigned"):
-            self.fields[name].error_messages["invalid_choice"] = _(
-                "Select one of the options in the list."
-            )
+            self.fields[name].error_messages["invalid_choice"] = _("Select one of the options.")
 
     def queue_filter(self) -> QueueFilter:
         """The filters that were valid; an invalid one is left out (and reported)."""
@@ -87,5 +85,6 @@ class ActionForm(forms.Form):
     comment = forms.CharField(
         required=False,
         max_length=MAX_TEXT,
-        error_messages={"max_length": _("Enter %(limit_value)d characters or fewer.")},
+        # the same words (and msgid) as the services' own length messages
+        error_messages={"max_length": _("Enter 5000 characters or fewer.")},
     )

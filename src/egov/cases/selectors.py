@@ -10,7 +10,8 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from egov.cases.models import Application, Draft, StateKind
+from egov.cases.models import ActorRole, Application, ApplicationEvent, Draft, StateKind
+from egov.catalog.definitions import Workflow
 from egov.core.workdays import add_working_days
 from egov.identity.models import User, UserKind
 
@@ -120,3 +121,14 @@ def agency_officials(*, actor: User) -> QuerySet[User]:
 
 def application_by_key(*, actor: User, idempotency_key: str) -> Application | None:
     return applications_of(actor=actor).filter(idempotency_key=idempotency_key).first()
+
+
+def comment_for_applicant(event: ApplicationEvent, workflow: Workflow) -> str:
+    """The applicant reads their own words, the question asked of them and the reasons of a
+    decision; what officials wrote to each other on the way stays inside the agency."""
+    if event.actor_role == ActorRole.APPLICANT:
+        return event.comment
+    target = workflow.states.get(event.to_state)
+    if target is not None and target.kind in (StateKind.WAITING, StateKind.FINAL):
+        return event.comment
+    return ""

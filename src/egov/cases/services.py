@@ -71,7 +71,7 @@ class NotAllowed(ApplicationError):
 
 def _service_open_for(*, applicant: User, service: Service) -> ServiceVersion:
     version = service.versions.filter(status=VersionStatus.PUBLISHED).first()
-    if version is None or not service.is_published:
+    if version is None or not service.is_published or not service.can_apply_online:
         raise NotAllowed(_("This service cannot be applied for online at the moment."))
     allowed_kinds = (
         (UserKind.CITIZEN,) if service.audience == Audience.CITIZENS else (UserKind.BUSINESS,)
@@ -252,11 +252,11 @@ def application_submit(
     if version.status != VersionStatus.PUBLISHED:
         raise NotAllowed(_("This version of the service is no longer accepted. Start again."))
     _service_open_for(applicant=applicant, service=service)
-    if (
-        service.audience == Audience.BUSINESSES
-        and not applicant.representations.filter(unp=on_behalf_unp).exists()
-    ):
-        raise NotAllowed(_("Choose an organisation you may act for."))
+    if service.audience == Audience.BUSINESSES:
+        if not applicant.representations.filter(unp=on_behalf_unp).exists():
+            raise NotAllowed(_("Choose an organisation you may act for."))
+    else:
+        on_behalf_unp = ""
     errors = answers_validate(definition=definition, data=data, language=language)
     uploads = dict(uploads or {})
     rules = {rule["code"]: rule for rule in definition.get("attachments", [])}

@@ -30,6 +30,9 @@ class SessionLifetimeMiddleware:
             expired = self._expired(request)
             if expired:
                 logout(request)
+                if request.path.startswith("/api/"):
+                    # An API client is answered by the API: now unauthenticated, a 401.
+                    return self.get_response(request)
                 messages.info(request, expired)
                 query = urlencode({"next": request.get_full_path()})
                 return redirect(f"{reverse('identity:login')}?{query}")

@@ -71,8 +71,7 @@ def _timeline(application: Application) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {"event": event, "title": event.get_kind_display(), "comment": ""}
         if event.kind == ApplicationEvent.Kind.TRANSITION:
             entry["title"] = state_label(workflow, event.to_state, lang)
-            # Officials' comments are the applicant's business when they ask or decide.
-            entry["comment"] = event.comment
+            entry["comment"] = cases.comment_for_applicant(event, workflow)
         elif event.kind == ApplicationEvent.Kind.SUBMITTED:
             entry["title"] = _("Application submitted")
         elif event.kind in (ApplicationEvent.Kind.CLAIMED, ApplicationEvent.Kind.ASSIGNED):

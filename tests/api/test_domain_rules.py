@@ -1,6 +1,4 @@
-"""Problems outside the API app that the API exposes, written as the behaviour they should
-have. Each is a strict xfail: when the owning app is fixed the test passes, fails the run as
-XPASS, and the marker comes off."""
+"""Rules enforced outside the API app that the API relies on."""
 
 from __future__ import annotations
 
@@ -16,11 +14,6 @@ from tests.api.conftest import ANSWERS, CRIMINAL_RECORD, bearer
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="egov.cases.services.application_submit keeps on_behalf_unp for a citizens' "
-    "service without checking it (draft_start clears it; application_submit does not)",
-)
 def test_citizen_cannot_record_an_organisation_on_a_citizens_service(citizen: User) -> None:
     response = bearer(citizen).post(
         "/api/v1/me/applications/",
@@ -37,11 +30,6 @@ def test_citizen_cannot_record_an_organisation_on_a_citizens_service(citizen: Us
     assert not Application.objects.filter(on_behalf_unp="999999999").exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="egov.identity.middleware.SessionLifetimeMiddleware answers an expired session "
-    "with a 302 to the HTML login page on /api/ too, instead of letting the API say 401",
-)
 def test_expired_session_on_the_api_is_a_401_problem(citizen: User) -> None:
     client = APIClient()
     client.force_login(citizen)
