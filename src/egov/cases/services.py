@@ -368,10 +368,13 @@ def _advance_enqueue(application: Application, workflow: engine.Workflow) -> Non
 
 def _locked(application_id: int) -> Application:
     return (
-        Application.objects.select_for_update()
-        .select_related("version", "service", "agency", "applicant")
+        Application.objects.select_for_update(of=("self",))
+        .select_related("version", "service", "agency", "applicant", "assignee")
         .get(pk=application_id)
     )
+
+
+MAX_COMMENT = 5000
 
 
 def transition_fire(
@@ -380,6 +383,10 @@ def transition_fire(
     """Fire a transition for the actor's role, or raise ``TransitionNotAllowed`` and change
     nothing. ``actor=None`` is the system (automatic steps)."""
     comment = (comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise ApplicationInvalid(
+            {"comment": _("Enter %(count)d characters or fewer.") % {"count": MAX_COMMENT}}
+        )
     with transaction.atomic():
         application = _locked(application_id)
         workflow = engine.workflow_of(application)

@@ -175,6 +175,13 @@ def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                     _path([*where, "to"]),
                     "a request for information must lead to a waiting state",
                 )
+            if kind == "request_information" and "comment_required" not in transition.get(
+                "guards", []
+            ):
+                yield (
+                    _path([*where, "guards"]),
+                    "a request for information needs comment_required: the comment is the question",
+                )
     reachable = {workflow["initial"]}
     changed = True
     while changed:
