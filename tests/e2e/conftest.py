@@ -153,3 +153,32 @@ def check_accessibility(page) -> None:  # type: ignore[no-untyped-def]
         for v in result["violations"]
     ]
     assert violations == [], f"{page.url}: {json.dumps(violations, ensure_ascii=False)}"
+
+
+def enter_code(page, secret_hex: str) -> None:  # type: ignore[no-untyped-def]
+    """Type the authenticator code. A code is accepted once: if another test used this one in
+    the last 30 seconds, wait for the next."""
+    import time
+
+    from django_otp.oath import totp
+
+    key = bytes.fromhex(secret_hex)
+    page.locator("#id_token").fill(f"{totp(key):06d}")
+    page.locator("main button[type=submit]").click()
+    if page.url.endswith("/login/code/") and page.locator(".govuk-error-summary").count():
+        time.sleep(30 - time.time() % 30 + 1)
+        page.locator("#id_token").fill(f"{totp(key):06d}")
+        page.locator("main button[type=submit]").click()
+
+
+def log_in(page, email: str, language: str = "en") -> None:  # type: ignore[no-untyped-def]
+    from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    account = next(a for a in DEMO_ACCOUNTS if a.email == email)
+    page.goto(f"/{language}/account/login/")
+    page.locator("#id_username").fill(email)
+    page.locator("#id_password").fill(DEMO_PASSWORD)
+    page.locator("main button[type=submit]").click()
+    if account.totp_secret_hex:
+        enter_code(page, account.totp_secret_hex)
+    assert "/account/login" not in page.url, page.url

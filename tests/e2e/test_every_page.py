@@ -4,10 +4,8 @@ business representative and official."""
 from __future__ import annotations
 
 import pytest
-from django_otp.oath import totp
 
-from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
-from tests.e2e.conftest import check_accessibility
+from tests.e2e.conftest import check_accessibility, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -47,14 +45,7 @@ def test_public_pages_have_no_accessibility_violations(page, language):
 
 
 def _log_in(page, email: str) -> None:  # type: ignore[no-untyped-def]
-    account = next(a for a in DEMO_ACCOUNTS if a.email == email)
-    page.goto("/ru/account/login/")
-    page.locator("#id_username").fill(email)
-    page.locator("#id_password").fill(DEMO_PASSWORD)
-    page.locator("main button[type=submit]").click()
-    if account.totp_secret_hex:
-        page.locator("#id_token").fill(f"{totp(bytes.fromhex(account.totp_secret_hex)):06d}")
-        page.locator("main button[type=submit]").click()
+    log_in(page, email, language="ru")
 
 
 def test_signed_in_pages_have_no_accessibility_violations(page):
@@ -77,3 +68,38 @@ def test_back_office_has_no_accessibility_violations(page):
     check_accessibility(page)
     page.goto("/be/office/")
     check_accessibility(page)
+    page.goto("/ru/office/?due=overdue")
+    check_accessibility(page)
+    page.goto("/ru/office/?closed=1")
+    check_accessibility(page)
+    cases = page.locator("main table a.govuk-link")
+    assert cases.count() > 0
+    for index in range(min(cases.count(), 3)):
+        page.goto("/ru/office/?closed=1")
+        page.locator("main table a.govuk-link").nth(index).click()
+        check_accessibility(page)
+    page.goto("/ru/office/")
+    page.locator("main table a.govuk-link").first.click()
+    check_accessibility(page)
+
+
+@pytest.mark.parametrize("language", ["be", "ru", "en"])
+def test_cabinet_pages_have_no_accessibility_violations(page, language):
+    log_in(page, "citizen@demo.egov.example", language=language)
+    for path in [
+        "/my-account/applications/",
+        "/my-account/drafts/",
+        "/my-account/inbox/",
+        "/my-account/notifications/",
+        "/my-account/api-tokens/",
+    ]:
+        page.goto(f"/{language}{path}")
+        assert page.locator("h1").count() == 1, path
+        check_accessibility(page)
+    page.goto(f"/{language}/my-account/applications/")
+    links = page.locator("main table a.govuk-link")
+    assert links.count() >= 5
+    for index in range(links.count()):
+        page.goto(f"/{language}/my-account/applications/")
+        page.locator("main table a.govuk-link").nth(index).click()
+        check_accessibility(page)

@@ -9,7 +9,7 @@ import pytest
 from django_otp.oath import totp
 
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
-from tests.e2e.conftest import check_accessibility
+from tests.e2e.conftest import check_accessibility, enter_code
 
 pytestmark = pytest.mark.browser
 
@@ -53,8 +53,7 @@ def test_newcomer_finds_a_passport_service_switches_language_and_logs_in(page):
     page.locator("#id_password").fill(DEMO_PASSWORD)
     page.locator("main button[type=submit]").click()
     assert page.url.endswith("/be/account/login/code/")
-    page.locator("#id_token").fill(f"{totp(bytes.fromhex(citizen.totp_secret_hex)):06d}")
-    page.locator("main button[type=submit]").click()
+    enter_code(page, citizen.totp_secret_hex)
     assert page.url.endswith("/be/my-account/")
     assert citizen.personal_number in page.content()
     check_accessibility(page)
