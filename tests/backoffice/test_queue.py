@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -156,7 +157,8 @@ def test_queue_pages_by_fifty_and_keeps_the_filters(client, citizen, clerk):
     assert listed == [made[-1].number]  # past the end: the last page
 
 
-def test_queue_makes_no_query_per_row(client, citizen, clerk, decider):
+def test_queue_makes_no_query_per_row(client, citizen, clerk, decider, settings):
+    settings.PAGE_CACHE_SECONDS = 0  # measure rendering, not the cache
     for _ in range(2):
         submit(citizen)
     office_log_in(client, clerk)
@@ -170,3 +172,23 @@ def test_queue_makes_no_query_per_row(client, citizen, clerk, decider):
         response = client.get("/en/office/")
     assert response.context["page"].paginator.count == 12
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_queue_page_is_cached_per_session_and_shows_every_change_at_once(
+    client, citizen, clerk, decider
+):
+    first = submit(citizen)
+    office_log_in(client, clerk)
+    rendered = client.get("/en/office/")
+    with CaptureQueriesContext(connection) as cached:
+        again = client.get("/en/office/")
+    assert again.content == rendered.content
+    assert not any("cases_application\".\"number\"" in q["sql"] for q in cached.captured_queries)
+    services.case_claim(actor=decider, application_id=first.pk)
+    second = submit(citizen)
+    body = client.get("/en/office/").content.decode()
+    assert second.number in body
+    assert decider.last_name in body
+    other = Client()
+    office_log_in(other, decider)
+    assert other.get("/en/office/").content != rendered.content

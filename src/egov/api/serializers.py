@@ -402,7 +402,7 @@ class SubmissionSerializer(serializers.Serializer):
     )
 
     def validate_service(self, code: str) -> Any:
-        service = catalog.service_get(code=code, actor=self.context.get("actor"))
+        service = catalog.service_to_apply_for(code=code, actor=self.context.get("actor"))
         if service is None:
             raise serializers.ValidationError(_("There is no such service in the catalogue."))
         return service

@@ -38,10 +38,13 @@ from egov.cases.workflow import (
     state_label,
     transitions_available,
     workflow_of,
+    workflow_of_version,
 )
 from egov.catalog import selectors as catalog
 from egov.catalog.definitions import text
 from egov.catalog.models import Service, ServiceVersion, VersionStatus
+from egov.catalog.services import CATALOGUE_PAGES
+from egov.core import pagecache
 from egov.core.errors import ApplicationError
 from egov.identity import selectors as identity
 from egov.identity.models import LevelOfAssurance, OfficialRole, User, UserKind
@@ -74,7 +77,7 @@ def official_required(
 
 def _official(request: HttpRequest) -> User:
     user = request.user
-    assert isinstance(user, User) and user.agency is not None
+    assert isinstance(user, User) and user.agency_id is not None
     return user
 
 
@@ -113,10 +116,10 @@ def _queue_states(services_: Iterable[Service], language: str) -> list[tuple[str
         status=VersionStatus.DRAFT
     )
     labels: dict[str, list[str]] = {}
-    for version in versions.only("pk", "definition").order_by("service__code", "number"):
-        for state in version.definition["workflow"]["states"]:
-            label = text(state["label"], language)
-            known = labels.setdefault(state["code"], [])
+    for version in versions.only("pk", "updated_at").order_by("service__code", "number"):
+        for state in workflow_of_version(version).states.values():
+            label = text(state.label, language)
+            known = labels.setdefault(state.code, [])
             if label not in known:
                 known.append(label)
     return [(code, " / ".join(names)) for code, names in labels.items()]
@@ -148,9 +151,19 @@ def _state_name(workflow: Workflow, state: str, language: str) -> str:
     return state
 
 
+def _queue_version(request: HttpRequest) -> str:
+    actor = _official(request)
+    assert actor.agency_id is not None
+    return (
+        f"{actor.pk}:{cases.agency_cases_version(agency_id=actor.agency_id)}:"
+        f"{pagecache.version(CATALOGUE_PAGES)}"
+    )
+
+
 @official_required
 @never_cache
 @require_safe
+@pagecache.session_page(_queue_version)
 def home(request: HttpRequest) -> HttpResponse:
     """The agency's cases, soonest deadline first."""
     actor = _official(request)

@@ -154,19 +154,34 @@ def _message(error: jsonschema.ValidationError, field: Field | None, language: s
     return _("Check the answer: it is not in the expected form.")
 
 
+_VALIDATORS: dict[Any, tuple[Any, dict[str, Field]]] = {}
+
+
+def _validator(definition: Mapping[str, Any], cache_key: Any) -> tuple[Any, dict[str, Field]]:
+    """A validator and the fields of a form; built once per published version and process
+    (``cache_key``), since published definitions never change."""
+    cached = _VALIDATORS.get(cache_key) if cache_key is not None else None
+    if cached is None:
+        schema = definition["form"]["schema"]
+        validator = jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+        cached = (validator, {field.name: field for field in form_fields(definition)})
+        if cache_key is not None:
+            _VALIDATORS[cache_key] = cached
+    return cached
+
+
 def answers_validate(
     *,
     definition: Mapping[str, Any],
     data: Mapping[str, Any],
     only: Iterable[str] | None = None,
     language: str,
+    cache_key: Any = None,
 ) -> dict[str, str]:
     """Messages by field name; empty when the answers are valid. With ``only``, problems of
     other fields (not yet asked) are ignored."""
-    schema = definition["form"]["schema"]
-    fields = {field.name: field for field in form_fields(definition)}
+    validator, fields = _validator(definition, cache_key)
     wanted = set(only) if only is not None else set(fields)
-    validator = jsonschema.Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
     errors: dict[str, str] = {}
     for error in validator.iter_errors(dict(data)):
         for leaf in _leaves(error):

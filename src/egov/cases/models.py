@@ -122,6 +122,7 @@ class Application(TimeStampedModel):
         indexes = [
             models.Index(fields=["agency", "state_kind", "deadline"], name="queue_idx"),
             models.Index(fields=["applicant", "-submitted_at"], name="cabinet_idx"),
+            models.Index(fields=["agency", "updated_at"], name="agency_changes_idx"),
         ]
 
     def __str__(self) -> str:

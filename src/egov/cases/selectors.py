@@ -91,7 +91,9 @@ def case_queue(
         cases = cases.filter(assignee=actor)
     elif filters.assigned == "unassigned":
         cases = cases.filter(assignee__isnull=True)
-    return cases.order_by("deadline", "submitted_at")
+    # A queue shows no answers and no definitions: leave the large JSON columns behind
+    # (the workflow is parsed once per version and process, see workflow.workflow_of).
+    return cases.defer("data", "version__definition").order_by("deadline", "submitted_at")
 
 
 def deadline_status(application: Application, today: date | None = None) -> str:
@@ -132,3 +134,20 @@ def comment_for_applicant(event: ApplicationEvent, workflow: Workflow) -> str:
     if target is not None and target.kind in (StateKind.WAITING, StateKind.FINAL):
         return event.comment
     return ""
+
+
+def agency_cases_version(*, agency_id: int) -> str:
+    """Changes whenever any case of the agency changes (every write to an application
+    refreshes its ``updated_at``); one indexed query, the same answer in every process."""
+    from django.db import connection
+
+    # Plain SQL: this runs on every queue request, served from the cache or not.
+    table = Application._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'SELECT MAX("updated_at"), COUNT(*) FROM "{table}" '  # noqa: S608 - model's table
+            'WHERE "agency_id" = %s',
+            [agency_id],
+        )
+        newest, count = cursor.fetchone()
+    return f"{newest}:{count}"

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -69,8 +69,11 @@ class NotAllowed(ApplicationError):
 # --- drafts ---------------------------------------------------------------------------------
 
 
-def _service_open_for(*, applicant: User, service: Service) -> ServiceVersion:
-    version = service.versions.filter(status=VersionStatus.PUBLISHED).first()
+def _service_open_for(
+    *, applicant: User, service: Service, version: ServiceVersion | None = None
+) -> ServiceVersion:
+    if version is None:
+        version = service.versions.filter(status=VersionStatus.PUBLISHED).first()
     if version is None or not service.is_published or not service.can_apply_online:
         raise NotAllowed(_("This service cannot be applied for online at the moment."))
     allowed_kinds = (
@@ -206,18 +209,30 @@ def _payload_hash(version: ServiceVersion, data: Mapping[str, Any]) -> str:
 
 
 def _number_next(*, agency_code: str, year: int) -> str:
-    for _attempt in range(3):
+    """The next number of the agency's year, in one statement (``UPDATE … RETURNING``): the
+    row stays locked only until the submission commits, and no two get the same number."""
+    table = NumberSequence._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" SET "last" = "last" + 1 '  # noqa: S608 - the model's own table
+            'WHERE "agency_code" = %s AND "year" = %s RETURNING "last"',
+            [agency_code, year],
+        )
+        row = cursor.fetchone()
+    if row is None:
         try:
             with transaction.atomic():
-                sequence, _created = NumberSequence.objects.get_or_create(
-                    agency_code=agency_code, year=year
-                )
-            break
-        except IntegrityError:  # created by a concurrent submission: read it
-            continue
-    NumberSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    last = NumberSequence.objects.values_list("last", flat=True).get(pk=sequence.pk)
+                NumberSequence.objects.create(agency_code=agency_code, year=year, last=1)
+            last = 1
+        except IntegrityError:  # a concurrent submission created it first
+            return _number_next(agency_code=agency_code, year=year)
+    else:
+        last = int(row[0])
     return f"{agency_code}-{year}-{last:06d}"
+
+
+def _version_key(version: ServiceVersion) -> tuple[int, object]:
+    return (version.pk, version.updated_at)
 
 
 def application_submit(
@@ -251,13 +266,15 @@ def application_submit(
     service = version.service
     if version.status != VersionStatus.PUBLISHED:
         raise NotAllowed(_("This version of the service is no longer accepted. Start again."))
-    _service_open_for(applicant=applicant, service=service)
+    _service_open_for(applicant=applicant, service=service, version=version)
     if service.audience == Audience.BUSINESSES:
         if not applicant.representations.filter(unp=on_behalf_unp).exists():
             raise NotAllowed(_("Choose an organisation you may act for."))
     else:
         on_behalf_unp = ""
-    errors = answers_validate(definition=definition, data=data, language=language)
+    errors = answers_validate(
+        definition=definition, data=data, language=language, cache_key=_version_key(version)
+    )
     uploads = dict(uploads or {})
     rules = {rule["code"]: rule for rule in definition.get("attachments", [])}
     checked: list[tuple[str, CheckedFile]] = []
@@ -276,7 +293,7 @@ def application_submit(
             errors[code] = _("Attach this document.")
     if errors:
         raise ApplicationInvalid(errors)
-    workflow = engine.Workflow(definition["workflow"])
+    workflow = engine.workflow_of_version(version)
     initial = workflow.states[workflow.initial]
     now = timezone.now()
     today = timezone.localdate(now)
@@ -286,6 +303,7 @@ def application_submit(
                 draft = _draft_locked(actor=applicant, draft_id=draft.pk)
             application = Application.objects.create(
                 number=_number_next(agency_code=service.agency.code, year=today.year),
+                history_length=1,
                 service=service,
                 version=version,
                 agency=service.agency,
@@ -300,12 +318,13 @@ def application_submit(
                 idempotency_key=idempotency_key,
                 payload_hash=payload_hash,
             )
-            _event(
-                application,
-                ApplicationEvent.Kind.SUBMITTED,
-                actor=applicant,
-                role=ActorRole.APPLICANT,
+            ApplicationEvent.objects.create(
+                application=application,
+                sequence=1,
+                kind=ApplicationEvent.Kind.SUBMITTED,
                 to_state=initial.code,
+                actor=applicant,
+                actor_role=ActorRole.APPLICANT,
             )
             if draft is not None:
                 draft.attachments.update(application=application, draft=None)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from egov.cases.models import ActorRole, Application, ApplicationEvent
 from egov.catalog.definitions import DECISION_OUTCOMES, SYSTEM, Transition, Workflow
+from egov.catalog.models import ServiceVersion
 from egov.core.errors import ApplicationError
 from egov.identity.models import OfficialRole, User, UserKind
 
@@ -25,9 +26,13 @@ _WORKFLOWS: dict[tuple[int, object], Workflow] = {}
 
 
 def workflow_of(application: Application) -> Workflow:
-    """The workflow of the version the application was submitted with. Published versions
-    never change, so it is parsed once per process."""
-    version = application.version
+    """The workflow of the version the application was submitted with."""
+    return workflow_of_version(application.version)
+
+
+def workflow_of_version(version: ServiceVersion) -> Workflow:
+    """Published versions never change, so a workflow is parsed once per process; the
+    definition column is read only then (it may be deferred)."""
     key = (version.pk, version.updated_at)
     workflow = _WORKFLOWS.get(key)
     if workflow is None:

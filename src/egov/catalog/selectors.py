@@ -44,6 +44,11 @@ def service_get(*, code: str, actor: Any = None) -> Service | None:
     )
 
 
+def service_to_apply_for(*, code: str, actor: Any = None) -> Service | None:
+    """The service with its agency and nothing else: what applying needs."""
+    return service_queryset(actor=actor).select_related("agency").filter(code=code).first()
+
+
 def service_list(
     *,
     actor: Any = None,

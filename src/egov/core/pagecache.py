@@ -79,3 +79,48 @@ def public_page(
         return wrapper
 
     return decorator
+
+
+def session_page(
+    data_version: Callable[[HttpRequest], str], timeout: int = 300
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Cache a signed-in person's page for their session while the data it shows is the same.
+
+    ``data_version(request)`` must change whenever anything the page shows changes (for the
+    back-office queue: the newest change to any of the agency's cases, read from the database
+    so every process sees it at once). The key also holds the session (so a page, with its
+    CSRF token, never reaches another login), the language, the day and the query string.
+    A request with a message waiting is rendered, never cached."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            session_key = request.session.session_key
+            if (
+                settings.PAGE_CACHE_SECONDS <= 0
+                or request.method != "GET"
+                or not session_key
+                or MESSAGE_COOKIE in request.COOKIES
+            ):
+                return view(request, *args, **kwargs)
+            from django.utils import timezone
+
+            query = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+            key = (
+                "sessionpage:"
+                + hashlib.sha256(
+                    f"{session_key}:{data_version(request)}:{get_language()}:"
+                    f"{timezone.localdate()}:{query}".encode()
+                ).hexdigest()
+            )
+            cached = cache.get(key)
+            if cached is not None:
+                return HttpResponse(cached, content_type="text/html; charset=utf-8")
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not getattr(response, "streaming", False):
+                cache.set(key, response.content, timeout=timeout)
+            return response
+
+        return wrapper
+
+    return decorator
