@@ -162,8 +162,10 @@ def test_submission_creates_the_application(citizen: User) -> None:
     assert application.idempotency_key == "key-1"
     assert body["state"] == "submitted"
     assert body["state_label"] == "Submitted"
-    assert body["answers"] == ANSWERS[CRIMINAL_RECORD]
-    assert [event["kind"] for event in body["history"]] == ["submitted"]
+    assert body["deadline"] == application.deadline.isoformat()
+    whole = bearer(citizen).get(response["Location"]).json()
+    assert whole["answers"] == ANSWERS[CRIMINAL_RECORD]
+    assert [event["kind"] for event in whole["history"]] == ["submitted"]
 
 
 def test_fields_the_form_does_not_have_are_dropped(citizen: User) -> None:
@@ -264,7 +266,8 @@ def test_multipart_submission_stores_the_files(citizen: User) -> None:
         ("housing_document", "extract.pdf", "application/pdf"),
         ("payment_proof", "receipt.pdf", "application/pdf"),
     ]
-    assert len(response.json()["attachments"]) == 3
+    whole = bearer(citizen).get(response["Location"]).json()
+    assert len(whole["attachments"]) == 3
     for item in Attachment.objects.filter(application=application):
         assert item.file.read() == PDF
 
@@ -278,7 +281,7 @@ def test_a_file_is_typed_by_its_content_not_its_name(citizen: User) -> None:
     response = bearer(citizen).post(LIST, body, format="multipart", HTTP_IDEMPOTENCY_KEY="m-2")
 
     assert response.status_code == 201
-    [attachment] = response.json()["attachments"]
+    [attachment] = bearer(citizen).get(response["Location"]).json()["attachments"]
     assert attachment["content_type"] == "image/png"
     assert attachment["name"] == "certificate.png"
 

@@ -207,7 +207,8 @@ class MyApplicationsView(ApiView):
         description="Answers are checked against the form schema of the service's published "
         "version and files by their content; nothing is kept unless everything is valid. "
         "Send files as multipart/form-data, with the JSON in the payload field and each file "
-        "in a field named by its attachment requirement code.",
+        "in a field named by its attachment requirement code. The answer is the application's "
+        "number, status and deadline; the whole application is at the Location.",
         tags=["applications"],
         parameters=[IDEMPOTENCY_KEY, ACCEPT_LANGUAGE, LOCATION, WWW_AUTHENTICATE],
         request={
@@ -215,8 +216,8 @@ class MyApplicationsView(ApiView):
             "multipart/form-data": OpenApiRequest(SubmissionMultipartSerializer),
         },
         responses={
-            200: ApplicationDetailSerializer,
-            201: ApplicationDetailSerializer,
+            200: ApplicationSummarySerializer,
+            201: ApplicationSummarySerializer,
             **problems(400, 401, 403, 409, 413, 415),
         },
     )
@@ -228,7 +229,9 @@ class MyApplicationsView(ApiView):
         submission.is_valid(raise_exception=True)
         service = submission.validated_data["service"]
         assurance_require(request, service.required_assurance)
-        version = api_selectors.version_to_apply_with(service=service)
+        version = getattr(service, "version_to_apply", None) or (
+            api_selectors.version_to_apply_with(service=service)
+        )
         if version is None:
             raise case_services.NotAllowed(
                 _("This service cannot be applied for online at the moment.")
@@ -242,7 +245,8 @@ class MyApplicationsView(ApiView):
             uploads=files,
             on_behalf_unp=submission.validated_data["on_behalf_unp"],
         )
-        data = ApplicationDetailSerializer(application).data
+        # The number, status and deadline; the whole application is at the Location.
+        data = ApplicationSummarySerializer(application).data
         if not created:
             return Response(data, status=status.HTTP_200_OK)
         location = reverse("api:my-application", kwargs={"number": application.number})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -209,8 +210,12 @@ def _payload_hash(version: ServiceVersion, data: Mapping[str, Any]) -> str:
 
 
 def _number_next(*, agency_code: str, year: int) -> str:
-    """The next number of the agency's year, in one statement (``UPDATE … RETURNING``): the
-    row stays locked only until the submission commits, and no two get the same number."""
+    """The next number of the agency's year. On PostgreSQL a sequence per agency and year
+    gives it without any lock held to the commit, so submissions to one agency run side by
+    side (a rolled-back submission leaves a gap, as a paper journal's spoilt line would). On
+    SQLite, where writes take turns anyway, a counter row is updated in one statement."""
+    if connection.vendor == "postgresql":
+        return f"{agency_code}-{year}-{_sequence_next(agency_code, year):06d}"
     table = NumberSequence._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -229,6 +234,27 @@ def _number_next(*, agency_code: str, year: int) -> str:
     else:
         last = int(row[0])
     return f"{agency_code}-{year}-{last:06d}"
+
+
+_SEQUENCES_SEEN: set[str] = set()
+
+
+def _sequence_next(agency_code: str, year: int) -> int:
+    if not re.fullmatch(r"[A-Z0-9]{1,10}", agency_code):
+        raise ValueError(f"not an agency code: {agency_code!r}")
+    name = f"cases_number_{agency_code.lower()}_{year}"
+    if name not in _SEQUENCES_SEEN:
+        # Once per process and sequence; IF NOT EXISTS makes racing processes harmless.
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
+        except IntegrityError:  # created at the same moment by another process
+            pass
+        # Remembered only once it is surely there: creating it rolls back with the submission.
+        transaction.on_commit(lambda: _SEQUENCES_SEEN.add(name))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [name])
+        return int(cursor.fetchone()[0])
 
 
 def _version_key(version: ServiceVersion) -> tuple[int, object]:

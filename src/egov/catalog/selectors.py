@@ -44,9 +44,59 @@ def service_get(*, code: str, actor: Any = None) -> Service | None:
     )
 
 
+APPLYING_FIELDS = (
+    "id",
+    "code",
+    "audience",
+    "is_published",
+    "maturity",
+    "required_assurance",
+    "name",
+    "name_be",
+    "name_ru",
+    "name_en",
+    "agency__id",
+    "agency__code",
+    "agency__name",
+    "agency__name_be",
+    "agency__name_ru",
+    "agency__name_en",
+)
+
+
 def service_to_apply_for(*, code: str, actor: Any = None) -> Service | None:
-    """The service with its agency and nothing else: what applying needs."""
-    return service_queryset(actor=actor).select_related("agency").filter(code=code).first()
+    """The service with its agency and its published version (``service.version_to_apply``,
+    None if there is none), in one query when there is one: what submitting needs."""
+    versions = ServiceVersion.objects.filter(status=VersionStatus.PUBLISHED, service__code=code)
+    if not _can_preview(actor):
+        versions = versions.filter(service__is_published=True)
+    version = (
+        versions.select_related("service", "service__agency")
+        .only(
+            "id",
+            "number",
+            "status",
+            "definition",
+            "updated_at",
+            "service_id",
+            *(f"service__{name}" for name in APPLYING_FIELDS),
+        )
+        .first()
+    )
+    if version is not None:
+        service = version.service
+        service.version_to_apply = version  # type: ignore[attr-defined]
+        return service
+    service = (
+        service_queryset(actor=actor)
+        .select_related("agency")
+        .only(*APPLYING_FIELDS)
+        .filter(code=code)
+        .first()
+    )
+    if service is not None:
+        service.version_to_apply = None  # type: ignore[attr-defined]
+    return service
 
 
 def service_list(
