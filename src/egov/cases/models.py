@@ -74,14 +74,21 @@ class Application(TimeStampedModel):
     version = models.ForeignKey(
         ServiceVersion, on_delete=models.PROTECT, related_name="applications"
     )
+    # Both are the first column of a composite index below (the queue, the cabinet), which
+    # serves every lookup a single-column index would: one index less to write per submission.
     agency = models.ForeignKey(
-        Agency, verbose_name=_("agency"), on_delete=models.PROTECT, related_name="applications"
+        Agency,
+        verbose_name=_("agency"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+        db_index=False,
     )
     applicant = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("applicant"),
         on_delete=models.PROTECT,
         related_name="applications",
+        db_index=False,
     )
     on_behalf_unp = models.CharField(_("on behalf of (УНП)"), max_length=9, blank=True)
     state = models.CharField(_("state"), max_length=50)
