@@ -6,7 +6,8 @@ the same gunicorn settings, in the same run.
     .venv/bin/python bench/submit.py [--seconds 10] [--connections 16] [--skip-postgres]
 
 Targets (issue 3): at least 200 submissions/s on PostgreSQL on a 2-core machine; the queue
-page at least 0.15x of hello.
+page at least 0.15x of hello. A signed-in request to /healthz (session and user loaded, no view
+work) is measured too: the floor any signed-in page can reach in this stack.
 """
 
 from __future__ import annotations
@@ -148,7 +149,14 @@ def run_database(label: str, env: dict[str, str], arguments: argparse.Namespace)
             headers=(f"Cookie: sessionid={credentials['session']}",),
             **run,
         )
-        return [submit, queue]
+        # The floor for any signed-in request here: session and user loaded, no view work.
+        floor = wrk(
+            f"signed-in /healthz ({label})",
+            f"{base}/healthz",
+            headers=(f"Cookie: sessionid={credentials['session']}",),
+            **run,
+        )
+        return [submit, queue, floor]
     finally:
         server.terminate()
         server.wait(timeout=20)
