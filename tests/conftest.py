@@ -60,6 +60,17 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
 
 
 @pytest.fixture(autouse=True)
+def _english_outside_requests() -> Iterator[None]:
+    """Code run outside a request speaks English in tests, whatever a previous test left
+    active: the suite passes in any order. Tests of other languages override it."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     from django.core.cache import cache
 

@@ -323,3 +323,24 @@ def _invariants(application: Application, workflow) -> None:
             assert event.actor_role == "decision_maker"
             previous = [e for e in events if e.kind == "transition" and e.sequence < event.sequence]
             assert previous[-1].actor_id != event.actor_id
+
+
+def test_set_deadline_action_and_a_new_version_apply_to_new_applications_only():
+    import copy
+
+    from django.utils import timezone
+
+    from egov.catalog.models import Service
+    from egov.catalog.services import service_version_create, service_version_publish
+    from egov.core.workdays import add_working_days
+
+    service = Service.objects.get(code=CRIMINAL)
+    old = submitted(CRIMINAL, UserFactory(), CRIMINAL_RECORD_ANSWERS, key="old")
+    definition = copy.deepcopy(service.versions.get(status="published").definition)
+    accept = next(t for t in definition["workflow"]["transitions"] if t["code"] == "accept")
+    accept["actions"].append({"type": "set_deadline", "working_days": 30})
+    service_version_publish(version=service_version_create(service=service, definition=definition))
+    new = submitted(CRIMINAL, UserFactory(), CRIMINAL_RECORD_ANSWERS, key="new")
+    assert new.deadline == add_working_days(timezone.localdate(), 30)
+    old.refresh_from_db()
+    assert old.deadline == add_working_days(timezone.localdate(old.submitted_at), 15)

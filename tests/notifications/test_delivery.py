@@ -174,3 +174,21 @@ def test_a_live_workers_task_is_left_alone():
     )
     assert tasks_recover() == 0
     assert DBTaskResult.objects.get(pk=task.pk).status == TaskResultStatus.RUNNING
+
+
+@pytest.mark.parametrize(
+    ("language", "subject"),
+    [
+        ("be", "MVD-2026-000042"),
+        ("ru", "MVD-2026-000042"),
+    ],
+)
+def test_messages_are_written_in_the_recipients_language(mailbox, language, subject):
+    user = UserFactory(language=language)
+    message = _send(user, template="information_requested")
+    english = "Application MVD-2026-000042: information requested"
+    assert subject in message.subject
+    assert message.subject != english
+    assert "Hello" not in message.body
+    tasks_run_pending()
+    assert mailbox.messages[0]["Subject"] != english
