@@ -23,7 +23,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from egov.api import selectors as api_selectors
 from egov.api.errors import (
     IdempotencyKeyInvalid,
     IdempotencyKeyMissing,
@@ -148,7 +147,7 @@ class ServiceDetailView(ApiView):
         service = catalog.service_get(code=code)
         if service is None:
             raise _not_found()
-        version = api_selectors.version_published(service=service)
+        version = catalog.service_version_published(service=service)
         return Response(ServiceDetailSerializer(service, context={"version": version}).data)
 
 
@@ -230,7 +229,7 @@ class MyApplicationsView(ApiView):
         service = submission.validated_data["service"]
         assurance_require(request, service.required_assurance)
         version = getattr(service, "version_to_apply", None) or (
-            api_selectors.version_to_apply_with(service=service)
+            catalog.service_version_to_apply_with(service=service)
         )
         if version is None:
             raise case_services.NotAllowed(

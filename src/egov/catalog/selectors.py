@@ -84,9 +84,9 @@ def service_to_apply_for(*, code: str, actor: Any = None) -> Service | None:
         .first()
     )
     if version is not None:
-        service = version.service
-        service.version_to_apply = version  # type: ignore[attr-defined]
-        return service
+        found = version.service
+        found.version_to_apply = version  # type: ignore[attr-defined]
+        return found
     service = (
         service_queryset(actor=actor)
         .select_related("agency")
@@ -202,3 +202,12 @@ def service_search(*, query: str, actor: Any = None, limit: int = 50) -> list[Se
 def service_version_published(*, service: Service) -> ServiceVersion | None:
     """The version people apply with now, if the service can be applied for online."""
     return service.versions.filter(status=VersionStatus.PUBLISHED).first()
+
+
+def service_version_to_apply_with(*, service: Service) -> ServiceVersion | None:
+    """The published version, or else the last one that was: a submission repeated after the
+    version retired must still find the application it made (a new one on a retired version
+    is refused by ``cases.services.application_submit``)."""
+    return service_version_published(service=service) or (
+        service.versions.exclude(status=VersionStatus.DRAFT).order_by("-number").first()
+    )
