@@ -36,6 +36,7 @@ from egov.cases.models import (
     Rating,
     StateKind,
 )
+from egov.catalog import selectors as catalog_selectors
 from egov.catalog.definitions import APPLICANT, Transition, text, workflow_actions
 from egov.catalog.models import Audience, Service, ServiceVersion, VersionStatus
 from egov.core.errors import ApplicationError
@@ -281,7 +282,7 @@ def application_submit(
         raise ApplicationError(
             _("A submission key of 1 to 64 characters is required."), code="idempotency_key"
         )
-    definition = version.definition
+    definition = catalog_selectors.version_definition(version)
     data = answers_clean(definition=definition, data=data)
     payload_hash = _payload_hash(version, data)
     existing = Application.objects.filter(

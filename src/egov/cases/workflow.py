@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from egov.cases.models import ActorRole, Application, ApplicationEvent
 from egov.catalog.definitions import DECISION_OUTCOMES, SYSTEM, Transition, Workflow
 from egov.catalog.models import ServiceVersion
+from egov.catalog.selectors import version_definition
 from egov.core.errors import ApplicationError
 from egov.identity.models import OfficialRole, User, UserKind
 
@@ -36,7 +37,7 @@ def workflow_of_version(version: ServiceVersion) -> Workflow:
     key = (version.pk, version.updated_at)
     workflow = _WORKFLOWS.get(key)
     if workflow is None:
-        workflow = _WORKFLOWS[key] = Workflow(version.definition["workflow"])
+        workflow = _WORKFLOWS[key] = Workflow(version_definition(version)["workflow"])
     return workflow
 
 
@@ -96,7 +97,7 @@ def transition_check(
         return no(_("Your role cannot do this."))
     guards = set(transition.guards)
     target = workflow.states[transition.target]
-    four_eyes = bool(application.version.definition.get("four_eyes"))
+    four_eyes = bool(version_definition(application.version).get("four_eyes"))
     is_decision = target.kind == "final" and target.outcome in DECISION_OUTCOMES
     if four_eyes and is_decision and role != ActorRole.SYSTEM:
         if role != OfficialRole.DECISION_MAKER:

@@ -76,7 +76,6 @@ def service_to_apply_for(*, code: str, actor: Any = None) -> Service | None:
             "id",
             "number",
             "status",
-            "definition",
             "updated_at",
             "service_id",
             *(f"service__{name}" for name in APPLYING_FIELDS),
@@ -197,6 +196,19 @@ def service_search(*, query: str, actor: Any = None, limit: int = 50) -> list[Se
         return []
     by_id = {service.pk: service for service in service_queryset(actor=actor).filter(pk__in=ids)}
     return [by_id[service_id] for service_id in ids if service_id in by_id]
+
+
+_DEFINITIONS: dict[tuple[int, object], dict[str, Any]] = {}
+
+
+def version_definition(version: ServiceVersion) -> dict[str, Any]:
+    """A version's definition, read from the database once per process and version: it
+    never changes once published, and a draft's key changes with every save."""
+    key = (version.pk, version.updated_at)
+    definition = _DEFINITIONS.get(key)
+    if definition is None:
+        definition = _DEFINITIONS[key] = version.definition
+    return definition
 
 
 def service_version_published(*, service: Service) -> ServiceVersion | None:

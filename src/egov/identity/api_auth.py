@@ -47,11 +47,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             token = header[1].decode("ascii")
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("The token is not valid.")) from None
-        record = (
-            ApiToken.objects.select_related("user", "user__agency")
-            .filter(key_hash=_hash(token))
-            .first()
-        )
+        record = ApiToken.objects.select_related("user").filter(key_hash=_hash(token)).first()
         now = timezone.now()
         if record is None or record.expires_at <= now or not record.user.is_active:
             raise exceptions.AuthenticationFailed(_("The token is not valid or has expired."))
