@@ -8,8 +8,8 @@ import uuid
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from egov.backoffice.views import content_disposition
 from egov.cases import services
+from egov.core.files import content_disposition
 from tests.backoffice.conftest import PDF, PNG, criminal_record_data, office_log_in, submit
 
 pytestmark = pytest.mark.django_db

@@ -8,18 +8,17 @@ a refused write re-renders the case page with status 400 and the service's messa
 from __future__ import annotations
 
 import datetime
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -46,6 +45,7 @@ from egov.catalog.models import Service, ServiceVersion, VersionStatus
 from egov.catalog.services import CATALOGUE_PAGES
 from egov.core import pagecache
 from egov.core.errors import ApplicationError
+from egov.core.files import download_response
 from egov.identity import selectors as identity
 from egov.identity.models import LevelOfAssurance, OfficialRole, User, UserKind
 
@@ -501,45 +501,15 @@ def case_note(request: HttpRequest, number: str) -> HttpResponse:
 # --- files ----------------------------------------------------------------------------------
 
 
-def _case_attachment(application: Application, attachment_id: Any) -> Attachment | None:
-    """A file of the case: of the application itself or of an answer to one of its requests
-    for information. Another case's file is not found, whatever its id."""
-    files = Attachment.objects.filter(application=application) | Attachment.objects.filter(
-        information_request__application=application
-    )
-    return files.filter(pk=attachment_id).first()
-
-
-def content_disposition(name: str) -> str:
-    """RFC 6266: a plain ASCII ``filename`` for old clients and the exact name in
-    ``filename*`` (RFC 8187, UTF-8, percent-encoded) for every current one."""
-    ascii_name = (
-        unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").strip()
-    )
-    ascii_name = "".join(ch for ch in ascii_name if ch.isprintable() and ch not in '"\\;')
-    if not ascii_name or ascii_name.startswith("."):
-        ascii_name = "file" + (f".{name.rsplit('.', 1)[-1]}" if "." in name else "")
-        ascii_name = ascii_name.encode("ascii", "ignore").decode("ascii")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
 @official_required
 @never_cache
 @require_safe
 def case_file(request: HttpRequest, number: str, attachment_id: Any) -> HttpResponseBase:
     actor = _official(request)
     application = _case_or_404(actor, number)
-    attachment = _case_attachment(application, attachment_id)
+    attachment = cases.attachment_of(application=application, attachment_id=attachment_id)
     if attachment is None:
         raise Http404
-    if not attachment.file.name:
-        raise Http404
-    try:
-        handle = attachment.file.storage.open(attachment.file.name, "rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(handle, content_type=attachment.content_type)
-    response["Content-Disposition"] = content_disposition(attachment.original_name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return download_response(
+        attachment.file, content_type=attachment.content_type, name=attachment.original_name
+    )

@@ -10,7 +10,14 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from egov.cases.models import ActorRole, Application, ApplicationEvent, Draft, StateKind
+from egov.cases.models import (
+    ActorRole,
+    Application,
+    ApplicationEvent,
+    Attachment,
+    Draft,
+    StateKind,
+)
 from egov.catalog.definitions import Workflow
 from egov.core.workdays import add_working_days
 from egov.identity.models import User, UserKind
@@ -151,3 +158,16 @@ def agency_cases_version(*, agency_id: int) -> str:
         )
         newest, count = cursor.fetchone()
     return f"{newest}:{count}"
+
+
+def attachment_of(*, application: Application, attachment_id: object) -> Attachment | None:
+    """A file of this application: its own or one sent with an answer to a request for
+    information. Another application's file is not found, whatever its id."""
+    try:
+        uuid.UUID(str(attachment_id))
+    except ValueError:
+        return None
+    files = Attachment.objects.filter(application=application) | Attachment.objects.filter(
+        information_request__application=application
+    )
+    return files.filter(pk=str(attachment_id)).first()

@@ -4,7 +4,6 @@ information, withdrawing, rating, the inbox and API tokens. Only ever the person
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
@@ -22,6 +21,7 @@ from egov.cases.answers import form_fields
 from egov.cases.models import Application, ApplicationEvent
 from egov.cases.workflow import state_label, workflow_of
 from egov.core.errors import ApplicationError
+from egov.core.files import download_response
 from egov.identity import selectors as identity
 from egov.identity import services as identity_services
 from egov.identity.api_auth import api_token_issue, api_token_revoke, api_tokens_of
@@ -184,26 +184,16 @@ def application_rate(request: HttpRequest, number: str) -> HttpResponse:
     return redirect("portal:application", number=number)
 
 
-def attachment_response(attachment: Any) -> FileResponse:
-    """A stored file as a download that no browser will run or render inline."""
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    response["Content-Disposition"] = (
-        f'attachment; filename="file.{attachment.original_name.rsplit(".", 1)[-1]}"; '
-        f"filename*=UTF-8''{quote(attachment.original_name)}"
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @login_required
 @require_safe
 def attachment_download(request: HttpRequest, number: str, attachment_id: Any) -> FileResponse:
     application = _application(request, number)
-    attachment = application.attachments.filter(pk=attachment_id).first()
+    attachment = cases.attachment_of(application=application, attachment_id=attachment_id)
     if attachment is None:
         raise Http404
-    return attachment_response(attachment)
+    return download_response(
+        attachment.file, content_type=attachment.content_type, name=attachment.original_name
+    )
 
 
 @login_required
