@@ -192,3 +192,48 @@ def test_messages_are_written_in_the_recipients_language(mailbox, language, subj
     assert "Hello" not in message.body
     tasks_run_pending()
     assert mailbox.messages[0]["Subject"] != english
+
+
+def test_two_attempts_at_once_send_one_email(mailbox):
+    from egov.notifications.models import DeliveryStatus
+    from egov.notifications.services import delivery_attempt_run
+
+    user = UserFactory(language="en")
+    message = _send(user)
+    delivery = Delivery.objects.get(message=message)
+    # The first attempt holds the lease (it is sending right now, in another worker).
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.SENDING,
+        attempts=1,
+        lease_until=timezone.now() + timedelta(seconds=30),
+    )
+    assert delivery_attempt_run(delivery_id=str(delivery.pk)) == "in progress"
+    assert len(mailbox.messages) == 0
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    # It looks again when the lease runs out; if the first attempt died, it sends then.
+    assert DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY,
+        args_kwargs__args=[str(delivery.pk)],
+        run_after=delivery.lease_until,
+    ).exists()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert delivery_attempt_run(delivery_id=str(delivery.pk)) == "sent"
+    assert len(mailbox.messages) == 1
+
+
+def test_a_failure_of_any_kind_is_recorded_and_retried(settings, monkeypatch):
+    from egov.notifications import services as notification_services
+
+    def broken(delivery, message):  # type: ignore[no-untyped-def]
+        raise ValueError("template produced something the provider refused")
+
+    monkeypatch.setattr(notification_services, "_send", broken)
+    user = UserFactory(language="en")
+    message = _send(user)
+    tasks_run_pending()
+    delivery = Delivery.objects.get(message=message)
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
+    assert delivery.last_error.startswith("ValueError:")

@@ -101,7 +101,7 @@ def test_a_killed_worker_loses_nothing_and_the_email_arrives_once(environment):
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
         status = _status(environment)
-        assert status == ["pending", 1]  # the attempt is recorded, the task is stuck "running"
+        assert status == ["sending", 1]  # the attempt is recorded, the task is stuck "running"
 
         second = subprocess.Popen(
             [sys.executable, "-m", "egov.cli", "worker", "--interval", "0.1"], env=environment

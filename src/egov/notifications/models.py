@@ -44,6 +44,7 @@ class Channel(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed, will be retried")
     GAVE_UP = "gave_up", _("Failed, retries used up")
@@ -60,6 +61,9 @@ class Delivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     next_attempt_at = models.DateTimeField()
+    #: While an attempt is under way nobody else tries; a worker that died mid-send leaves
+    #: a lease that runs out, and the next attempt goes ahead.
+    lease_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_reference = models.CharField(max_length=100, blank=True)
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -58,7 +59,8 @@ def message_send(
     language = recipient.language or settings.LANGUAGE_CODE
     with translation.override(language):
         values = _localised(context, language) | {"recipient": recipient}
-        subject = render_to_string(f"notifications/{template}.subject.txt", values).strip()
+        subject = render_to_string(f"notifications/{template}.subject.txt", values)
+        subject = " ".join(subject.split())  # a header is one line, whatever the texts hold
         body = render_to_string(f"notifications/{template}.body.txt", values).strip()
     message = Message.objects.create(
         recipient=recipient,
@@ -98,25 +100,43 @@ def _send(delivery: Delivery, message: Message) -> str:
     return provider_current().send(phone=delivery.address, text=text, reference=str(delivery.pk))
 
 
-def delivery_attempt_run(*, delivery_id: str) -> str:
-    """One attempt to deliver; safe to run twice (a sent delivery is left alone).
+#: How long one attempt may take before another may start (SMTP and SMS calls time out well
+#: within it: EMAIL_TIMEOUT is 10 seconds).
+LEASE = timedelta(seconds=30)
 
-    The attempt is counted before sending, so a worker killed mid-send still leaves a
-    record, and the recovered task tries again."""
+
+def delivery_attempt_run(*, delivery_id: str) -> str:
+    """One attempt to deliver; safe to run twice, at once or one after the other.
+
+    Under the row lock the attempt takes a lease (status "sending") and counts itself, so a
+    second run skips while the first is sending, and a worker killed mid-send leaves a
+    record whose lease runs out; the recovered task then tries again."""
+    now = timezone.now()
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().filter(pk=delivery_id).first()
         if delivery is None or delivery.status in (DeliveryStatus.SENT, DeliveryStatus.GAVE_UP):
             return "skipped"
+        if delivery.status == DeliveryStatus.SENDING and (
+            delivery.lease_until is not None and delivery.lease_until > now
+        ):
+            # Someone is sending it, or died doing so: look again when the lease runs out.
+            from egov.notifications.tasks import delivery_attempt
+
+            delivery_attempt.using(run_after=delivery.lease_until).enqueue(str(delivery.pk))
+            return "in progress"
         delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
+        delivery.status = DeliveryStatus.SENDING
+        delivery.lease_until = now + LEASE
+        delivery.save(update_fields=["attempts", "status", "lease_until"])
     message = Message.objects.get(pk=delivery.message_id)
     try:
         provider_reference = _send(delivery, message)
-    except (OSError, SmsError) as error:
+    except Exception as error:  # any failure is recorded and retried, never lost
         return _attempt_failed(delivery_id=delivery_id, error=error)
     Delivery.objects.filter(pk=delivery_id).update(
         status=DeliveryStatus.SENT,
         sent_at=timezone.now(),
+        lease_until=None,
         last_error="",
         provider_reference=provider_reference[:100],
     )
@@ -129,6 +149,7 @@ def _attempt_failed(*, delivery_id: str, error: Exception) -> str:
     with transaction.atomic():
         delivery = Delivery.objects.select_for_update().get(pk=delivery_id)
         delivery.last_error = f"{type(error).__name__}: {error}"[:500]
+        delivery.lease_until = None
         if delivery.attempts >= MAX_ATTEMPTS:
             delivery.status = DeliveryStatus.GAVE_UP
             logger.error("delivery %s gave up after %d attempts", delivery.pk, delivery.attempts)
@@ -137,7 +158,7 @@ def _attempt_failed(*, delivery_id: str, error: Exception) -> str:
             wait = timedelta(minutes=RETRY_MINUTES[delivery.attempts - 1])
             delivery.next_attempt_at = timezone.now() + wait
             delivery_attempt.using(run_after=delivery.next_attempt_at).enqueue(str(delivery.pk))
-        delivery.save(update_fields=["status", "last_error", "next_attempt_at"])
+        delivery.save(update_fields=["status", "last_error", "next_attempt_at", "lease_until"])
     return delivery.status
 
 
@@ -150,7 +171,8 @@ def deliveries_requeue_overdue(*, grace: timedelta = timedelta(minutes=10)) -> i
     count = 0
     with transaction.atomic():
         overdue = Delivery.objects.select_for_update(skip_locked=True).filter(
-            status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED],
+            Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED])
+            | Q(status=DeliveryStatus.SENDING, lease_until__lt=now),
             next_attempt_at__lte=now - grace,
         )[:500]
         for delivery in overdue:
