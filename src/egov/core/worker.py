@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import socket
 import threading
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands.db_worker import Worker
@@ -47,8 +49,12 @@ def tasks_recover(*, stale_seconds: int | None = None) -> int:
     """Put back tasks that a dead worker left "running"; returns how many."""
     stale = timedelta(seconds=stale_seconds or settings.WORKER_STALE_SECONDS)
     cutoff = timezone.now() - stale
+    # Heartbeats are stamped and judged by the database's clock, so machines whose clocks
+    # disagree do not take each other for dead.
     alive = set(
-        WorkerHeartbeat.objects.filter(seen_at__gte=cutoff).values_list("worker_id", flat=True)
+        WorkerHeartbeat.objects.filter(seen_at__gte=Now() - stale).values_list(
+            "worker_id", flat=True
+        )
     )
     recovered = 0
     with transaction.atomic():
@@ -77,22 +83,38 @@ def sweeps_run() -> dict[str, int]:
     return counts
 
 
+def _beat(worker_id: str) -> None:
+    fields: dict[str, Any] = {"host": socket.gethostname()[:255], "pid": os.getpid()}
+    updated = WorkerHeartbeat.objects.filter(worker_id=worker_id).update(seen_at=Now(), **fields)
+    if not updated:
+        WorkerHeartbeat.objects.create(
+            worker_id=worker_id, started_at=Now(), seen_at=Now(), **fields
+        )
+
+
 def tasks_run_pending(*, limit: int = 1000) -> int:
-    """Run ready tasks in this process until none is left (``egov worker --batch`` and tests)."""
+    """Run ready tasks in this process until none is left (``egov worker --batch`` and tests).
+
+    It beats like any worker, so no other worker takes its running task for a dead one's."""
+    worker_id = f"batch-{socket.gethostname()[:30]}-{os.getpid()}-{secrets.token_hex(3)}"
     count = 0
-    while count < limit:
-        with transaction.atomic():
-            result = DBTaskResult.objects.ready().get_locked()
-            if result is None:
-                break
-            result.claim("inline")
-        try:
-            value = result.task.call(*result.task_result.args, **result.task_result.kwargs)
-            result.set_successful(value)
-        except Exception as error:
-            logger.exception("task %s failed", result.id)
-            result.set_failed(error)
-        count += 1
+    try:
+        while count < limit:
+            _beat(worker_id)
+            with transaction.atomic():
+                result = DBTaskResult.objects.ready().get_locked()
+                if result is None:
+                    break
+                result.claim(worker_id)
+            try:
+                value = result.task.call(*result.task_result.args, **result.task_result.kwargs)
+                result.set_successful(value)
+            except Exception as error:
+                logger.exception("task %s failed", result.id)
+                result.set_failed(error)
+            count += 1
+    finally:
+        WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
     return count
 
 
@@ -104,20 +126,7 @@ class HeartbeatWorker(Worker):
         self._stop = threading.Event()
 
     def _beat(self) -> None:
-        WorkerHeartbeat.objects.update_or_create(
-            worker_id=self.worker_id,
-            defaults={
-                "host": socket.gethostname()[:255],
-                "pid": os.getpid(),
-                "seen_at": timezone.now(),
-            },
-            create_defaults={
-                "host": socket.gethostname()[:255],
-                "pid": os.getpid(),
-                "started_at": timezone.now(),
-                "seen_at": timezone.now(),
-            },
-        )
+        _beat(self.worker_id)
 
     def _heartbeat_loop(self) -> None:
         heartbeat, sweep = _periods()

@@ -16,7 +16,6 @@ from django.utils import timezone, translation
 
 from egov.identity.models import User
 from egov.notifications.models import Channel, Delivery, DeliveryStatus, Message
-from egov.notifications.sms.base import SmsError
 from egov.notifications.sms.registry import provider_current
 
 logger = logging.getLogger(__name__)
@@ -59,8 +58,8 @@ def message_send(
     language = recipient.language or settings.LANGUAGE_CODE
     with translation.override(language):
         values = _localised(context, language) | {"recipient": recipient}
-        subject = render_to_string(f"notifications/{template}.subject.txt", values)
-        subject = " ".join(subject.split())  # a header is one line, whatever the texts hold
+        rendered = render_to_string(f"notifications/{template}.subject.txt", values)
+        subject = " ".join(rendered.split())  # a header is one line, whatever the texts hold
         body = render_to_string(f"notifications/{template}.body.txt", values).strip()
     message = Message.objects.create(
         recipient=recipient,
