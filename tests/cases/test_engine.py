@@ -19,6 +19,7 @@ from tests.factories import (
     CRIMINAL_RECORD_ANSWERS,
     OfficialFactory,
     UserFactory,
+    published,
     submitted,
 )
 
@@ -344,3 +345,61 @@ def test_set_deadline_action_and_a_new_version_apply_to_new_applications_only():
     assert new.deadline == add_working_days(timezone.localdate(), 30)
     old.refresh_from_db()
     assert old.deadline == add_working_days(timezone.localdate(old.submitted_at), 15)
+
+
+def test_a_failure_after_files_were_stored_leaves_no_file_behind(monkeypatch, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from egov.cases.models import Attachment
+    from tests.factories import PDF
+
+    settings.MEDIA_ROOT = tmp_path
+    saved = []
+    original = Attachment.save
+
+    def save_then_fail(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if saved:
+            raise OSError("disk full")
+        saved.append(self)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Attachment, "save", save_then_fail)
+    answers = {**CRIMINAL_RECORD_ANSWERS, "name_changed": True, "former_names": "Іванова"}
+    with pytest.raises(OSError):
+        services.application_submit(
+            applicant=UserFactory(),
+            version=published(CRIMINAL),
+            data=answers,
+            idempotency_key="files",
+            language="en",
+            uploads={
+                "name_change_documents": [
+                    SimpleUploadedFile("a.pdf", PDF),
+                    SimpleUploadedFile("b.pdf", PDF),
+                ]
+            },
+        )
+    assert Application.objects.filter(idempotency_key="files").count() == 0
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
+def test_a_retry_after_a_new_version_returns_the_first_application():
+    import copy
+
+    from egov.catalog.models import Service
+    from egov.catalog.services import service_version_create, service_version_publish
+
+    applicant = UserFactory()
+    first = submitted(CRIMINAL, applicant, CRIMINAL_RECORD_ANSWERS, key="retry", advance=False)
+    service = Service.objects.get(code=CRIMINAL)
+    definition = copy.deepcopy(first.version.definition)
+    definition["deadline_working_days"] = 5
+    service_version_publish(version=service_version_create(service=service, definition=definition))
+    again, created = services.application_submit(
+        applicant=applicant,
+        version=published(CRIMINAL),
+        data=CRIMINAL_RECORD_ANSWERS,
+        idempotency_key="retry",
+        language="en",
+    )
+    assert (again.pk, created) == (first.pk, False)

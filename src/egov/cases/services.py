@@ -10,7 +10,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -150,7 +151,7 @@ def _files_delete(names: Iterable[str | None]) -> None:
 def draft_attach(
     *, actor: User, draft_id: Any, requirement: str, uploads: Iterable[UploadedFile]
 ) -> list[Attachment]:
-    with transaction.atomic():
+    with _files_kept_only_on_commit() as written, transaction.atomic():
         draft = _draft_locked(actor=actor, draft_id=draft_id)
         rules = {rule["code"]: rule for rule in draft.version.definition.get("attachments", [])}
         rule = rules.get(requirement)
@@ -161,33 +162,41 @@ def draft_attach(
             raise FileRejected(_("Select a file."), field=requirement)
         already = draft.attachments.filter(requirement=requirement).count()
         checked = files_check(uploads, rule, already)
-        return _store_safely(checked, actor=actor, draft=draft, requirement=requirement)
+        return _store(checked, written=written, actor=actor, draft=draft, requirement=requirement)
 
 
-def _store_safely(checked: list[CheckedFile], *, actor: User, **owner: Any) -> list[Attachment]:
-    """Store files and their rows; a failure removes the files already written. Callers store
-    files as the last step of their transaction, after every check has passed."""
+@contextmanager
+def _files_kept_only_on_commit() -> Iterator[list[str | None]]:
+    """Files stored inside are deleted again if the transaction around them fails, its
+    commit included: open it outside ``transaction.atomic()``."""
     written: list[str | None] = []
     try:
-        stored = []
-        now = timezone.now()
-        for item in checked:
-            attachment = Attachment(
-                original_name=item.name,
-                content_type=item.content_type,
-                size=item.size,
-                sha256=item.sha256,
-                uploaded_by=actor,
-                created_at=now,
-                **owner,
-            )
-            attachment.file.save(item.name, item.upload, save=False)
-            written.append(attachment.file.name)
-            attachment.save()
-            stored.append(attachment)
+        yield written
     except BaseException:
         _files_delete(written)
         raise
+
+
+def _store(
+    checked: list[CheckedFile], *, written: list[str | None], actor: User, **owner: Any
+) -> list[Attachment]:
+    """Store files and their rows, noting each file in ``written`` (see above)."""
+    stored = []
+    now = timezone.now()
+    for item in checked:
+        attachment = Attachment(
+            original_name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=actor,
+            created_at=now,
+            **owner,
+        )
+        attachment.file.save(item.name, item.upload, save=False)
+        written.append(attachment.file.name)
+        attachment.save()
+        stored.append(attachment)
     return stored
 
 
@@ -289,7 +298,8 @@ def application_submit(
         applicant=applicant, idempotency_key=idempotency_key
     ).first()
     if existing is not None:
-        return _same_submission(existing, payload_hash), False
+        # Compared with the version it was made on: a newer version since changes nothing.
+        return _same_submission(existing, _payload_hash(existing.version, data)), False
     service = version.service
     if version.status != VersionStatus.PUBLISHED:
         raise NotAllowed(_("This version of the service is no longer accepted. Start again."))
@@ -325,7 +335,7 @@ def application_submit(
     now = timezone.now()
     today = timezone.localdate(now)
     try:
-        with transaction.atomic():
+        with _files_kept_only_on_commit() as written, transaction.atomic():
             if draft is not None:
                 draft = _draft_locked(actor=applicant, draft_id=draft.pk)
             application = Application.objects.create(
@@ -358,7 +368,13 @@ def application_submit(
                 draft.delete()
             _advance_enqueue(application, workflow)
             for code, item in checked:
-                _store_safely([item], actor=applicant, application=application, requirement=code)
+                _store(
+                    [item],
+                    written=written,
+                    actor=applicant,
+                    application=application,
+                    requirement=code,
+                )
     except IntegrityError:
         # A concurrent request with the same key won the race: answer as a retry would.
         existing = Application.objects.filter(
@@ -595,7 +611,7 @@ def information_answer(
     if len(answer) > 5000:
         raise ApplicationInvalid({"answer": _("Enter 5000 characters or fewer.")})
     checked = files_check(uploads, ANSWER_RULE)
-    with transaction.atomic():
+    with _files_kept_only_on_commit() as written, transaction.atomic():
         application = _locked(application_id)
         _as_applicant(application, actor)
         request = application.information_requests.filter(answered_at__isnull=True).first()
@@ -623,7 +639,13 @@ def information_answer(
             comment=answer,
         )
         _apply(application, workflow, transition, actor=actor, comment="")
-        _store_safely(checked, actor=actor, application=application, information_request=request)
+        _store(
+            checked,
+            written=written,
+            actor=actor,
+            application=application,
+            information_request=request,
+        )
     return application
 
 
