@@ -43,3 +43,19 @@ def test_expired_session_on_the_api_is_a_401_problem(citizen: User) -> None:
 
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_low_token_cannot_read_or_withdraw_a_substantial_application(citizen: User) -> None:
+    response = bearer(citizen).post(
+        "/api/v1/me/applications/",
+        {"service": CRIMINAL_RECORD, "answers": ANSWERS[CRIMINAL_RECORD]},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="low",
+    )
+    number = response.json()["number"]
+    weak = bearer(citizen, assurance="low")
+    assert weak.get(f"/api/v1/me/applications/{number}/").status_code == 403
+    withdraw = weak.post(f"/api/v1/me/applications/{number}/withdraw/", {}, format="json")
+    assert withdraw.status_code == 403
+    assert withdraw.json()["code"] == "assurance_too_low"
+    assert Application.objects.get(number=number).state == "submitted"

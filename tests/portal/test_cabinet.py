@@ -183,3 +183,16 @@ def test_api_tokens_carry_the_logins_assurance_and_can_be_revoked(client):
     client.post("/en/my-account/api-tokens/", {"revoke": str(token.pk)})
     assert not ApiToken.objects.filter(pk=token.pk).exists()
     assert Application.objects.count() == 0
+
+
+def test_a_password_only_login_must_step_up_to_open_a_substantial_application(client, application):
+    login(client, application.applicant, assurance="low")
+    url = f"/en/my-account/applications/{application.number}/"
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/en/account/verify/?next=")
+    before = (application.state, application.history_length)
+    response = client.post(url + "withdraw/")
+    assert response.status_code == 302 and "/account/verify/" in response["Location"]
+    application.refresh_from_db()
+    assert (application.state, application.history_length) == before

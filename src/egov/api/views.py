@@ -171,6 +171,8 @@ def _own_application(request: Request, number: str) -> Application:
     application = cases.application_of(actor=acting_user(request), number=number)
     if application is None:
         raise _not_found()
+    # What was submitted at a level of assurance is read and changed only at that level.
+    assurance_require(request, application.service.required_assurance)
     return application
 
 

@@ -3,7 +3,9 @@ information, withdrawing, rating, the inbox and API tokens. Only ever the person
 
 from __future__ import annotations
 
+from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -11,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -37,11 +40,34 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
+class StepUpNeeded(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
 def _application(request: HttpRequest, number: str) -> Application:
+    """The person's own application, opened only at the level of assurance its service
+    needs: what was submitted after a second factor is not shown after a password alone."""
     application = cases.application_of(actor=_user(request), number=number)
     if application is None:
         raise Http404
+    if not identity.session_meets(request=request, required=application.service.required_assurance):
+        next_url = reverse("portal:application", args=[application.number])
+        raise StepUpNeeded(
+            redirect(f"{reverse('identity:step_up')}?{urlencode({'next': next_url})}")
+        )
     return application
+
+
+def _stepping_up(view: Any) -> Any:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except StepUpNeeded as needed:
+            return needed.response
+
+    return wrapper
 
 
 @login_required
@@ -113,6 +139,7 @@ def _detail_context(request: HttpRequest, application: Application, **extra: Any
 
 
 @login_required
+@_stepping_up
 @never_cache
 @require_safe
 def application_detail(request: HttpRequest, number: str) -> HttpResponse:
@@ -121,6 +148,7 @@ def application_detail(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
+@_stepping_up
 @require_POST
 def application_answer(request: HttpRequest, number: str) -> HttpResponse:
     application = _application(request, number)
@@ -142,6 +170,7 @@ def application_answer(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
+@_stepping_up
 @never_cache
 @require_http_methods(["GET", "POST"])
 def application_withdraw(request: HttpRequest, number: str) -> HttpResponse:
@@ -162,6 +191,7 @@ def application_withdraw(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
+@_stepping_up
 @require_POST
 def application_rate(request: HttpRequest, number: str) -> HttpResponse:
     application = _application(request, number)
@@ -185,6 +215,7 @@ def application_rate(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @login_required
+@_stepping_up
 @require_safe
 def attachment_download(request: HttpRequest, number: str, attachment_id: Any) -> FileResponse:
     application = _application(request, number)
