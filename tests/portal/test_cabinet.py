@@ -196,3 +196,17 @@ def test_a_password_only_login_must_step_up_to_open_a_substantial_application(cl
     assert response.status_code == 302 and "/account/verify/" in response["Location"]
     application.refresh_from_db()
     assert (application.state, application.history_length) == before
+
+
+def test_an_officials_token_lives_no_longer_than_their_session(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    official = OfficialFactory()
+    login(client, official)
+    client.post("/en/my-account/api-tokens/", {"name": "Script"})
+    token = ApiToken.objects.get(user=official)
+    limit = timedelta(minutes=settings.SESSION_ABSOLUTE_MINUTES["staff"])
+    assert token.expires_at - timezone.now() <= limit
+    assert token.expires_at - timezone.now() > limit - timedelta(minutes=1)

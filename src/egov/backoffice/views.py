@@ -65,7 +65,7 @@ def official_required(
         if not request.user.is_authenticated:
             query = urlencode({"next": request.get_full_path()})
             return redirect(f"{reverse('identity:login')}?{query}")
-        if request.user.kind != UserKind.OFFICIAL:
+        if request.user.kind != UserKind.OFFICIAL or request.user.agency_id is None:
             raise PermissionDenied
         if not identity.session_meets(request=request, required=LevelOfAssurance.SUBSTANTIAL):
             query = urlencode({"next": request.get_full_path()})

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
@@ -22,14 +23,19 @@ def _hash(token: str) -> str:
 
 
 def api_token_issue(*, user: User, name: str, assurance: str, days: int = 90) -> str:
-    """Create a token and return it in clear, once."""
+    """Create a token and return it in clear, once. An official's or admin's token lives no
+    longer than their longest session (``EGOV_STAFF_SESSION_ABSOLUTE_MINUTES``), so their
+    rights never outlast the second-factor login that made it."""
     token = PREFIX + secrets.token_urlsafe(32)
+    lifetime = timedelta(days=days)
+    if user.is_staff_kind:
+        lifetime = min(lifetime, timedelta(minutes=settings.SESSION_ABSOLUTE_MINUTES["staff"]))
     ApiToken.objects.create(
         user=user,
         name=name[:100],
         key_hash=_hash(token),
         assurance=assurance,
-        expires_at=timezone.now() + timedelta(days=days),
+        expires_at=timezone.now() + lifetime,
     )
     return token
 

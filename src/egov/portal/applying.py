@@ -266,6 +266,9 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
         except services.ApplicationInvalid as invalid:
             errors = invalid.errors
         except ApplicationError as error:
+            done = cases.application_by_key(actor=user, idempotency_key=str(draft_id))
+            if done is not None:  # the first of two clicks made it meanwhile
+                return redirect("portal:application", number=done.number)
             errors = {"submit": str(error.message)}
         else:
             messages.success(
