@@ -175,20 +175,38 @@ def test_queue_makes_no_query_per_row(client, citizen, clerk, decider, settings)
 
 
 def test_queue_page_is_cached_per_session_and_shows_every_change_at_once(
-    client, citizen, clerk, decider
+    client, citizen, clerk, decider, django_capture_on_commit_callbacks
 ):
-    first = submit(citizen)
+    with django_capture_on_commit_callbacks(execute=True):
+        first = submit(citizen)
     office_log_in(client, clerk)
     rendered = client.get("/en/office/")
     with CaptureQueriesContext(connection) as cached:
         again = client.get("/en/office/")
     assert again.content == rendered.content
     assert not any('cases_application"."number"' in q["sql"] for q in cached.captured_queries)
-    services.case_claim(actor=decider, application_id=first.pk)
-    second = submit(citizen)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_claim(actor=decider, application_id=first.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = submit(citizen)
     body = client.get("/en/office/").content.decode()
     assert second.number in body
     assert decider.last_name in body
     other = Client()
     office_log_in(other, decider)
     assert other.get("/en/office/").content != rendered.content
+
+
+def test_a_change_not_yet_committed_does_not_reach_the_cached_queue(
+    client, citizen, clerk, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(citizen)
+    office_log_in(client, clerk)
+    rendered = client.get("/en/office/").content
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        submit(citizen)
+    assert client.get("/en/office/").content == rendered  # not committed: same version
+    for callback in pending:
+        callback()  # the commit
+    assert client.get("/en/office/").content != rendered

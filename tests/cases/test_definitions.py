@@ -107,6 +107,40 @@ def _break(change):
             ),
             "workflow.states[6]: 'limbo' cannot be reached",
         ),
+        (
+            lambda d: d["form"]["schema"]["properties"]["child_sex"].update(
+                {"$ref": "https://example.org/sex.json"}
+            ),
+            "form.schema.properties.child_sex.$ref: '$ref' is not allowed",
+        ),
+        (
+            lambda d: d["form"]["schema"]["properties"].update(child_sex=True),
+            "form.schema.properties.child_sex: True is not of type 'object'",
+        ),
+        (
+            lambda d: (
+                d["form"]["schema"]["properties"]["child_sex"].update(enum=[1, 2]),
+                d["form"]["steps"][0]["fields"][3].update(
+                    options=[
+                        {"value": "1", "label": {"be": "a", "ru": "a", "en": "a"}},
+                        {"value": "2", "label": {"be": "b", "ru": "b", "en": "b"}},
+                    ]
+                ),
+            ),
+            "form.steps[0].fields[3].options: the property's enum must hold strings",
+        ),
+        (
+            lambda d: d["workflow"]["transitions"][1]["from"].append("information_requested"),
+            "workflow.transitions[1].from: a request for information leaves open states only",
+        ),
+        (
+            lambda d: d["workflow"]["transitions"][2].update(actor=["clerk"]),
+            "workflow.states[2]: 'information_requested' waits for the applicant but gives them",
+        ),
+        (
+            lambda d: d.update(four_eyes=True),
+            "workflow.transitions[3].actor: under four eyes only a decision maker decides",
+        ),
     ],
 )
 def test_a_broken_definition_is_rejected_with_the_exact_path(change, message):

@@ -129,7 +129,6 @@ class Application(TimeStampedModel):
         indexes = [
             models.Index(fields=["agency", "state_kind", "deadline"], name="queue_idx"),
             models.Index(fields=["applicant", "-submitted_at"], name="cabinet_idx"),
-            models.Index(fields=["agency", "updated_at"], name="agency_changes_idx"),
         ]
 
     def __str__(self) -> str:
@@ -283,3 +282,14 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_code}-{self.year}: {self.last}"
+
+
+class AgencyCasesVersion(models.Model):
+    """Counts changes to an agency's cases, bumped after each commit that changes one; the
+    back-office queue page is cached under it, so every process sees a change at once."""
+
+    agency_id = models.BigIntegerField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.agency_id}: {self.version}"

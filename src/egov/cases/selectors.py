@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from egov.cases.models import (
     ActorRole,
+    AgencyCasesVersion,
     Application,
     ApplicationEvent,
     Attachment,
@@ -143,21 +144,11 @@ def comment_for_applicant(event: ApplicationEvent, workflow: Workflow) -> str:
     return ""
 
 
-def agency_cases_version(*, agency_id: int) -> str:
-    """Changes whenever any case of the agency changes (every write to an application
-    refreshes its ``updated_at``); one indexed query, the same answer in every process."""
-    from django.db import connection
-
-    # Plain SQL: this runs on every queue request, served from the cache or not.
-    table = Application._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'SELECT MAX("updated_at"), COUNT(*) FROM "{table}" '  # noqa: S608 - model's table
-            'WHERE "agency_id" = %s',
-            [agency_id],
-        )
-        newest, count = cursor.fetchone()
-    return f"{newest}:{count}"
+def agency_cases_version(*, agency_id: int) -> int:
+    """Changes after every committed change to one of the agency's cases (see
+    ``services._agency_changed``): one primary-key read, the same in every process."""
+    row = AgencyCasesVersion.objects.filter(agency_id=agency_id).values_list("version").first()
+    return int(row[0]) if row else 0
 
 
 def attachment_of(*, application: Application, attachment_id: object) -> Attachment | None:

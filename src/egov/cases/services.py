@@ -26,6 +26,7 @@ from egov.cases.answers import answers_clean, answers_validate, form_fields
 from egov.cases.attachments import ANSWER_RULE, CheckedFile, FileRejected, files_check
 from egov.cases.models import (
     ActorRole,
+    AgencyCasesVersion,
     Application,
     ApplicationEvent,
     Attachment,
@@ -367,6 +368,7 @@ def application_submit(
                 draft.attachments.update(application=application, draft=None)
                 draft.delete()
             _advance_enqueue(application, workflow)
+            _agency_changed(application.agency_id)
             for code, item in checked:
                 _store(
                     [item],
@@ -416,6 +418,27 @@ def _event(
         actor_role=role,
         comment=comment,
     )
+
+
+def _agency_changed(agency_id: int) -> None:
+    """Once the transaction commits, tell the queue pages that the agency's cases changed.
+    After the commit, so that no page rendered before the change is stored under the new
+    version; a one-row statement of its own, so no lock is held through a transaction."""
+
+    def bump() -> None:
+        updated = AgencyCasesVersion.objects.filter(agency_id=agency_id).update(
+            version=F("version") + 1
+        )
+        if not updated:
+            try:
+                with transaction.atomic():
+                    AgencyCasesVersion.objects.create(agency_id=agency_id, version=1)
+            except IntegrityError:
+                AgencyCasesVersion.objects.filter(agency_id=agency_id).update(
+                    version=F("version") + 1
+                )
+
+    transaction.on_commit(bump)
 
 
 def _advance_enqueue(application: Application, workflow: engine.Workflow) -> None:
@@ -516,6 +539,7 @@ def _apply(
     )
     for action in transition.actions:
         _action_run(application, workflow, action, actor=actor, comment=comment, today=today)
+    _agency_changed(application.agency_id)
     if enqueue_next:
         _advance_enqueue(application, workflow)
 
@@ -723,6 +747,7 @@ def case_claim(*, actor: User, application_id: int) -> Application:
             )
         application.assignee = actor
         application.save(update_fields=["assignee", "updated_at"])
+        _agency_changed(application.agency_id)
         _event(application, ApplicationEvent.Kind.CLAIMED, actor=actor, role=role)
     return application
 
@@ -749,6 +774,7 @@ def case_assign(*, actor: User, application_id: int, assignee_id: int) -> Applic
             return application
         application.assignee = assignee
         application.save(update_fields=["assignee", "updated_at"])
+        _agency_changed(application.agency_id)
         _event(
             application,
             ApplicationEvent.Kind.ASSIGNED,

@@ -77,6 +77,9 @@ def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str
     except jsonschema.SchemaError as error:
         yield _path(["form", "schema", *error.absolute_path]), error.message
         return
+    for where, key in _references(schema, ["form", "schema"]):
+        yield _path(where), f"'{key}' is not allowed: the form's schema must be self-contained"
+        return
     properties = schema["properties"]
     for index, name in enumerate(schema.get("required", [])):
         if name not in properties:
@@ -108,7 +111,9 @@ def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str
         codes.add(attachment["code"])
         if attachment.get("min_files", 0) > attachment.get("max_files", 1):
             yield _path([*where, "min_files"]), "is more than max_files"
-    yield from _workflow_problems(definition["workflow"])
+    yield from _workflow_problems(
+        definition["workflow"], four_eyes=bool(definition.get("four_eyes"))
+    )
 
 
 def _field_problems(
@@ -123,6 +128,9 @@ def _field_problems(
         values = [option["value"] for option in field["options"]]
         if allowed is None or sorted(map(str, allowed)) != sorted(values):
             yield _path([*where, "options"]), "options must match the property's enum exactly"
+        elif not all(isinstance(value, str) for value in allowed):
+            # A browser posts text: a number in the enum could never be chosen.
+            yield _path([*where, "options"]), "the property's enum must hold strings"
     if widget == "checkboxes" and prop.get("type") != "array":
         yield _path([*where, "widget"]), "checkboxes need an array property"
     if widget == "yes_no" and prop.get("type") != "boolean":
@@ -133,7 +141,9 @@ def _field_problems(
         yield _path([*where, "widget"]), "date needs a string property with format date"
 
 
-def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+def _workflow_problems(
+    workflow: Mapping[str, Any], *, four_eyes: bool
+) -> Iterator[tuple[str, str]]:
     states: dict[str, Mapping[str, Any]] = {}
     for index, state in enumerate(workflow["states"]):
         if state["code"] in states:
@@ -175,6 +185,13 @@ def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                     _path([*where, "to"]),
                     "a request for information must lead to a waiting state",
                 )
+            if kind == "request_information" and any(
+                states.get(source, {}).get("kind") != "open" for source in transition["from"]
+            ):
+                yield (
+                    _path([*where, "from"]),
+                    "a request for information leaves open states only (one request at a time)",
+                )
             if kind == "request_information" and "comment_required" not in transition.get(
                 "guards", []
             ):
@@ -182,6 +199,23 @@ def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]
                     _path([*where, "guards"]),
                     "a request for information needs comment_required: the comment is the question",
                 )
+    for index, state in enumerate(workflow["states"]):
+        if state["kind"] != "waiting":
+            continue
+        exits = [
+            t
+            for t in workflow["transitions"]
+            if state["code"] in t["from"]
+            and APPLICANT in t["actor"]
+            and states.get(t["to"], {}).get("outcome") != "withdrawn"
+        ]
+        if not exits:
+            yield (
+                _path(["workflow", "states", index]),
+                f"'{state['code']}' waits for the applicant but gives them no way to answer",
+            )
+    if four_eyes:
+        yield from _four_eyes_problems(workflow, states)
     reachable = {workflow["initial"]}
     changed = True
     while changed:
@@ -195,6 +229,40 @@ def _workflow_problems(workflow: Mapping[str, Any]) -> Iterator[tuple[str, str]]
             yield _path(["workflow", "states", index]), f"'{state['code']}' cannot be reached"
     if not any(states[code]["kind"] == "final" for code in reachable if code in states):
         yield "workflow.states", "no final state can be reached"
+
+
+def _references(node: Any, where: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    """Every $ref in a schema: a form's schema must not reach outside itself."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("$ref", "$dynamicRef"):
+                yield [*where, key], key
+            else:
+                yield from _references(value, [*where, key])
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _references(value, [*where, index])
+
+
+def _four_eyes_problems(
+    workflow: Mapping[str, Any], states: Mapping[str, Mapping[str, Any]]
+) -> Iterator[tuple[str, str]]:
+    """Under four eyes a decision is a decision maker's, on a case a clerk prepared."""
+    transitions = workflow["transitions"]
+    for index, transition in enumerate(transitions):
+        target = states.get(transition["to"], {})
+        if not (target.get("kind") == "final" and target.get("outcome") in DECISION_OUTCOMES):
+            continue
+        where = ["workflow", "transitions", index]
+        if list(transition["actor"]) != ["decision_maker"]:
+            yield _path([*where, "actor"]), "under four eyes only a decision maker decides"
+        for source in transition["from"]:
+            entering = [t for t in transitions if t["to"] == source]
+            if not entering or any(list(t["actor"]) != ["clerk"] for t in entering):
+                yield (
+                    _path([*where, "from"]),
+                    f"under four eyes '{source}' must be reached only by a clerk's preparation",
+                )
 
 
 @dataclass(frozen=True)

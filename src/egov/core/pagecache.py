@@ -82,7 +82,7 @@ def public_page(
 
 
 def session_page(
-    data_version: Callable[[HttpRequest], str], timeout: int = 300
+    data_version: Callable[[HttpRequest], str], timeout: int = 60
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Cache a signed-in person's page for their session while the data it shows is the same.
 
