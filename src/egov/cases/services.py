@@ -247,22 +247,22 @@ def _number_next(*, agency_code: str, year: int) -> str:
     return f"{agency_code}-{year}-{last:06d}"
 
 
-_SEQUENCES_SEEN: set[str] = set()
-
-
 def _sequence_next(agency_code: str, year: int) -> int:
     if not re.fullmatch(r"[A-Z0-9]{1,10}", agency_code):
         raise ValueError(f"not an agency code: {agency_code!r}")
     name = f"cases_number_{agency_code.lower()}_{year}"
-    if name not in _SEQUENCES_SEEN:
-        # Once per process and sequence; IF NOT EXISTS makes racing processes harmless.
-        try:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
-        except IntegrityError:  # created at the same moment by another process
-            pass
-        # Remembered only once it is surely there: creating it rolls back with the submission.
-        transaction.on_commit(lambda: _SEQUENCES_SEEN.add(name))
+    with connection.cursor() as cursor:
+        # to_regclass gives NULL for a sequence not there yet, and nextval(NULL) is NULL:
+        # one statement, and no error that would spoil the submission's transaction.
+        cursor.execute("SELECT nextval(to_regclass(%s))", [name])
+        value = cursor.fetchone()[0]
+    if value is not None:
+        return int(value)
+    try:  # the year's first application for the agency
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
+    except IntegrityError:  # created at the same moment by another submission
+        pass
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s)", [name])
         return int(cursor.fetchone()[0])
