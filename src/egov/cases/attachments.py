@@ -10,15 +10,19 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import filetype
 from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from egov.cases.models import Attachment
 from egov.core.errors import ApplicationError
+from egov.identity.models import User
 
 EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
 TYPE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
@@ -109,3 +113,46 @@ def files_check(
             field=rule.get("code"),
         )
     return [file_check(upload, rule) for upload in uploads]
+
+
+def files_delete(names: Iterable[str | None]) -> None:
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        if name:
+            default_storage.delete(name)
+
+
+@contextmanager
+def files_kept_only_on_commit() -> Iterator[list[str | None]]:
+    """Files stored inside are deleted again if the transaction around them fails, its
+    commit included: open it outside ``transaction.atomic()``."""
+    written: list[str | None] = []
+    try:
+        yield written
+    except BaseException:
+        files_delete(written)
+        raise
+
+
+def attachments_store(
+    checked: list[CheckedFile], *, written: list[str | None], actor: User, **owner: Any
+) -> list[Attachment]:
+    """Store files and their rows, noting each file in ``written`` (see above)."""
+    stored = []
+    now = timezone.now()
+    for item in checked:
+        attachment = Attachment(
+            original_name=item.name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=actor,
+            created_at=now,
+            **owner,
+        )
+        attachment.file.save(item.name, item.upload, save=False)
+        written.append(attachment.file.name)
+        attachment.save()
+        stored.append(attachment)
+    return stored

@@ -9,13 +9,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -23,7 +21,15 @@ from django.utils.translation import gettext as _
 
 from egov.cases import workflow as engine
 from egov.cases.answers import answers_clean, answers_validate, form_fields
-from egov.cases.attachments import ANSWER_RULE, CheckedFile, FileRejected, files_check
+from egov.cases.attachments import (
+    ANSWER_RULE,
+    CheckedFile,
+    FileRejected,
+    attachments_store,
+    files_check,
+    files_delete,
+    files_kept_only_on_commit,
+)
 from egov.cases.models import (
     ActorRole,
     AgencyCasesVersion,
@@ -33,13 +39,13 @@ from egov.cases.models import (
     Draft,
     InformationRequest,
     InternalNote,
-    NumberSequence,
     Outcome,
     Rating,
     StateKind,
 )
+from egov.cases.numbers import number_next
 from egov.catalog import selectors as catalog_selectors
-from egov.catalog.definitions import APPLICANT, Transition, text, workflow_actions
+from egov.catalog.definitions import APPLICANT, Transition, workflow_actions
 from egov.catalog.models import Audience, Service, ServiceVersion, VersionStatus
 from egov.core.errors import ApplicationError
 from egov.core.workdays import add_working_days, working_days_between
@@ -138,21 +144,13 @@ def draft_delete(*, actor: User, draft_id: Any) -> None:
         files = [attachment.file.name for attachment in draft.attachments.all()]
         draft.attachments.all().delete()
         draft.delete()
-        transaction.on_commit(lambda: _files_delete(files))
-
-
-def _files_delete(names: Iterable[str | None]) -> None:
-    from django.core.files.storage import default_storage
-
-    for name in names:
-        if name:
-            default_storage.delete(name)
+        transaction.on_commit(lambda: files_delete(files))
 
 
 def draft_attach(
     *, actor: User, draft_id: Any, requirement: str, uploads: Iterable[UploadedFile]
 ) -> list[Attachment]:
-    with _files_kept_only_on_commit() as written, transaction.atomic():
+    with files_kept_only_on_commit() as written, transaction.atomic():
         draft = _draft_locked(actor=actor, draft_id=draft_id)
         rules = {rule["code"]: rule for rule in draft.version.definition.get("attachments", [])}
         rule = rules.get(requirement)
@@ -163,42 +161,9 @@ def draft_attach(
             raise FileRejected(_("Select a file."), field=requirement)
         already = draft.attachments.filter(requirement=requirement).count()
         checked = files_check(uploads, rule, already)
-        return _store(checked, written=written, actor=actor, draft=draft, requirement=requirement)
-
-
-@contextmanager
-def _files_kept_only_on_commit() -> Iterator[list[str | None]]:
-    """Files stored inside are deleted again if the transaction around them fails, its
-    commit included: open it outside ``transaction.atomic()``."""
-    written: list[str | None] = []
-    try:
-        yield written
-    except BaseException:
-        _files_delete(written)
-        raise
-
-
-def _store(
-    checked: list[CheckedFile], *, written: list[str | None], actor: User, **owner: Any
-) -> list[Attachment]:
-    """Store files and their rows, noting each file in ``written`` (see above)."""
-    stored = []
-    now = timezone.now()
-    for item in checked:
-        attachment = Attachment(
-            original_name=item.name,
-            content_type=item.content_type,
-            size=item.size,
-            sha256=item.sha256,
-            uploaded_by=actor,
-            created_at=now,
-            **owner,
+        return attachments_store(
+            checked, written=written, actor=actor, draft=draft, requirement=requirement
         )
-        attachment.file.save(item.name, item.upload, save=False)
-        written.append(attachment.file.name)
-        attachment.save()
-        stored.append(attachment)
-    return stored
 
 
 def draft_attachment_remove(*, actor: User, draft_id: Any, attachment_id: Any) -> None:
@@ -209,7 +174,7 @@ def draft_attachment_remove(*, actor: User, draft_id: Any, attachment_id: Any) -
             raise NotAllowed(_("This file is not part of the draft."))
         name = attachment.file.name
         attachment.delete()
-        transaction.on_commit(lambda: _files_delete([name]))
+        transaction.on_commit(lambda: files_delete([name]))
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -218,54 +183,6 @@ def draft_attachment_remove(*, actor: User, draft_id: Any, attachment_id: Any) -
 def _payload_hash(version: ServiceVersion, data: Mapping[str, Any]) -> str:
     payload = json.dumps([version.pk, dict(data)], sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()
-
-
-def _number_next(*, agency_code: str, year: int) -> str:
-    """The next number of the agency's year. On PostgreSQL a sequence per agency and year
-    gives it without any lock held to the commit, so submissions to one agency run side by
-    side (a rolled-back submission leaves a gap, as a paper journal's spoilt line would). On
-    SQLite, where writes take turns anyway, a counter row is updated in one statement."""
-    if connection.vendor == "postgresql":
-        return f"{agency_code}-{year}-{_sequence_next(agency_code, year):06d}"
-    table = NumberSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{table}" SET "last" = "last" + 1 '  # noqa: S608 - the model's own table
-            'WHERE "agency_code" = %s AND "year" = %s RETURNING "last"',
-            [agency_code, year],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        try:
-            with transaction.atomic():
-                NumberSequence.objects.create(agency_code=agency_code, year=year, last=1)
-            last = 1
-        except IntegrityError:  # a concurrent submission created it first
-            return _number_next(agency_code=agency_code, year=year)
-    else:
-        last = int(row[0])
-    return f"{agency_code}-{year}-{last:06d}"
-
-
-def _sequence_next(agency_code: str, year: int) -> int:
-    if not re.fullmatch(r"[A-Z0-9]{1,10}", agency_code):
-        raise ValueError(f"not an agency code: {agency_code!r}")
-    name = f"cases_number_{agency_code.lower()}_{year}"
-    with connection.cursor() as cursor:
-        # to_regclass gives NULL for a sequence not there yet, and nextval(NULL) is NULL:
-        # one statement, and no error that would spoil the submission's transaction.
-        cursor.execute("SELECT nextval(to_regclass(%s))", [name])
-        value = cursor.fetchone()[0]
-    if value is not None:
-        return int(value)
-    try:  # the year's first application for the agency
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f'CREATE SEQUENCE IF NOT EXISTS "{name}"')
-    except IntegrityError:  # created at the same moment by another submission
-        pass
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s)", [name])
-        return int(cursor.fetchone()[0])
 
 
 def _version_key(version: ServiceVersion) -> tuple[int, object]:
@@ -336,11 +253,11 @@ def application_submit(
     now = timezone.now()
     today = timezone.localdate(now)
     try:
-        with _files_kept_only_on_commit() as written, transaction.atomic():
+        with files_kept_only_on_commit() as written, transaction.atomic():
             if draft is not None:
                 draft = _draft_locked(actor=applicant, draft_id=draft.pk)
             application = Application.objects.create(
-                number=_number_next(agency_code=service.agency.code, year=today.year),
+                number=number_next(agency_code=service.agency.code, year=today.year),
                 history_length=1,
                 service=service,
                 version=version,
@@ -370,7 +287,7 @@ def application_submit(
             _advance_enqueue(application, workflow)
             _agency_changed(application.agency_id)
             for code, item in checked:
-                _store(
+                attachments_store(
                     [item],
                     written=written,
                     actor=applicant,
@@ -405,8 +322,10 @@ def _event(
     to_state: str = "",
     comment: str = "",
 ) -> ApplicationEvent:
-    Application.objects.filter(pk=application.pk).update(history_length=F("history_length") + 1)
-    application.refresh_from_db(fields=["history_length"])
+    # Every caller holds the application's row lock (``_locked``), so the count it read is
+    # current: no re-read is needed to number the event.
+    application.history_length += 1
+    Application.objects.filter(pk=application.pk).update(history_length=application.history_length)
     return ApplicationEvent.objects.create(
         application=application,
         sequence=application.history_length,
@@ -635,7 +554,7 @@ def information_answer(
     if len(answer) > 5000:
         raise ApplicationInvalid({"answer": _("Enter 5000 characters or fewer.")})
     checked = files_check(uploads, ANSWER_RULE)
-    with _files_kept_only_on_commit() as written, transaction.atomic():
+    with files_kept_only_on_commit() as written, transaction.atomic():
         application = _locked(application_id)
         _as_applicant(application, actor)
         request = application.information_requests.filter(answered_at__isnull=True).first()
@@ -663,7 +582,7 @@ def information_answer(
             comment=answer,
         )
         _apply(application, workflow, transition, actor=actor, comment="")
-        _store(
+        attachments_store(
             checked,
             written=written,
             actor=actor,
@@ -795,7 +714,3 @@ def internal_note_add(*, actor: User, application_id: int, note: str) -> Interna
         application = _locked(application_id)
         _as_official(application, actor)
         return InternalNote.objects.create(application=application, author=actor, text=note)
-
-
-def transition_label(transition: Transition, language: str) -> str:
-    return text(transition.label, language)
