@@ -72,6 +72,12 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "egov.core",
+    "egov.trust",
+    "egov.exchange.central",
+    "egov.exchange.gateway",
+    "egov.registries.addresses",
+    "egov.registries.population",
+    "egov.registries.legal_entities",
     "egov.identity",
     "egov.catalog",
     "egov.notifications",
@@ -98,7 +104,13 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "egov.urls"
+ROOT_URLCONF = ENV.str(
+    "EGOV_ROOT_URLCONF",
+    "egov.urls",
+    "Which set of pages this process serves: `egov.urls` (portal, back office, API, central "
+    "registry) or `egov.registries.urls` (the base registries' services, reachable only "
+    "through the exchange).",
+)
 WSGI_APPLICATION = "egov.wsgi.application"
 
 TEMPLATES = [
@@ -405,6 +417,54 @@ SERVER_WORKERS = ENV.int(
     "EGOV_WEB_WORKERS", 0, "Web server worker processes; 0 means one per core plus one."
 )
 SERVER_THREADS = ENV.int("EGOV_WEB_THREADS", 4, "Threads per web server worker.")
+
+# --- exchange layer (docs/exchange.md) -------------------------------------------------------
+PKI_DIR = Path(
+    ENV.str(
+        "EGOV_PKI_DIR",
+        str(DATA_DIR / "pki"),
+        "Folder of the platform PKI: CA keys and certificates, issued certificates, the CRL.",
+    )
+).resolve()
+EXCHANGE_DIR = Path(
+    ENV.str(
+        "EGOV_EXCHANGE_DIR",
+        str(DATA_DIR / "exchange"),
+        "Folder of the gateways' configuration, cached global configuration and message logs.",
+    )
+).resolve()
+EXCHANGE_GATEWAY_URL = ENV.str(
+    "EGOV_EXCHANGE_GATEWAY_URL",
+    "http://127.0.0.1:8080",
+    "Client side of the gateway the portal and the back office call registries through.",
+)
+EXCHANGE_CLIENT = ENV.str(
+    "EGOV_EXCHANGE_CLIENT",
+    "BY/GOV/NCES/portal",
+    "The portal's own client subsystem in the exchange (X-Road-Client of its calls).",
+)
+EXCHANGE_TIMEOUT = ENV.int(
+    "EGOV_EXCHANGE_TIMEOUT",
+    5,
+    "Seconds the portal waits for a registry answer through the exchange before it tells "
+    "the person the registry is unavailable.",
+)
+EXCHANGE_SERVICE_KEY = ENV.str(
+    "EGOV_EXCHANGE_SERVICE_KEY",
+    "",
+    "Shared secret the provider gateway presents to the registries' services; a call "
+    "without it is refused. The demo generates one in the data folder.",
+)
+if not EXCHANGE_SERVICE_KEY:
+    from egov.core.secrets import load_or_create_secret_key
+
+    EXCHANGE_SERVICE_KEY = load_or_create_secret_key(DATA_DIR, "exchange_service_key")
+GLOBALCONF_VALIDITY_SECONDS = ENV.int(
+    "EGOV_GLOBALCONF_VALIDITY",
+    600,
+    "Seconds a published global configuration stays valid; gateways keep working from their "
+    "cached copy while the central registry is down, until then, and then refuse.",
+)
 
 LOGGING = {
     "version": 1,

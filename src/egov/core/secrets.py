@@ -8,9 +8,9 @@ import tempfile
 from pathlib import Path
 
 
-def load_or_create_secret_key(data_dir: Path) -> str:
+def load_or_create_secret_key(data_dir: Path, name: str = "secret_key") -> str:
     """Read the key, or create it atomically: parallel server workers all get the same one."""
-    path = data_dir / "secret_key"
+    path = data_dir / name
     if not path.exists():
         data_dir.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(dir=data_dir)

@@ -1,0 +1,223 @@
+"""A gateway's two sources of truth: its own file and the central registry's configuration.
+
+``gateway.json`` (written by ``egov exchange setup``) says who this gateway is: its keys, where
+it listens, which local service URLs it serves and where the central registry is. The signed
+global configuration says who everyone else is: members, subsystems, gateways and their
+certificates, services and access rights, revoked certificates. The gateway keeps the last
+verified configuration in a cache file, refreshes it, and refuses to work once it expires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from egov.exchange.globalconf import (
+    GlobalconfInvalid,
+    globalconf_expired,
+    globalconf_verify,
+    parse_timestamp,
+)
+
+logger = logging.getLogger("egov.exchange.gateway")
+
+
+@dataclass(frozen=True)
+class GatewaySettings:
+    code: str
+    instance: str
+    client_listen: str
+    server_listen: str
+    central_url: str
+    anchor: Path
+    tls_key: Path
+    tls_certificate: Path
+    signing_key: Path
+    signing_certificate: Path
+    ca_certificates: list[Path]
+    services: dict[str, str]
+    service_key_file: Path | None
+    cache_file: Path
+    log_dir: Path
+    refresh_seconds: float = 60.0
+    max_body_bytes: int = 10 * 1024 * 1024
+    service_timeout: float = 30.0
+
+    @classmethod
+    def load(cls, path: Path) -> GatewaySettings:
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            code=data["code"],
+            instance=data.get("instance", "BY"),
+            client_listen=data["client_listen"],
+            server_listen=data["server_listen"],
+            central_url=data["central_url"],
+            anchor=Path(data["anchor"]),
+            tls_key=Path(data["tls_key"]),
+            tls_certificate=Path(data["tls_certificate"]),
+            signing_key=Path(data["signing_key"]),
+            signing_certificate=Path(data["signing_certificate"]),
+            ca_certificates=[Path(item) for item in data["ca_certificates"]],
+            services=dict(data.get("services", {})),
+            service_key_file=Path(data["service_key_file"]) if data.get("service_key_file") else None,
+            cache_file=Path(data["cache_file"]),
+            log_dir=Path(data["log_dir"]),
+            refresh_seconds=float(data.get("refresh_seconds", 60)),
+            max_body_bytes=int(data.get("max_body_bytes", 10 * 1024 * 1024)),
+            service_timeout=float(data.get("service_timeout", 30)),
+        )
+
+    def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
+        key = serialization.load_pem_private_key(self.signing_key.read_bytes(), password=None)
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise ValueError("the signing key must be an EC key")
+        return key
+
+    def service_key(self) -> str:
+        return self.service_key_file.read_text().strip() if self.service_key_file else ""
+
+
+def fingerprint(pem: str | bytes) -> str:
+    """SHA-256 of the certificate's DER, hex: how gateways are recognised by their TLS cert."""
+    data = pem.encode("ascii") if isinstance(pem, str) else pem
+    certificate = x509.load_pem_x509_certificate(data)
+    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+@dataclass
+class Peer:
+    """Another gateway as the global configuration describes it."""
+
+    code: str
+    address: str
+    tls_fingerprint: str
+    tls_serial: int
+    tls_certificate_pem: str
+    signing_certificate_pem: str
+    signing_key: ec.EllipticCurvePublicKey
+    signing_serial: int
+
+
+@dataclass
+class GlobalConf:
+    """A verified configuration, indexed for the per-request checks."""
+
+    content: dict[str, Any]
+    expires_at: datetime
+    serial: int
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subsystems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    gateways: dict[str, Peer] = field(default_factory=dict)
+    by_tls: dict[str, Peer] = field(default_factory=dict)
+    services: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rights: set[tuple[str, str]] = field(default_factory=set)
+    revoked: set[int] = field(default_factory=set)
+
+    @classmethod
+    def from_content(cls, content: dict[str, Any]) -> GlobalConf:
+        conf = cls(
+            content=content,
+            expires_at=parse_timestamp(str(content["expires_at"])),
+            serial=int(content.get("serial", 0)),
+        )
+        conf.members = {item["id"]: item for item in content.get("members", [])}
+        conf.subsystems = {item["id"]: item for item in content.get("subsystems", [])}
+        conf.revoked = {int(serial) for serial in content.get("revoked_serials", [])}
+        for item in content.get("gateways", []):
+            tls = x509.load_pem_x509_certificate(item["tls_certificate"].encode("ascii"))
+            signing = x509.load_pem_x509_certificate(item["signing_certificate"].encode("ascii"))
+            public_key = signing.public_key()
+            if not isinstance(public_key, ec.EllipticCurvePublicKey):
+                continue
+            peer = Peer(
+                code=item["code"],
+                address=item["address"].rstrip("/"),
+                tls_fingerprint=fingerprint(item["tls_certificate"]),
+                tls_serial=tls.serial_number,
+                tls_certificate_pem=item["tls_certificate"],
+                signing_certificate_pem=item["signing_certificate"],
+                signing_key=public_key,
+                signing_serial=signing.serial_number,
+            )
+            conf.gateways[peer.code] = peer
+            conf.by_tls[peer.tls_fingerprint] = peer
+        conf.services = {item["id"]: item for item in content.get("services", [])}
+        conf.rights = {(item["client"], item["service"]) for item in content.get("access_rights", [])}
+        return conf
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return (now or datetime.now(UTC)) >= self.expires_at
+
+    def gateway_of(self, subsystem_id: str) -> Peer | None:
+        subsystem = self.subsystems.get(subsystem_id)
+        if not subsystem or not subsystem.get("gateway"):
+            return None
+        peer = self.gateways.get(subsystem["gateway"])
+        if peer is None or self.peer_revoked(peer):
+            return None
+        return peer
+
+    def peer_revoked(self, peer: Peer) -> bool:
+        return peer.tls_serial in self.revoked or peer.signing_serial in self.revoked
+
+    def allowed(self, client: str, service: str) -> bool:
+        return (client, service) in self.rights
+
+
+class ConfHolder:
+    """The current verified configuration; replaced only by a newer, valid one."""
+
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.anchor = settings.anchor.read_bytes()
+        self.current: GlobalConf | None = None
+        self.last_error = ""
+
+    def accept(self, envelope: dict[str, Any]) -> GlobalConf:
+        """Verify and install ``envelope``; an older serial than the current one is refused
+        (a replayed old configuration must not bring back a removed right)."""
+        content = globalconf_verify(envelope, self.anchor)
+        if content.get("instance") != self.settings.instance:
+            raise GlobalconfInvalid("bad_content", "the configuration is for another instance")
+        if globalconf_expired(content):
+            raise GlobalconfInvalid("expired", "the global configuration has expired")
+        conf = GlobalConf.from_content(content)
+        if self.current is not None and conf.serial < self.current.serial:
+            raise GlobalconfInvalid("stale", "older than the configuration in use")
+        self.current = conf
+        return conf
+
+    def load_cache(self) -> None:
+        try:
+            envelope = json.loads(self.settings.cache_file.read_text(encoding="utf-8"))
+            self.accept(envelope)
+        except FileNotFoundError:
+            return
+        except (GlobalconfInvalid, ValueError, KeyError) as error:
+            self.last_error = str(error)
+            logger.warning("cached global configuration not used: %s", error)
+
+    def store_cache(self, envelope: dict[str, Any]) -> None:
+        target = self.settings.cache_file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump(envelope, handle)
+        os.replace(temporary, target)
+
+    def usable(self) -> GlobalConf | None:
+        """The configuration if it is still valid, else None: fail closed."""
+        if self.current is None or self.current.expired():
+            return None
+        return self.current

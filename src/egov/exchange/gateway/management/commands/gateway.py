@@ -1,0 +1,63 @@
+"""``egov gateway run`` serves a gateway; ``egov gateway verify-log`` checks message logs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from egov.exchange.gateway.conf import GatewaySettings
+from egov.exchange.gateway.messagelog import log_files, verify_log
+from egov.trust.pki import load_certificates
+
+
+class Command(BaseCommand):
+    help = "Run an exchange gateway, or verify its message log offline."
+
+    def add_arguments(self, parser: Any) -> None:
+        commands = parser.add_subparsers(dest="action", required=True)
+        run = commands.add_parser("run", help="serve a gateway until stopped")
+        run.add_argument("code", help="gateway code, e.g. GW-PORTAL (reads <exchange dir>/<code>/gateway.json)")
+        run.add_argument("--config", help="path of gateway.json (instead of the code's default)")
+        verify = commands.add_parser("verify-log", help="verify message log files offline")
+        verify.add_argument("path", help="a .jsonl log file or a folder of them")
+        verify.add_argument("--ca", help="PEM file of CA certificates the signers must chain to")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "run":
+            self._run(options)
+        else:
+            self._verify(options)
+
+    def _run(self, options: dict[str, Any]) -> None:
+        from egov.exchange.gateway.server import serve
+
+        path = Path(options["config"] or settings.EXCHANGE_DIR / options["code"] / "gateway.json")
+        if not path.exists():
+            raise CommandError(f"{path} does not exist: run `egov exchange setup` first")
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        asyncio.run(serve(GatewaySettings.load(path)))
+
+    def _verify(self, options: dict[str, Any]) -> None:
+        target = Path(options["path"])
+        if not target.exists():
+            raise CommandError(f"{target} does not exist")
+        authorities = load_certificates(Path(options["ca"])) if options.get("ca") else None
+        failed = False
+        for path in log_files(target):
+            result = verify_log(path, authorities)
+            verdict = "OK" if result.ok else "FAILED"
+            self.stdout.write(
+                f"{verdict} {path}: {result.records} records, {result.messages} messages, "
+                f"{result.seals} seals"
+                + (f", {result.unsealed_tail} messages after the last seal" if result.unsealed_tail else "")
+            )
+            for problem in result.problems:
+                self.stdout.write(f"  {problem}")
+            failed = failed or not result.ok
+        if failed:
+            raise CommandError("the message log does not verify")

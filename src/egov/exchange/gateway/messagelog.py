@@ -1,0 +1,197 @@
+"""The gateway's message log: every request and response, hash-chained, sealed, verifiable.
+
+One JSON record per line in ``<log_dir>/<gateway>-<started>-<pid>.jsonl``. Each record holds
+the message's identifiers, its hash and the sending gateway's signature over that hash (the
+signed data itself, not the body: the log proves *what* was exchanged without keeping the
+personal data), ``prev`` (the previous record's hash) and its own ``record_hash``. A signer's
+certificate is written once per file before its first signature, so a file verifies offline.
+Every second (and when the gateway stops) a ``seal`` record signs the chain's head with this
+gateway's key: rewriting records and re-computing the chain after them breaks the seal.
+``timestamp`` is kept for RFC 3161 time-stamps of seals (trust services).
+
+``egov gateway verify-log`` re-checks all of it: an edited, deleted, inserted or reordered
+record is reported with its line number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from egov.exchange.gateway import messages
+
+GENESIS = "0" * 64
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def record_hash(record: dict[str, Any]) -> str:
+    body = {key: value for key, value in record.items() if key != "record_hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class MessageLog:
+    """Append-only writer owned by one gateway process (one event loop: no locking)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        gateway: str,
+        signing_key: ec.EllipticCurvePrivateKey,
+        signing_certificate_pem: str,
+    ) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        started = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        self.path = directory / f"{gateway}-{started}-{os.getpid()}.jsonl"
+        self.gateway = gateway
+        self._key = signing_key
+        self._file = open(self.path, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115
+        self._seq = 0
+        self._head = GENESIS
+        self._unsealed = 0
+        self._certified: set[str] = set()
+        self._append({"kind": "open", "gateway": gateway, "format": 1})
+        self.certify(gateway, signing_certificate_pem)
+
+    def _append(self, record: dict[str, Any]) -> dict[str, Any]:
+        record = {"seq": self._seq, "at": _now(), **record, "prev": self._head}
+        record["record_hash"] = record_hash(record)
+        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        self._seq += 1
+        self._head = record["record_hash"]
+        self._unsealed += 1
+        return record
+
+    def certify(self, signer: str, certificate_pem: str) -> None:
+        """Write a signer's certificate the first time its signature appears in this file."""
+        if signer not in self._certified:
+            self._certified.add(signer)
+            self._append({"kind": "certificate", "signer": signer, "pem": certificate_pem})
+
+    def message(self, **fields: Any) -> None:
+        """Log one request or response (``kind`` is ``request`` or ``response``)."""
+        self._append({**fields, "timestamp": None})
+        self._file.flush()
+
+    def seal(self) -> None:
+        """Sign the chain's head; a no-op when nothing was written since the last seal."""
+        if self._unsealed == 0:
+            return
+        head = self._head
+        signature = messages.sign(self._key, head)
+        self._append(
+            {"kind": "seal", "signer": self.gateway, "head": head, "signature": signature,
+             "timestamp": None}
+        )
+        self._unsealed = 0
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self.seal()
+        self._file.close()
+
+
+@dataclass
+class Verification:
+    path: Path
+    records: int = 0
+    messages: int = 0
+    seals: int = 0
+    problems: list[str] = field(default_factory=list)
+    unsealed_tail: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if line.strip():
+                yield number, line
+
+
+def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> Verification:
+    """Check one log file: chain, sequence, record hashes, every signature and seal."""
+    result = Verification(path)
+    previous = GENESIS
+    expected_seq = 0
+    keys: dict[str, ec.EllipticCurvePublicKey] = {}
+    since_seal = 0
+    for number, line in _lines(path):
+        result.records += 1
+        try:
+            record = json.loads(line)
+        except ValueError:
+            result.problems.append(f"line {number}: not a JSON record")
+            continue
+        where = f"line {number} (seq {record.get('seq')})"
+        if record.get("seq") != expected_seq:
+            result.problems.append(
+                f"{where}: expected seq {expected_seq}: a record was deleted, inserted or moved"
+            )
+        if record.get("prev") != previous:
+            result.problems.append(f"{where}: does not follow the previous record (chain broken)")
+        if record_hash(record) != record.get("record_hash"):
+            result.problems.append(f"{where}: content changed (record hash does not match)")
+        expected_seq = (record.get("seq") if isinstance(record.get("seq"), int) else expected_seq) + 1
+        previous = record.get("record_hash", "")
+        kind = record.get("kind")
+        if kind == "certificate":
+            try:
+                certificate = x509.load_pem_x509_certificate(record["pem"].encode())
+                public_key = certificate.public_key()
+                if not isinstance(public_key, ec.EllipticCurvePublicKey):
+                    raise ValueError("not an EC key")
+                if trusted_ca and not _issued_by_any(certificate, trusted_ca):
+                    result.problems.append(f"{where}: certificate not issued by the trusted CA")
+                keys[record["signer"]] = public_key
+            except (KeyError, ValueError) as error:
+                result.problems.append(f"{where}: unreadable certificate ({error})")
+        elif kind in {"request", "response"}:
+            result.messages += 1
+            since_seal += 1
+            key = keys.get(record.get("signer", ""))
+            if key is None:
+                result.problems.append(f"{where}: signer {record.get('signer')!r} has no certificate")
+            elif not messages.verify(key, record.get("signature", ""), record.get("hash", "")):
+                result.problems.append(f"{where}: the message signature does not verify")
+        elif kind == "seal":
+            result.seals += 1
+            since_seal = 0
+            key = keys.get(record.get("signer", ""))
+            if record.get("head") != record.get("prev"):
+                result.problems.append(f"{where}: the seal does not cover the chain's head")
+            if key is None or not messages.verify(key, record.get("signature", ""), record["head"]):
+                result.problems.append(f"{where}: the seal's signature does not verify")
+    result.unsealed_tail = since_seal
+    return result
+
+
+def _issued_by_any(certificate: x509.Certificate, authorities: list[x509.Certificate]) -> bool:
+    for authority in authorities:
+        try:
+            certificate.verify_directly_issued_by(authority)
+        except (InvalidSignature, ValueError, TypeError):
+            continue
+        return True
+    return False
+
+
+def log_files(target: Path) -> list[Path]:
+    return sorted(target.glob("*.jsonl")) if target.is_dir() else [target]

@@ -1,0 +1,94 @@
+"""X-Road identifiers: ``BY/GOV/MVD/population`` (a client) and ``.../person`` (a service).
+
+Each part is UTF-8, percent-encoded on its own (X-Road Message Protocol for REST §4.2), and
+strictly validated here: an identifier the gateway cannot parse is a protocol violation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+#: Member classes of the instance; the central registry may only use these.
+MEMBER_CLASSES = ("GOV", "COM", "NGO")
+#: A part of an identifier after decoding: letters, digits and ``.``, ``_``, ``-``.
+PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+MAX_URI_LENGTH = 2000
+
+
+class IdentifierError(ValueError):
+    """The text is not a valid identifier; the message says why."""
+
+
+def _decode(part: str) -> str:
+    try:
+        decoded = unquote(part, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise IdentifierError(f"'{part}' is not valid percent-encoded UTF-8") from error
+    if not PART.match(decoded) or decoded in {".", ".."}:
+        raise IdentifierError(f"'{decoded}' is not a valid identifier part")
+    return decoded
+
+
+@dataclass(frozen=True)
+class ClientId:
+    instance: str
+    member_class: str
+    member_code: str
+    subsystem_code: str = ""
+
+    @property
+    def member(self) -> str:
+        return f"{self.instance}/{self.member_class}/{self.member_code}"
+
+    def __str__(self) -> str:
+        return f"{self.member}/{self.subsystem_code}" if self.subsystem_code else self.member
+
+
+@dataclass(frozen=True)
+class ServiceId:
+    provider: ClientId
+    service_code: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.service_code}"
+
+
+def _check_class(member_class: str) -> None:
+    if member_class not in MEMBER_CLASSES:
+        raise IdentifierError(f"'{member_class}' is not a member class ({', '.join(MEMBER_CLASSES)})")
+
+
+def client_id_parse(text: str) -> ClientId:
+    """Parse ``X-Road-Client``: ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, parts percent-encoded."""
+    raw = text.strip().split("/")
+    if len(raw) not in (3, 4):
+        raise IdentifierError("expected INSTANCE/CLASS/MEMBER/SUBSYSTEM")
+    parts = [_decode(part) for part in raw]
+    _check_class(parts[1])
+    return ClientId(*parts)
+
+
+def service_path_parse(raw_path: str) -> tuple[ServiceId, str]:
+    """Split ``/r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]`` (the raw, undecoded path).
+
+    Returns the service identifier and the rest of the path, still encoded as received (it is
+    passed to the provider unchanged), which must not climb out of the service with ``..``."""
+    if len(raw_path) > MAX_URI_LENGTH:
+        raise IdentifierError(f"the request URI is longer than {MAX_URI_LENGTH} characters")
+    if not raw_path.startswith("/r1/"):
+        raise IdentifierError("the path must start with /r1/ (protocol version r1)")
+    segments = raw_path[len("/r1/") :].split("/")
+    if len(segments) < 5:
+        raise IdentifierError("expected /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]")
+    instance, member_class, member_code, subsystem, service_code = (
+        _decode(part) for part in segments[:5]
+    )
+    _check_class(member_class)
+    rest = segments[5:]
+    for segment in rest:
+        if unquote(segment) in {".", ".."}:
+            raise IdentifierError("the service path must not contain '.' or '..' segments")
+    provider = ClientId(instance, member_class, member_code, subsystem)
+    return ServiceId(provider, service_code), ("/" + "/".join(rest) if rest else "")

@@ -1,0 +1,13 @@
+"""The base registries' services: the root URLs of the registries' own web process.
+
+Served apart from the portal (``EGOV_ROOT_URLCONF=egov.registries.urls``, port 8001 in the
+demo) and reachable only through the exchange: every view checks the provider gateway's key.
+"""
+
+from django.urls import URLPattern, URLResolver, include, path
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("registries/population/v1/", include("egov.registries.population.urls")),
+    path("registries/legal-entities/v1/", include("egov.registries.legal_entities.urls")),
+    path("registries/addresses/v1/", include("egov.registries.addresses.urls")),
+]

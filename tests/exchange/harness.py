@@ -1,0 +1,253 @@
+"""Two real gateways on loopback, a central registry stand-in and a recording service.
+
+The gateways are the production code (``egov.exchange.gateway.server.Gateway``) with real keys
+from a fresh PKI and real mutual TLS; they run in one event loop in a background thread. The
+"central registry" here serves an envelope the test controls (signed with the real central
+key), so a test can take it down, let it expire or hand out a forged one; the Django view that
+builds the real one has its own tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import urllib3
+from aiohttp import web
+
+from egov.exchange.gateway.conf import GatewaySettings
+from egov.exchange.gateway.server import Gateway
+from egov.exchange.globalconf import globalconf_sign, timestamp
+from egov.trust.pki import certificate_issue, certificate_pem, load_certificate, load_private_key, pki_init
+
+INSTANCE = "BY"
+PORTAL = "BY/GOV/NCES/portal"
+OFFICE = "BY/GOV/MVD/backoffice"
+STRANGER = "BY/COM/ACME/crm"
+PROVIDER = "BY/GOV/MVD/population"
+PERSON = f"{PROVIDER}/person"
+ECHO = f"{PROVIDER}/echo"
+OPENAPI = "openapi: 3.0.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Recorder:
+    """The provider's service: answers with what it received, remembers every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        call = {
+            "method": request.method,
+            "path": request.raw_path,
+            "headers": {name.lower(): value for name, value in request.headers.items()},
+            "body": body.decode("utf-8", "replace"),
+        }
+        self.calls.append(call)
+        if request.path.endswith("/missing"):
+            return web.json_response({"code": "not_found", "status": 404}, status=404)
+        if request.path.endswith("/slow"):
+            await asyncio.sleep(3)
+        return web.json_response({"received": call})
+
+
+class Stack:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.pki = directory / "pki"
+        pki_init(directory=self.pki)
+        self.central_cert = certificate_issue(
+            directory=self.pki, profile="central-signing", common_name="Central", name="central-signing"
+        )
+        self.ports = {name: free_port() for name in ("central", "service", "a-client", "a-server", "b-client", "b-server")}
+        self.certs: dict[str, Any] = {}
+        for code in ("GW-A", "GW-B", "GW-ROGUE"):
+            self.certs[f"{code}-tls"] = certificate_issue(
+                directory=self.pki, profile="gateway-tls", common_name=code, ip_addresses=["127.0.0.1"],
+                name=f"{code}-tls",
+            )
+            self.certs[f"{code}-signing"] = certificate_issue(
+                directory=self.pki, profile="gateway-signing", common_name=code, name=f"{code}-signing"
+            )
+        self.service_key = "service-key-for-tests"
+        (directory / "service_key").write_text(self.service_key)
+        self.recorder = Recorder()
+        self.serial = 1
+        self.validity = timedelta(minutes=10)
+        self.central_up = True
+        self.rights = [(PORTAL, PERSON), (PORTAL, ECHO), (OFFICE, PERSON)]
+        self.revoked: list[int] = []
+        self.envelope_override: dict[str, Any] | None = None
+        self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(10))
+        self.loop = asyncio.new_event_loop()
+        self.gateways: dict[str, Gateway] = {}
+        self._runners: list[web.AppRunner] = []
+
+    # --- the configuration ------------------------------------------------------------------
+    def pem(self, name: str) -> str:
+        return certificate_pem(load_certificate(self.certs[name].certificate_path))
+
+    def content(self) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "format": 1,
+            "instance": INSTANCE,
+            "serial": self.serial,
+            "generated_at": timestamp(now),
+            "expires_at": timestamp(now + self.validity),
+            "ca_certificates": [],
+            "revoked_serials": list(self.revoked),
+            "members": [
+                {"id": "BY/GOV/NCES", "member_class": "GOV", "member_code": "NCES", "name": "NCES"},
+                {"id": "BY/GOV/MVD", "member_class": "GOV", "member_code": "MVD", "name": "Ministry of Internal Affairs"},
+                {"id": "BY/COM/ACME", "member_class": "COM", "member_code": "ACME", "name": "Acme"},
+            ],
+            "subsystems": [
+                {"id": PORTAL, "member": "BY/GOV/NCES", "subsystem_code": "portal", "gateway": "GW-A"},
+                {"id": OFFICE, "member": "BY/GOV/MVD", "subsystem_code": "backoffice", "gateway": "GW-A"},
+                {"id": STRANGER, "member": "BY/COM/ACME", "subsystem_code": "crm", "gateway": "GW-ROGUE"},
+                {"id": PROVIDER, "member": "BY/GOV/MVD", "subsystem_code": "population", "gateway": "GW-B"},
+            ],
+            "gateways": [
+                self._gateway("GW-A", self.ports["a-server"]),
+                self._gateway("GW-B", self.ports["b-server"]),
+                self._gateway("GW-ROGUE", free_port()),
+            ],
+            "services": [
+                {"id": PERSON, "subsystem": PROVIDER, "service_code": "person", "title": "Person",
+                 "personal_data": True, "endpoints": [{"method": "GET", "path": "/*"}], "openapi": OPENAPI},
+                {"id": ECHO, "subsystem": PROVIDER, "service_code": "echo", "title": "Echo",
+                 "personal_data": False, "endpoints": [{"method": "*", "path": "/**"}], "openapi": ""},
+            ],
+            "access_rights": [{"client": client, "service": service} for client, service in self.rights],
+        }
+
+    def _gateway(self, code: str, port: int) -> dict[str, str]:
+        return {
+            "code": code,
+            "owner": "BY/GOV/NCES",
+            "address": f"https://127.0.0.1:{port}",
+            "tls_certificate": self.pem(f"{code}-tls"),
+            "signing_certificate": self.pem(f"{code}-signing"),
+        }
+
+    def envelope(self) -> dict[str, Any]:
+        if self.envelope_override is not None:
+            return self.envelope_override
+        return globalconf_sign(
+            content=self.content(),
+            private_key=load_private_key(self.central_cert.key_path),
+            certificate=load_certificate(self.central_cert.certificate_path),
+        )
+
+    def settings_for(self, code: str, client_port: int, server_port: int) -> GatewaySettings:
+        folder = self.directory / code
+        return GatewaySettings(
+            code=code,
+            instance=INSTANCE,
+            client_listen=f"127.0.0.1:{client_port}",
+            server_listen=f"127.0.0.1:{server_port}",
+            central_url=f"http://127.0.0.1:{self.ports['central']}/exchange/globalconf",
+            anchor=self.central_cert.certificate_path,
+            tls_key=self.certs[f"{code}-tls"].key_path,
+            tls_certificate=self.certs[f"{code}-tls"].certificate_path,
+            signing_key=self.certs[f"{code}-signing"].key_path,
+            signing_certificate=self.certs[f"{code}-signing"].certificate_path,
+            ca_certificates=[self.pki / "root.cert.pem", self.pki / "issuing.cert.pem"],
+            services={
+                PERSON: f"http://127.0.0.1:{self.ports['service']}/registries/population/v1/persons",
+                ECHO: f"http://127.0.0.1:{self.ports['service']}/echo",
+            },
+            service_key_file=self.directory / "service_key",
+            cache_file=folder / "globalconf.json",
+            log_dir=folder / "messagelog",
+            refresh_seconds=3600,
+            max_body_bytes=64 * 1024,
+            service_timeout=1.5,
+        )
+
+    def write_settings(self, code: str, client_port: int, server_port: int) -> Path:
+        """gateway.json for a gateway run as its own process (``egov gateway run``)."""
+        settings = self.settings_for(code, client_port, server_port)
+        folder = self.directory / code
+        folder.mkdir(parents=True, exist_ok=True)
+        document = {
+            key: (str(value) if isinstance(value, Path) else value)
+            for key, value in settings.__dict__.items()
+        }
+        document["ca_certificates"] = [str(path) for path in settings.ca_certificates]
+        path = folder / "gateway.json"
+        path.write_text(json.dumps(document))
+        return path
+
+    # --- running -----------------------------------------------------------------------------
+    async def _central(self, request: web.Request) -> web.Response:
+        if not self.central_up:
+            return web.Response(status=503)
+        return web.json_response(self.envelope())
+
+    async def _start(self, gateways: bool) -> None:
+        central = web.Application()
+        central.router.add_get("/exchange/globalconf", self._central)
+        service = web.Application()
+        service.router.add_route("*", "/{tail:.*}", self.recorder.handle)
+        for app, port in ((central, self.ports["central"]), (service, self.ports["service"])):
+            runner = web.AppRunner(app, access_log=None)
+            await runner.setup()
+            await web.TCPSite(runner, "127.0.0.1", port).start()
+            self._runners.append(runner)
+        if gateways:
+            for code, client, server in (("GW-A", "a-client", "a-server"), ("GW-B", "b-client", "b-server")):
+                gateway = Gateway(self.settings_for(code, self.ports[client], self.ports[server]))
+                await gateway.start()
+                self.gateways[code] = gateway
+
+    def start(self, gateways: bool = True) -> Stack:
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.run(self._start(gateways))
+        return self
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    async def _stop(self) -> None:
+        for gateway in self.gateways.values():
+            await gateway.stop()
+        for runner in self._runners:
+            await runner.cleanup()
+
+    def stop(self) -> None:
+        self.run(self._stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.http.clear()
+
+    def refresh(self, code: str = "") -> None:
+        for name, gateway in self.gateways.items():
+            if not code or code == name:
+                self.run(gateway.refresh())
+
+    # --- calling -------------------------------------------------------------------------------
+    @property
+    def client_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['a-client']}"
+
+    def call(self, path: str, *, method: str = "GET", headers: dict[str, str] | None = None,
+             body: bytes | None = None, client: str | None = PORTAL) -> urllib3.BaseHTTPResponse:
+        sent = dict(headers or {})
+        if client is not None:
+            sent.setdefault("X-Road-Client", client)
+        return self.http.request(method, self.client_url + path, headers=sent, body=body)
