@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
 import socket
+import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +25,14 @@ from aiohttp import web
 from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.server import Gateway
 from egov.exchange.globalconf import globalconf_sign, timestamp
-from egov.trust.pki import certificate_issue, certificate_pem, load_certificate, load_private_key, pki_init
+from egov.trust.pki import (
+    certificate_current,
+    certificate_issue,
+    certificate_pem,
+    load_certificate,
+    load_private_key,
+    pki_init,
+)
 
 INSTANCE = "BY"
 PORTAL = "BY/GOV/NCES/portal"
@@ -33,6 +42,26 @@ PROVIDER = "BY/GOV/MVD/population"
 PERSON = f"{PROVIDER}/person"
 ECHO = f"{PROVIDER}/echo"
 OPENAPI = "openapi: 3.0.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
+
+
+GATEWAYS = ("GW-A", "GW-B", "GW-ROGUE", "GW-UNKNOWN")
+_TEMPLATE: list[Path] = []
+
+
+def _pki_template() -> Path:
+    """One PKI per test run (keys take time); each stack works on its own copy."""
+    if not _TEMPLATE:
+        directory = Path(tempfile.mkdtemp(prefix="egov-pki-")) / "pki"
+        pki_init(directory=directory)
+        certificate_issue(directory=directory, profile="central-signing", common_name="Central",
+                          name="central-signing")
+        for code in GATEWAYS:
+            certificate_issue(directory=directory, profile="gateway-tls", common_name=code,
+                              ip_addresses=["127.0.0.1"], name=f"{code}-tls")
+            certificate_issue(directory=directory, profile="gateway-signing", common_name=code,
+                              name=f"{code}-signing")
+        _TEMPLATE.append(directory)
+    return _TEMPLATE[0]
 
 
 def free_port() -> int:
@@ -67,20 +96,17 @@ class Stack:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self.pki = directory / "pki"
-        pki_init(directory=self.pki)
-        self.central_cert = certificate_issue(
-            directory=self.pki, profile="central-signing", common_name="Central", name="central-signing"
+        shutil.copytree(_pki_template(), self.pki)
+        self.central_cert = certificate_current(directory=self.pki, name="central-signing")
+        # Servers bind port 0 and report the port they got: no race with other processes.
+        self.ports = dict.fromkeys(
+            ("central", "service", "a-client", "a-server", "b-client", "b-server"), 0
         )
-        self.ports = {name: free_port() for name in ("central", "service", "a-client", "a-server", "b-client", "b-server")}
-        self.certs: dict[str, Any] = {}
-        for code in ("GW-A", "GW-B", "GW-ROGUE"):
-            self.certs[f"{code}-tls"] = certificate_issue(
-                directory=self.pki, profile="gateway-tls", common_name=code, ip_addresses=["127.0.0.1"],
-                name=f"{code}-tls",
-            )
-            self.certs[f"{code}-signing"] = certificate_issue(
-                directory=self.pki, profile="gateway-signing", common_name=code, name=f"{code}-signing"
-            )
+        self.certs: dict[str, Any] = {
+            f"{code}-{use}": certificate_current(directory=self.pki, name=f"{code}-{use}")
+            for code in GATEWAYS
+            for use in ("tls", "signing")
+        }
         self.service_key = "service-key-for-tests"
         (directory / "service_key").write_text(self.service_key)
         self.recorder = Recorder()
@@ -111,14 +137,39 @@ class Stack:
             "revoked_serials": list(self.revoked),
             "members": [
                 {"id": "BY/GOV/NCES", "member_class": "GOV", "member_code": "NCES", "name": "NCES"},
-                {"id": "BY/GOV/MVD", "member_class": "GOV", "member_code": "MVD", "name": "Ministry of Internal Affairs"},
+                {
+                    "id": "BY/GOV/MVD",
+                    "member_class": "GOV",
+                    "member_code": "MVD",
+                    "name": "Ministry of Internal Affairs",
+                },
                 {"id": "BY/COM/ACME", "member_class": "COM", "member_code": "ACME", "name": "Acme"},
             ],
             "subsystems": [
-                {"id": PORTAL, "member": "BY/GOV/NCES", "subsystem_code": "portal", "gateway": "GW-A"},
-                {"id": OFFICE, "member": "BY/GOV/MVD", "subsystem_code": "backoffice", "gateway": "GW-A"},
-                {"id": STRANGER, "member": "BY/COM/ACME", "subsystem_code": "crm", "gateway": "GW-ROGUE"},
-                {"id": PROVIDER, "member": "BY/GOV/MVD", "subsystem_code": "population", "gateway": "GW-B"},
+                {
+                    "id": PORTAL,
+                    "member": "BY/GOV/NCES",
+                    "subsystem_code": "portal",
+                    "gateway": "GW-A",
+                },
+                {
+                    "id": OFFICE,
+                    "member": "BY/GOV/MVD",
+                    "subsystem_code": "backoffice",
+                    "gateway": "GW-A",
+                },
+                {
+                    "id": STRANGER,
+                    "member": "BY/COM/ACME",
+                    "subsystem_code": "crm",
+                    "gateway": "GW-ROGUE",
+                },
+                {
+                    "id": PROVIDER,
+                    "member": "BY/GOV/MVD",
+                    "subsystem_code": "population",
+                    "gateway": "GW-B",
+                },
             ],
             "gateways": [
                 self._gateway("GW-A", self.ports["a-server"]),
@@ -126,12 +177,28 @@ class Stack:
                 self._gateway("GW-ROGUE", free_port()),
             ],
             "services": [
-                {"id": PERSON, "subsystem": PROVIDER, "service_code": "person", "title": "Person",
-                 "personal_data": True, "endpoints": [{"method": "GET", "path": "/*"}], "openapi": OPENAPI},
-                {"id": ECHO, "subsystem": PROVIDER, "service_code": "echo", "title": "Echo",
-                 "personal_data": False, "endpoints": [{"method": "*", "path": "/**"}], "openapi": ""},
+                {
+                    "id": PERSON,
+                    "subsystem": PROVIDER,
+                    "service_code": "person",
+                    "title": "Person",
+                    "personal_data": True,
+                    "endpoints": [{"method": "GET", "path": "/*"}],
+                    "openapi": OPENAPI,
+                },
+                {
+                    "id": ECHO,
+                    "subsystem": PROVIDER,
+                    "service_code": "echo",
+                    "title": "Echo",
+                    "personal_data": False,
+                    "endpoints": [{"method": "*", "path": "/**"}],
+                    "openapi": "",
+                },
             ],
-            "access_rights": [{"client": client, "service": service} for client, service in self.rights],
+            "access_rights": [
+                {"client": client, "service": service} for client, service in self.rights
+            ],
         }
 
     def _gateway(self, code: str, port: int) -> dict[str, str]:
@@ -203,16 +270,25 @@ class Stack:
         central.router.add_get("/exchange/globalconf", self._central)
         service = web.Application()
         service.router.add_route("*", "/{tail:.*}", self.recorder.handle)
-        for app, port in ((central, self.ports["central"]), (service, self.ports["service"])):
+        for app, name in ((central, "central"), (service, "service")):
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", port).start()
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            self.ports[name] = int(runner.addresses[0][1])
             self._runners.append(runner)
         if gateways:
-            for code, client, server in (("GW-A", "a-client", "a-server"), ("GW-B", "b-client", "b-server")):
-                gateway = Gateway(self.settings_for(code, self.ports[client], self.ports[server]))
+            for code, client, server in (
+                ("GW-A", "a-client", "a-server"),
+                ("GW-B", "b-client", "b-server"),
+            ):
+                gateway = Gateway(self.settings_for(code, 0, 0))
                 await gateway.start()
+                self.ports[client] = gateway.bound["client"]
+                self.ports[server] = gateway.bound["server"]
                 self.gateways[code] = gateway
+            # The configuration the gateways fetched at start did not know their ports yet.
+            for gateway in self.gateways.values():
+                await gateway.refresh()
 
     def start(self, gateways: bool = True) -> Stack:
         self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -245,9 +321,64 @@ class Stack:
     def client_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['a-client']}"
 
-    def call(self, path: str, *, method: str = "GET", headers: dict[str, str] | None = None,
-             body: bytes | None = None, client: str | None = PORTAL) -> urllib3.BaseHTTPResponse:
+    def call(
+        self,
+        path: str,
+        *,
+        method: str = "GET",
+        headers: dict[str, str] | None = None,
+        body: bytes | None = None,
+        client: str | None = PORTAL,
+    ) -> urllib3.BaseHTTPResponse:
         sent = dict(headers or {})
         if client is not None:
             sent.setdefault("X-Road-Client", client)
         return self.http.request(method, self.client_url + path, headers=sent, body=body)
+
+
+def signed_headers(
+    stack: Stack, signer: str, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> dict[str, str]:
+    """What a gateway sends to another one: the request's headers, signed with ``signer``'s key."""
+    import time
+    import uuid
+
+    from egov.exchange.gateway import messages
+
+    sent = {
+        "Accept": "application/json",
+        "Accept-Encoding": "identity",
+        "X-Road-Id": str(uuid.uuid4()),
+        "X-Road-Request-Id": str(uuid.uuid4()),
+        "X-Egov-Time": str(int(time.time())),
+        **headers,
+    }
+    request_hash = messages.message_hash(f"{method} {path}", list(sent.items()), body)
+    key = load_private_key(stack.certs[f"{signer}-signing"].key_path)
+    sent["X-Egov-Signature"] = messages.sign(key, request_hash)
+    sent["X-Egov-Signer"] = signer
+    return sent
+
+
+def direct(
+    stack: Stack, tls: str, method: str, path: str, headers: dict[str, str], body: bytes = b""
+) -> urllib3.BaseHTTPResponse:
+    """Call GW-B's provider side over mutual TLS presenting the certificate called ``tls``."""
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(stack.pki / "issuing.cert.pem"))
+    context.load_verify_locations(cafile=str(stack.pki / "root.cert.pem"))
+    context.check_hostname = False
+    context.load_cert_chain(str(stack.certs[tls].certificate_path), str(stack.certs[tls].key_path))
+    pool = urllib3.HTTPSConnectionPool(
+        "127.0.0.1",
+        stack.ports["b-server"],
+        ssl_context=context,
+        retries=False,
+        assert_hostname=False,
+        timeout=urllib3.Timeout(10),
+    )
+    try:
+        return pool.request(method, path, headers=headers, body=body or None)
+    finally:
+        pool.close()

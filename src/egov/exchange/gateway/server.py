@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
+from yarl import URL
 
 from egov.exchange.gateway import messages
 from egov.exchange.gateway.conf import ConfHolder, GatewaySettings, GlobalConf, Peer, fingerprint
@@ -186,11 +187,15 @@ class Gateway:
                 self._handlers[1], server_host, int(server_port), ssl=self.server_tls()
             ),
         ]
+        self.bound = {
+            side: int(server.sockets[0].getsockname()[1])
+            for side, server in zip(("client", "server"), self._servers, strict=True)
+        }
         logger.info(
             "gateway %s: client side http://%s, provider side https://%s",
             self.code,
-            self.settings.client_listen,
-            self.settings.server_listen,
+            f"{client_host}:{self.bound['client']}",
+            f"{server_host}:{self.bound['server']}",
         )
 
     async def stop(self) -> None:
@@ -199,7 +204,7 @@ class Gateway:
         for server in self._servers:
             server.close()
         for handler in self._handlers:
-            await handler.shutdown(2.0)
+            await handler.shutdown(0.25)
         for server in self._servers:
             await server.wait_closed()
         for session in [*self._sessions, *self._peer_sessions.values()]:
@@ -322,7 +327,7 @@ class Gateway:
         try:
             async with self._peer_session(peer).request(
                 request.method,
-                peer.address + request.raw_path,
+                URL(peer.address + request.raw_path, encoded=True),
                 data=body or None,
                 headers=outgoing,
                 timeout=ClientTimeout(total=self.settings.service_timeout + 5),
@@ -523,7 +528,7 @@ class Gateway:
         try:
             async with self.services.request(
                 request.method,
-                url,
+                URL(url, encoded=True),
                 data=body or None,
                 headers=headers,
                 timeout=ClientTimeout(total=self.settings.service_timeout),

@@ -1,0 +1,264 @@
+"""Conformance with the X-Road Message Protocol for REST (r1) and the Service Metadata Protocol
+for REST, written from the protocols' text: request form, headers, metaservices, errors."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.exchange.harness import ECHO, OFFICE, PERSON, PORTAL, Stack
+
+PERSONAL = {"X-Road-UserId": "BY4150592M012PB5", "X-Egov-Purpose": "prefill:200.13.1"}
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    running = Stack(tmp_path).start()
+    yield running
+    running.stop()
+
+
+def xroad_error(response) -> dict:
+    """An error of the exchange itself: X-Road-Error header = the body's type (§4.6)."""
+    assert response.headers["Content-Type"].startswith("application/json")
+    body = json.loads(response.data)
+    assert set(body) == {"type", "message", "detail"}
+    assert response.headers["X-Road-Error"] == body["type"]
+    return body
+
+
+def test_get_reaches_the_service_with_path_and_query_unchanged(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/v1/bar/zyggy?quu=1&x=%20y")
+
+    assert response.status == 200
+    received = json.loads(response.data)["received"]
+    assert received["method"] == "GET"
+    assert received["path"] == "/echo/v1/bar/zyggy?quu=1&x=%20y"
+    assert received["headers"]["x-road-client"] == PORTAL
+    assert received["headers"]["x-road-service"] == ECHO
+    assert received["headers"]["x-egov-gateway-key"] == "service-key-for-tests"
+
+
+def test_response_carries_the_x_road_headers(stack: Stack) -> None:
+    message_id = str(uuid.uuid4())
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/x", headers={"X-Road-Id": message_id})
+
+    assert response.headers["X-Road-Id"] == message_id
+    assert response.headers["X-Road-Client"] == PORTAL
+    assert response.headers["X-Road-Service"] == ECHO
+    assert uuid.UUID(response.headers["X-Road-Request-Id"])
+    assert len(base64.b64decode(response.headers["X-Road-Request-Hash"])) == 64  # SHA-512
+    assert "X-Road-Error" not in response.headers
+    assert "X-Egov-Signature" not in response.headers
+
+
+def test_message_id_is_generated_when_the_client_sends_none(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/x")
+
+    generated = response.headers["X-Road-Id"]
+    assert uuid.UUID(generated)
+    assert json.loads(response.data)["received"]["headers"]["x-road-id"] == generated
+
+
+def test_user_defined_headers_body_and_content_type_pass_unchanged(stack: Stack) -> None:
+    body = json.dumps({"name": "doggie", "тэкст": "беларуская"}).encode()
+    response = stack.call(
+        "/r1/BY/GOV/MVD/population/echo/v2/pets",
+        method="POST",
+        body=body,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Pingback": "https://example.com/xmlrpc.php",
+            "Cache-Control": "no-cache, no-store, must-revalidate",
+            "Accept": "application/xml",
+            "X-Road-Issue": "MVD-2026-000123",
+            "X-Road-UserId": "BY4150592M012PB5",
+        },
+    )
+
+    received = json.loads(response.data)["received"]
+    assert received["method"] == "POST"
+    assert received["body"] == body.decode()
+    assert received["headers"]["content-type"] == "application/json; charset=utf-8"
+    assert received["headers"]["x-pingback"] == "https://example.com/xmlrpc.php"
+    assert received["headers"]["cache-control"] == "no-cache, no-store, must-revalidate"
+    assert received["headers"]["accept"] == "application/xml"
+    assert received["headers"]["x-road-issue"] == "MVD-2026-000123"
+    assert received["headers"]["x-road-userid"] == "BY4150592M012PB5"
+
+
+def test_accept_defaults_to_json_and_host_user_agent_are_not_passed(stack: Stack) -> None:
+    response = stack.call(
+        "/r1/BY/GOV/MVD/population/echo/x",
+        headers={"User-Agent": "consumer-is/1.0", "Proxy-Authorization": "Basic eA=="},
+    )
+
+    headers = json.loads(response.data)["received"]["headers"]
+    assert headers["accept"] == "application/json"
+    assert headers.get("user-agent") is None
+    assert "proxy-authorization" not in headers
+    assert headers["host"] == f"127.0.0.1:{stack.ports['service']}"
+
+
+def test_identifier_parts_are_percent_decoded_one_by_one(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/popul%61tion/echo/x", client="BY/GOV/NCES/port%61l")
+
+    assert response.status == 200
+    assert response.headers["X-Road-Service"] == ECHO
+    assert response.headers["X-Road-Client"] == PORTAL
+
+
+def test_header_names_are_case_insensitive(stack: Stack) -> None:
+    response = stack.call(
+        "/r1/BY/GOV/MVD/population/echo/x", client=None, headers={"x-road-client": PORTAL}
+    )
+
+    assert response.status == 200
+
+
+def test_providers_own_error_passes_through_unchanged(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/missing")
+
+    assert response.status == 404
+    assert json.loads(response.data) == {"code": "not_found", "status": 404}
+    assert "X-Road-Error" not in response.headers
+    assert response.headers["X-Road-Service"] == ECHO
+
+
+@pytest.mark.parametrize(
+    ("path", "client", "status", "error_type"),
+    [
+        ("/r1/BY/GOV/MVD/population/echo", None, 400, "Client.InvalidClientIdentifier"),
+        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV", 400, "Client.InvalidClientIdentifier"),
+        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NCES", 400, "Client.InvalidClientIdentifier"),
+        (
+            "/r1/BY/GOV/MVD/population/echo",
+            "BY/XXX/NCES/portal",
+            400,
+            "Client.InvalidClientIdentifier",
+        ),
+        (
+            "/r1/BY/GOV/MVD/population/echo",
+            "BY/GOV/NC%FFES/portal",
+            400,
+            "Client.InvalidClientIdentifier",
+        ),
+        ("/r2/BY/GOV/MVD/population/echo", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY%2FGOV%2FMVD%2Fpopulation%2Fecho", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/%2E%2E/admin", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/../../admin", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/" + "a" * 2000, PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/nosuch", PORTAL, 500, "Server.ClientProxy.UnknownService"),
+        ("/r1/BY/GOV/MVD/nosuch/echo", PORTAL, 500, "Server.ClientProxy.UnknownService"),
+    ],
+)
+def test_protocol_violations_are_refused_before_anything_is_sent(
+    stack: Stack, path: str, client: str | None, status: int, error_type: str
+) -> None:
+    response = stack.call(path, client=client)
+
+    assert response.status == status
+    assert xroad_error(response)["type"] == error_type
+    assert stack.recorder.calls == []
+
+
+def test_personal_data_service_needs_the_user_and_a_purpose(stack: Stack) -> None:
+    without = stack.call(
+        "/r1/BY/GOV/MVD/population/person/4150592M012PB5",
+        headers={"X-Road-UserId": "BY4150592M012PB5"},
+    )
+    with_both = stack.call("/r1/BY/GOV/MVD/population/person/4150592M012PB5", headers=PERSONAL)
+
+    assert without.status == 400
+    assert xroad_error(without)["type"] == "Client.MissingPurpose"
+    assert with_both.status == 200
+    assert len(stack.recorder.calls) == 1
+    assert stack.recorder.calls[0]["headers"]["x-egov-purpose"] == "prefill:200.13.1"
+
+
+def test_list_clients_in_x_road_json_shape(stack: Stack) -> None:
+    response = stack.call("/listClients", client=None)
+
+    assert response.status == 200
+    members = json.loads(response.data)["member"]
+    assert {
+        "id": {
+            "member_class": "GOV",
+            "member_code": "MVD",
+            "object_type": "MEMBER",
+            "xroad_instance": "BY",
+        },
+        "name": "Ministry of Internal Affairs",
+    } in members
+    assert {
+        "id": {
+            "member_class": "GOV",
+            "member_code": "MVD",
+            "object_type": "SUBSYSTEM",
+            "subsystem_code": "population",
+            "xroad_instance": "BY",
+        },
+        "name": "Ministry of Internal Affairs",
+    } in members
+    assert len(members) == 3 + 4
+
+
+def test_list_methods_lists_every_service_of_the_provider(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/listMethods", client=OFFICE)
+
+    assert response.status == 200
+    services = json.loads(response.data)["service"]
+    assert [item["service_code"] for item in services] == ["person", "echo"]
+    assert services[0] == {
+        "member_class": "GOV",
+        "member_code": "MVD",
+        "object_type": "SERVICE",
+        "service_code": "person",
+        "service_type": "OPENAPI",
+        "subsystem_code": "population",
+        "xroad_instance": "BY",
+        "endpoint_list": [{"method": "GET", "path": "/*"}],
+    }
+
+
+def test_allowed_methods_lists_only_what_the_client_may_call(stack: Stack) -> None:
+    office = json.loads(stack.call("/r1/BY/GOV/MVD/population/allowedMethods", client=OFFICE).data)
+    portal = json.loads(stack.call("/r1/BY/GOV/MVD/population/allowedMethods", client=PORTAL).data)
+
+    assert [item["service_code"] for item in office["service"]] == ["person"]
+    assert [item["service_code"] for item in portal["service"]] == ["person", "echo"]
+
+
+def test_get_openapi_returns_the_service_description(stack: Stack) -> None:
+    as_yaml = stack.call(
+        "/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person", headers={"Accept": "text/yaml"}
+    )
+    as_json = stack.call("/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person")
+    unknown = stack.call("/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=nosuch")
+
+    assert as_yaml.status == 200
+    assert as_yaml.headers["Content-Type"] == "text/yaml; charset=utf-8"
+    assert (
+        as_yaml.data.decode() == "openapi: 3.0.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
+    )
+    assert json.loads(as_json.data) == {
+        "openapi": "3.0.0",
+        "info": {"title": "Person", "version": "1"},
+        "paths": {},
+    }
+    assert unknown.status == 500
+    assert xroad_error(unknown)["type"] == "Server.ServerProxy.UnknownService"
+    assert stack.recorder.calls == []
+
+
+def test_service_that_does_not_answer_is_a_server_proxy_error(stack: Stack) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/slow")
+
+    assert response.status == 500
+    assert xroad_error(response)["type"] == "Server.ServerProxy.ServiceFailed"
