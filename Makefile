@@ -84,6 +84,10 @@ bench-submit: install ## Benchmark submissions through the API (SQLite and Postg
 bench-portal: install ## Benchmark the portal pages against a bare hello view
 	$(BIN)/python bench/portal.py
 
+.PHONY: bench-exchange
+bench-exchange: install ## Benchmark a registry service directly and through the gateway pair; registry at 1M persons
+	$(BIN)/python bench/exchange.py
+
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules, build output and the demo data
 	rm -rf $(VENV) node_modules src/egov/static/egov/dist var

@@ -53,13 +53,26 @@ def _pki_template() -> Path:
     if not _TEMPLATE:
         directory = Path(tempfile.mkdtemp(prefix="egov-pki-")) / "pki"
         pki_init(directory=directory)
-        certificate_issue(directory=directory, profile="central-signing", common_name="Central",
-                          name="central-signing")
+        certificate_issue(
+            directory=directory,
+            profile="central-signing",
+            common_name="Central",
+            name="central-signing",
+        )
         for code in GATEWAYS:
-            certificate_issue(directory=directory, profile="gateway-tls", common_name=code,
-                              ip_addresses=["127.0.0.1"], name=f"{code}-tls")
-            certificate_issue(directory=directory, profile="gateway-signing", common_name=code,
-                              name=f"{code}-signing")
+            certificate_issue(
+                directory=directory,
+                profile="gateway-tls",
+                common_name=code,
+                ip_addresses=["127.0.0.1"],
+                name=f"{code}-tls",
+            )
+            certificate_issue(
+                directory=directory,
+                profile="gateway-signing",
+                common_name=code,
+                name=f"{code}-signing",
+            )
         _TEMPLATE.append(directory)
     return _TEMPLATE[0]
 

@@ -94,8 +94,13 @@ def test_certificate_of_another_ca_fails_the_tls_handshake(stack: Stack, tmp_pat
 
     other = tmp_path / "other-pki"
     pki_init(directory=other)
-    stranger = certificate_issue(directory=other, profile="gateway-tls", common_name="GW-A",
-                                 ip_addresses=["127.0.0.1"], name="stranger")
+    stranger = certificate_issue(
+        directory=other,
+        profile="gateway-tls",
+        common_name="GW-A",
+        ip_addresses=["127.0.0.1"],
+        name="stranger",
+    )
     stack.certs["stranger"] = stranger
     headers = signed_headers(stack, "GW-A", "GET", ECHO_PATH, {"X-Road-Client": PORTAL})
 
@@ -120,9 +125,14 @@ def test_revoked_gateway_certificate_is_refused(stack: Stack) -> None:
 
 
 def test_tampered_body_breaks_the_signature(stack: Stack) -> None:
-    headers = signed_headers(stack, "GW-A", "POST", ECHO_PATH,
-                             {"X-Road-Client": PORTAL, "Content-Type": "application/json"},
-                             body=b'{"amount": 10}')
+    headers = signed_headers(
+        stack,
+        "GW-A",
+        "POST",
+        ECHO_PATH,
+        {"X-Road-Client": PORTAL, "Content-Type": "application/json"},
+        body=b'{"amount": 10}',
+    )
 
     response = direct(stack, "GW-A-tls", "POST", ECHO_PATH, headers, body=b'{"amount": 99}')
 
@@ -173,8 +183,13 @@ def test_reused_message_id_through_the_gateway_is_refused(stack: Stack) -> None:
 
 
 def test_old_message_is_refused(stack: Stack) -> None:
-    headers = signed_headers(stack, "GW-A", "GET", ECHO_PATH,
-                             {"X-Road-Client": PORTAL, "X-Egov-Time": str(int(time.time()) - 3600)})
+    headers = signed_headers(
+        stack,
+        "GW-A",
+        "GET",
+        ECHO_PATH,
+        {"X-Road-Client": PORTAL, "X-Egov-Time": str(int(time.time()) - 3600)},
+    )
 
     response = direct(stack, "GW-A-tls", "GET", ECHO_PATH, headers)
 
@@ -183,8 +198,12 @@ def test_old_message_is_refused(stack: Stack) -> None:
 
 
 def test_oversized_request_is_refused(stack: Stack) -> None:
-    response = stack.call(ECHO_PATH, method="POST", body=b"x" * (64 * 1024 + 1),
-                          headers={"Content-Type": "application/octet-stream"})
+    response = stack.call(
+        ECHO_PATH,
+        method="POST",
+        body=b"x" * (64 * 1024 + 1),
+        headers={"Content-Type": "application/octet-stream"},
+    )
 
     assert response.status == 400
     assert error_type(response) == "Client.RequestTooLarge"
@@ -196,8 +215,13 @@ def test_oversized_chunked_request_is_refused(stack: Stack) -> None:
         for _ in range(20):
             yield b"y" * 8192
 
-    response = stack.http.request("POST", stack.client_url + ECHO_PATH, body=chunks(),
-                                  headers={"X-Road-Client": PORTAL}, chunked=True)
+    response = stack.http.request(
+        "POST",
+        stack.client_url + ECHO_PATH,
+        body=chunks(),
+        headers={"X-Road-Client": PORTAL},
+        chunked=True,
+    )
 
     assert response.status == 400
     assert error_type(response) == "Client.RequestTooLarge"
@@ -257,7 +281,9 @@ def test_provider_with_expired_configuration_refuses_too(stack: Stack) -> None:
 def test_forged_global_configuration_is_not_installed(stack: Stack) -> None:
     genuine = stack.envelope()
     forged_content = stack.content()
-    forged_content["access_rights"].append({"client": OFFICE, "service": "BY/GOV/MVD/population/echo"})
+    forged_content["access_rights"].append(
+        {"client": OFFICE, "service": "BY/GOV/MVD/population/echo"}
+    )
     forged_content["serial"] = stack.serial + 10
     import base64
 

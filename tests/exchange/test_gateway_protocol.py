@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exchange.harness import ECHO, OFFICE, PERSON, PORTAL, Stack
+from tests.exchange.harness import ECHO, OFFICE, PORTAL, Stack
 
 PERSONAL = {"X-Road-UserId": "BY4150592M012PB5", "X-Egov-Purpose": "prefill:200.13.1"}
 

@@ -57,7 +57,9 @@ class ServiceId:
 
 def _check_class(member_class: str) -> None:
     if member_class not in MEMBER_CLASSES:
-        raise IdentifierError(f"'{member_class}' is not a member class ({', '.join(MEMBER_CLASSES)})")
+        raise IdentifierError(
+            f"'{member_class}' is not a member class ({', '.join(MEMBER_CLASSES)})"
+        )
 
 
 def client_id_parse(text: str) -> ClientId:

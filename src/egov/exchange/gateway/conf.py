@@ -70,7 +70,9 @@ class GatewaySettings:
             signing_certificate=Path(data["signing_certificate"]),
             ca_certificates=[Path(item) for item in data["ca_certificates"]],
             services=dict(data.get("services", {})),
-            service_key_file=Path(data["service_key_file"]) if data.get("service_key_file") else None,
+            service_key_file=Path(data["service_key_file"])
+            if data.get("service_key_file")
+            else None,
             cache_file=Path(data["cache_file"]),
             log_dir=Path(data["log_dir"]),
             refresh_seconds=float(data.get("refresh_seconds", 60)),
@@ -153,7 +155,9 @@ class GlobalConf:
             conf.gateways[peer.code] = peer
             conf.by_tls[peer.tls_fingerprint] = peer
         conf.services = {item["id"]: item for item in content.get("services", [])}
-        conf.rights = {(item["client"], item["service"]) for item in content.get("access_rights", [])}
+        conf.rights = {
+            (item["client"], item["service"]) for item in content.get("access_rights", [])
+        }
         return conf
 
     def expired(self, now: datetime | None = None) -> bool:

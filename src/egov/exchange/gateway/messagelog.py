@@ -93,8 +93,13 @@ class MessageLog:
         head = self._head
         signature = messages.sign(self._key, head)
         self._append(
-            {"kind": "seal", "signer": self.gateway, "head": head, "signature": signature,
-             "timestamp": None}
+            {
+                "kind": "seal",
+                "signer": self.gateway,
+                "head": head,
+                "signature": signature,
+                "timestamp": None,
+            }
         )
         self._unsealed = 0
         self._file.flush()
@@ -149,7 +154,9 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
             result.problems.append(f"{where}: does not follow the previous record (chain broken)")
         if record_hash(record) != record.get("record_hash"):
             result.problems.append(f"{where}: content changed (record hash does not match)")
-        expected_seq = (record.get("seq") if isinstance(record.get("seq"), int) else expected_seq) + 1
+        expected_seq = (
+            record.get("seq") if isinstance(record.get("seq"), int) else expected_seq
+        ) + 1
         previous = record.get("record_hash", "")
         kind = record.get("kind")
         if kind == "certificate":
@@ -168,7 +175,9 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
             since_seal += 1
             key = keys.get(record.get("signer", ""))
             if key is None:
-                result.problems.append(f"{where}: signer {record.get('signer')!r} has no certificate")
+                result.problems.append(
+                    f"{where}: signer {record.get('signer')!r} has no certificate"
+                )
             elif not messages.verify(key, record.get("signature", ""), record.get("hash", "")):
                 result.problems.append(f"{where}: the message signature does not verify")
         elif kind == "seal":

@@ -38,9 +38,7 @@ FILTERED = frozenset(
     }
 )
 #: Headers between the two gateways only: the signature and what it needs. Never forwarded.
-INTERNAL = frozenset(
-    {"x-egov-signature", "x-egov-signer", "x-egov-gateway-key"}
-)
+INTERNAL = frozenset({"x-egov-signature", "x-egov-signer", "x-egov-gateway-key"})
 
 
 def canonical_headers(head: str, headers: Iterable[tuple[str, str]]) -> bytes:
@@ -70,7 +68,9 @@ def sign(private_key: ec.EllipticCurvePrivateKey, message_hash_b64: str) -> str:
     return base64.b64encode(signature).decode("ascii")
 
 
-def verify(public_key: ec.EllipticCurvePublicKey, signature_b64: str, message_hash_b64: str) -> bool:
+def verify(
+    public_key: ec.EllipticCurvePublicKey, signature_b64: str, message_hash_b64: str
+) -> bool:
     try:
         signature = base64.b64decode(signature_b64, validate=True)
         public_key.verify(signature, message_hash_b64.encode("ascii"), ec.ECDSA(hashes.SHA256()))

@@ -75,11 +75,18 @@ class XRoadError(Exception):
         self.message = message
 
     def response(self, detail: str = "") -> web.Response:
-        body = {"type": self.error_type, "message": self.message, "detail": detail or str(uuid.uuid4())}
+        body = {
+            "type": self.error_type,
+            "message": self.message,
+            "detail": detail or str(uuid.uuid4()),
+        }
         return web.Response(
             status=self.status,
             body=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json; charset=utf-8", "X-Road-Error": self.error_type},
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "X-Road-Error": self.error_type,
+            },
         )
 
 
@@ -105,8 +112,15 @@ def _forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
-def _identifier_json(instance: str, member_class: str, member_code: str, **extra: str) -> dict[str, str]:
-    return {"member_class": member_class, "member_code": member_code, "xroad_instance": instance, **extra}
+def _identifier_json(
+    instance: str, member_class: str, member_code: str, **extra: str
+) -> dict[str, str]:
+    return {
+        "member_class": member_class,
+        "member_code": member_code,
+        "xroad_instance": instance,
+        **extra,
+    }
 
 
 class Gateway:
@@ -119,12 +133,14 @@ class Gateway:
         self.signing_key = settings.signing_private_key()
         self.signing_certificate_pem = settings.signing_certificate.read_text(encoding="ascii")
         self.service_key = settings.service_key()
-        self.log = MessageLog(settings.log_dir, self.code, self.signing_key, self.signing_certificate_pem)
+        self.log = MessageLog(
+            settings.log_dir, self.code, self.signing_key, self.signing_certificate_pem
+        )
         self.seen: dict[tuple[str, str], float] = {}
         self._sessions: list[ClientSession] = []
         self._peer_sessions: dict[str, ClientSession] = {}
         self._tasks: list[asyncio.Task[None]] = []
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[asyncio.Server] = []
         self._handlers: list[web.Server] = []
 
     # --- TLS -----------------------------------------------------------------------------
@@ -174,7 +190,7 @@ class Gateway:
         self.conf.load_cache()
         await self.refresh()
         self._tasks = [
-            asyncio.create_task(self._every(self.settings.refresh_seconds, self.refresh)),
+            asyncio.create_task(self._refresh_loop()),
             asyncio.create_task(self._every(1.0, self._housekeeping)),
         ]
         loop = asyncio.get_running_loop()
@@ -211,6 +227,14 @@ class Gateway:
             await session.close()
         self.log.close()
 
+    async def _refresh_loop(self) -> None:
+        """Refresh at the configured interval; every few seconds while the gateway has no
+        usable configuration (at first start, or after the central registry was down)."""
+        while True:
+            usable = self.conf.usable() is not None and not self.conf.last_error
+            await asyncio.sleep(self.settings.refresh_seconds if usable else 2.0)
+            await self.refresh()
+
     async def _every(self, seconds: float, job: Any) -> None:
         while True:
             await asyncio.sleep(seconds)
@@ -230,12 +254,14 @@ class Gateway:
         try:
             async with self.central.get(self.settings.central_url) as answer:
                 if answer.status != 200:
-                    raise GlobalconfInvalid("unavailable", f"central registry answered {answer.status}")
+                    raise GlobalconfInvalid(
+                        "unavailable", f"central registry answered {answer.status}"
+                    )
                 envelope = await answer.json(content_type=None)
             self.conf.accept(envelope)
             self.conf.store_cache(envelope)
             self.conf.last_error = ""
-        except (ClientError, asyncio.TimeoutError, ValueError, GlobalconfInvalid, OSError) as error:
+        except (TimeoutError, ClientError, ValueError, GlobalconfInvalid, OSError) as error:
             self.conf.last_error = str(error) or type(error).__name__
             logger.warning("gateway %s: global configuration not refreshed: %s", self.code, error)
 
@@ -268,7 +294,9 @@ class Gateway:
         try:
             client = client_id_parse(header)
         except IdentifierError as error:
-            raise client_error("InvalidClientIdentifier", f"invalid X-Road-Client: {error}") from None
+            raise client_error(
+                "InvalidClientIdentifier", f"invalid X-Road-Client: {error}"
+            ) from None
         if not client.subsystem_code:
             raise client_error("InvalidClientIdentifier", "the client must name a subsystem")
         return client, service, rest, query
@@ -285,7 +313,9 @@ class Gateway:
         if service.service_code not in METASERVICES:
             description = conf.services.get(service_text)
             if description is None:
-                raise client_proxy_error("UnknownService", f"service {service_text} is not registered")
+                raise client_proxy_error(
+                    "UnknownService", f"service {service_text} is not registered"
+                )
             if description.get("personal_data"):
                 self._require_purpose(request)
         peer = conf.gateway_of(str(service.provider))
@@ -320,8 +350,13 @@ class Gateway:
             "purpose": request.headers.get(PURPOSE, ""),
         }
         self.log.message(
-            kind="request", side="client", method=request.method, hash=request_hash,
-            signer=self.code, signature=signature, **entry,
+            kind="request",
+            side="client",
+            method=request.method,
+            hash=request_hash,
+            signer=self.code,
+            signature=signature,
+            **entry,
         )
         outgoing = [*headers, ("X-Egov-Signature", signature), ("X-Egov-Signer", self.code)]
         try:
@@ -336,18 +371,30 @@ class Gateway:
                 answer_body = await answer.read()
                 status, answer_headers = answer.status, list(answer.headers.items())
         except ssl.SSLError as error:
-            raise client_proxy_error("SslAuthenticationFailed", f"TLS with {peer.code} failed: {error}") from None
-        except (ClientError, asyncio.TimeoutError, OSError) as error:
             raise client_proxy_error(
-                "NetworkError", f"gateway {peer.code} cannot be reached: {error or type(error).__name__}"
+                "SslAuthenticationFailed", f"TLS with {peer.code} failed: {error}"
+            ) from None
+        except (TimeoutError, ClientError, OSError) as error:
+            raise client_proxy_error(
+                "NetworkError",
+                f"gateway {peer.code} cannot be reached: {error or type(error).__name__}",
             ) from None
         lower = {name.lower(): value for name, value in answer_headers}
         if "x-road-error" in lower:
             self.log.message(
-                kind="response", side="client", status=status, error=lower["x-road-error"],
-                hash="", request_hash=request_hash, signer="", signature="", **entry,
+                kind="response",
+                side="client",
+                status=status,
+                error=lower["x-road-error"],
+                hash="",
+                request_hash=request_hash,
+                signer="",
+                signature="",
+                **entry,
             )
-            return web.Response(status=status, body=answer_body, headers=_forwardable_error(answer_headers))
+            return web.Response(
+                status=status, body=answer_body, headers=_forwardable_error(answer_headers)
+            )
         response_hash = messages.message_hash(str(status), answer_headers, answer_body)
         answer_signature = lower.get("x-egov-signature", "")
         if lower.get("x-road-request-hash") != request_hash or not messages.verify(
@@ -358,8 +405,14 @@ class Gateway:
             )
         self.log.certify(peer.code, peer.signing_certificate_pem)
         self.log.message(
-            kind="response", side="client", status=status, hash=response_hash,
-            request_hash=request_hash, signer=peer.code, signature=answer_signature, **entry,
+            kind="response",
+            side="client",
+            status=status,
+            hash=response_hash,
+            request_hash=request_hash,
+            signer=peer.code,
+            signature=answer_signature,
+            **entry,
         )
         return web.Response(status=status, body=answer_body, headers=_to_client(answer_headers))
 
@@ -372,7 +425,9 @@ class Gateway:
         async for chunk in request.content.iter_chunked(65536):
             size += len(chunk)
             if size > limit:
-                raise client_error("RequestTooLarge", f"the request body is larger than {limit} bytes")
+                raise client_error(
+                    "RequestTooLarge", f"the request body is larger than {limit} bytes"
+                )
             chunks.append(chunk)
         return b"".join(chunks)
 
@@ -388,16 +443,27 @@ class Gateway:
         for member in conf.members.values():
             instance, member_class, member_code = member["id"].split("/")
             members.append(
-                {"id": _identifier_json(instance, member_class, member_code, object_type="MEMBER"),
-                 "name": member.get("name", "")}
+                {
+                    "id": _identifier_json(
+                        instance, member_class, member_code, object_type="MEMBER"
+                    ),
+                    "name": member.get("name", ""),
+                }
             )
         for subsystem in conf.subsystems.values():
             instance, member_class, member_code, code = subsystem["id"].split("/")
             name = conf.members.get(subsystem["member"], {}).get("name", "")
             members.append(
-                {"id": _identifier_json(
-                    instance, member_class, member_code, object_type="SUBSYSTEM", subsystem_code=code
-                ), "name": name}
+                {
+                    "id": _identifier_json(
+                        instance,
+                        member_class,
+                        member_code,
+                        object_type="SUBSYSTEM",
+                        subsystem_code=code,
+                    ),
+                    "name": name,
+                }
             )
         return _json_response({"member": members})
 
@@ -415,7 +481,8 @@ class Gateway:
         peer = conf.by_tls.get(hashlib.sha256(der).hexdigest()) if der else None
         if peer is None:
             raise server_proxy_error(
-                "SslAuthenticationFailed", "the client certificate is not a gateway's of the configuration"
+                "SslAuthenticationFailed",
+                "the client certificate is not a gateway's of the configuration",
             )
         if conf.peer_revoked(peer):
             raise server_proxy_error(
@@ -426,13 +493,16 @@ class Gateway:
     async def _provider_call(self, request: web.BaseRequest) -> web.StreamResponse:
         conf = self.conf.usable()
         if conf is None:
-            raise server_proxy_error("OutdatedGlobalConf", "the global configuration is missing or expired")
+            raise server_proxy_error(
+                "OutdatedGlobalConf", "the global configuration is missing or expired"
+            )
         peer = self._calling_gateway(request, conf)
         client, service, rest, query = self._parse(request)
         client_text, service_text = str(client), str(service)
         body = await self._read_body(request)
         headers = [
-            (name, value) for name, value in request.headers.items()
+            (name, value)
+            for name, value in request.headers.items()
             if name.lower() not in messages.INTERNAL
         ]
         request_hash = messages.message_hash(f"{request.method} {request.raw_path}", headers, body)
@@ -450,7 +520,9 @@ class Gateway:
         message_id = request.headers.get("X-Road-Id", "")
         key = (client_text, message_id)
         if not message_id or key in self.seen:
-            raise server_proxy_error("DuplicateMessageId", f"message id {message_id!r} was already used")
+            raise server_proxy_error(
+                "DuplicateMessageId", f"message id {message_id!r} was already used"
+            )
         self.seen[key] = time.monotonic() + REPLAY_WINDOW_SECONDS
         subsystem = conf.subsystems.get(client_text)
         if subsystem is None or subsystem.get("gateway") != peer.code:
@@ -468,8 +540,13 @@ class Gateway:
         }
         self.log.certify(peer.code, peer.signing_certificate_pem)
         self.log.message(
-            kind="request", side="provider", method=request.method, hash=request_hash,
-            signer=peer.code, signature=signature, **entry,
+            kind="request",
+            side="provider",
+            method=request.method,
+            hash=request_hash,
+            signer=peer.code,
+            signature=signature,
+            **entry,
         )
         provider = conf.subsystems.get(str(service.provider))
         if provider is None or provider.get("gateway") != self.code:
@@ -482,7 +559,8 @@ class Gateway:
             status, answer_headers, answer_body = await self._service_call(
                 conf, request, client_text, service_text, rest, query, body
             )
-        answer_headers = _forwardable(answer_headers) + [
+        answer_headers = [
+            *_forwardable(answer_headers),
             ("X-Road-Id", message_id),
             ("X-Road-Client", client_text),
             ("X-Road-Service", service_text),
@@ -492,8 +570,14 @@ class Gateway:
         response_hash = messages.message_hash(str(status), answer_headers, answer_body)
         answer_signature = messages.sign(self.signing_key, response_hash)
         self.log.message(
-            kind="response", side="provider", status=status, hash=response_hash,
-            request_hash=request_hash, signer=self.code, signature=answer_signature, **entry,
+            kind="response",
+            side="provider",
+            status=status,
+            hash=response_hash,
+            request_hash=request_hash,
+            signer=self.code,
+            signature=answer_signature,
+            **entry,
         )
         answer_headers.append(("X-Egov-Signature", answer_signature))
         return web.Response(status=status, body=answer_body, headers=answer_headers)
@@ -518,7 +602,8 @@ class Gateway:
             )
         if description.get("personal_data"):
             self._require_purpose(request)
-        headers = _forwardable(request.headers.items()) + [
+        headers = [
+            *_forwardable(request.headers.items()),
             ("X-Road-Client", client_text),
             ("X-Road-Service", service_text),
             ("X-Road-Id", request.headers.get("X-Road-Id", "")),
@@ -535,8 +620,10 @@ class Gateway:
                 allow_redirects=False,
             ) as answer:
                 return answer.status, list(answer.headers.items()), await answer.read()
-        except asyncio.TimeoutError:
-            raise server_proxy_error("ServiceFailed", f"{service_text} did not answer in time") from None
+        except TimeoutError:
+            raise server_proxy_error(
+                "ServiceFailed", f"{service_text} did not answer in time"
+            ) from None
         except (ClientError, OSError) as error:
             raise server_proxy_error(
                 "NetworkError", f"{service_text} cannot be reached: {error or type(error).__name__}"
@@ -560,11 +647,17 @@ class Gateway:
             services = [item for item in services if conf.allowed(client, item["id"])]
         listed = []
         for item in services:
-            instance, member_class, member_code, subsystem_code, service_code = item["id"].split("/")
+            instance, member_class, member_code, subsystem_code, service_code = item["id"].split(
+                "/"
+            )
             listed.append(
                 _identifier_json(
-                    instance, member_class, member_code, object_type="SERVICE",
-                    subsystem_code=subsystem_code, service_code=service_code,
+                    instance,
+                    member_class,
+                    member_code,
+                    object_type="SERVICE",
+                    subsystem_code=subsystem_code,
+                    service_code=service_code,
                     service_type="OPENAPI" if item.get("openapi") else "REST",
                 )
                 | {"endpoint_list": item.get("endpoints", [])}

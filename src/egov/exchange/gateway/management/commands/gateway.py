@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         commands = parser.add_subparsers(dest="action", required=True)
         run = commands.add_parser("run", help="serve a gateway until stopped")
-        run.add_argument("code", help="gateway code, e.g. GW-PORTAL (reads <exchange dir>/<code>/gateway.json)")
+        run.add_argument(
+            "code", help="gateway code, e.g. GW-PORTAL (reads <exchange dir>/<code>/gateway.json)"
+        )
         run.add_argument("--config", help="path of gateway.json (instead of the code's default)")
         verify = commands.add_parser("verify-log", help="verify message log files offline")
         verify.add_argument("path", help="a .jsonl log file or a folder of them")
@@ -54,7 +56,11 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{verdict} {path}: {result.records} records, {result.messages} messages, "
                 f"{result.seals} seals"
-                + (f", {result.unsealed_tail} messages after the last seal" if result.unsealed_tail else "")
+                + (
+                    f", {result.unsealed_tail} messages after the last seal"
+                    if result.unsealed_tail
+                    else ""
+                )
             )
             for problem in result.problems:
                 self.stdout.write(f"  {problem}")

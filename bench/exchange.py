@@ -1,0 +1,240 @@
+"""Benchmark: a registry service called directly and through the gateway pair.
+
+Starts the real processes on loopback, on a fresh PostgreSQL database (or SQLite with
+``--sqlite``): the central registry (``egov serve``), the registries' web process
+(``EGOV_ROOT_URLCONF=egov.registries.urls egov serve``) and two ``egov gateway run`` processes,
+set up by ``egov exchange setup`` with the platform PKI. Then, with wrk at 16 connections:
+
+  direct   wrk → registries' web: GET /registries/population/v1/persons/<personal number>
+  gateway  wrk → GW-PORTAL client side → mutual TLS → GW-REGISTRIES → registries' web
+           (every message signed, verified and written to both message logs)
+
+Both rows ask for the same persons (a wrk script walks a list of personal numbers) and both
+record the access in the register, so the difference is the exchange. Prints requests/s, p50,
+p99, the ratio and the latency the exchange adds. Targets: ≥ 0.5x direct, ≤ 5 ms added at p50,
+≤ 25 ms at p99.
+
+Then (unless ``--scale-persons 0``) times ``egov registry generate`` for 1 million persons on
+PostgreSQL and a lookup by personal number at that size (bench/registry_scale.py).
+
+    .venv/bin/python bench/exchange.py [--seconds 10] [--scale-persons 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import PYTHON, ROOT, Result, base_env, free_port, wait_until_up, wrk
+
+DATABASE = "egov_bench_exchange"
+PURPOSE_HEADERS = ("X-Road-UserId: BY4150592M012PB5", "X-Egov-Purpose: bench:lookup")
+
+
+def _egov(arguments: list[str], env: dict[str, str]) -> str:
+    done = subprocess.run(
+        [PYTHON, "-m", "egov.cli", *arguments], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"egov {' '.join(arguments)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def _script(path: Path, prefix: str, personal_numbers: list[str]) -> Path:
+    """A wrk script that walks the list of persons, one path per request."""
+    lines = ",\n".join(f'"{prefix}{number}"' for number in personal_numbers)
+    path.write_text(
+        "local paths = {\n" + lines + "\n}\nlocal i = 0\n"
+        "request = function()\n  i = (i % #paths) + 1\n"
+        '  return wrk.format("GET", paths[i])\nend\n'
+    )
+    return path
+
+
+def _start(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [PYTHON, "-m", "egov.cli", *arguments],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
+def exchange(arguments: argparse.Namespace) -> tuple[Result, Result]:
+    data = Path(tempfile.mkdtemp(prefix="egov-bench-exchange-"))
+    env = base_env(data)
+    if not arguments.sqlite:
+        subprocess.run(
+            ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DATABASE], check=False
+        )
+        subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
+        env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
+    ports = {name: free_port() for name in ("web", "registries", "pc", "ps", "rc", "rs")}
+    print(
+        f"setting up in {data} ({'SQLite' if arguments.sqlite else 'PostgreSQL'}) ...", flush=True
+    )
+    _egov(["migrate", "--verbosity", "0"], env)
+    _egov(
+        [
+            "registry",
+            "generate",
+            "--persons",
+            str(arguments.persons),
+            "--companies",
+            str(arguments.persons // 10),
+            "--demo-people",
+        ],
+        env,
+    )
+    _egov(
+        [
+            "exchange",
+            "setup",
+            "--registries-url",
+            f"http://127.0.0.1:{ports['registries']}",
+            "--central-url",
+            f"http://127.0.0.1:{ports['web']}/exchange/globalconf",
+            "--ports",
+            json.dumps(
+                {
+                    "GW-PORTAL": {"client": ports["pc"], "server": ports["ps"]},
+                    "GW-REGISTRIES": {"client": ports["rc"], "server": ports["rs"]},
+                }
+            ),
+        ],
+        env,
+    )
+    numbers = json.loads(
+        _egov(
+            [
+                "shell",
+                "-c",
+                (
+                    "import json; from django.db import connection\n"
+                    "with connection.cursor() as c:\n"
+                    "    c.execute('SELECT personal_number FROM registry_population_person'\n"
+                    "              ' ORDER BY id LIMIT 1000')\n"
+                    "    print(json.dumps([row[0] for row in c.fetchall()]))"
+                ),
+            ],
+            env,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
+    key = (data / "exchange_service_key").read_text().strip()
+    registries_env = {**env, "EGOV_ROOT_URLCONF": "egov.registries.urls"}
+    processes = [
+        _start(["serve", "--bind", f"127.0.0.1:{ports['web']}", "--workers", "1"], env),
+        _start(
+            [
+                "serve",
+                "--bind",
+                f"127.0.0.1:{ports['registries']}",
+                "--workers",
+                "3",
+                "--threads",
+                "4",
+            ],
+            registries_env,
+        ),
+        _start(["gateway", "run", "GW-PORTAL"], env),
+        _start(["gateway", "run", "GW-REGISTRIES"], env),
+    ]
+    try:
+        wait_until_up(f"http://127.0.0.1:{ports['web']}/healthz")
+        wait_until_up(f"http://127.0.0.1:{ports['pc']}/listClients")
+        wait_until_up(f"http://127.0.0.1:{ports['rc']}/listClients")
+        direct = wrk(
+            "registry, direct",
+            f"http://127.0.0.1:{ports['registries']}/",
+            seconds=arguments.seconds,
+            headers=(
+                *PURPOSE_HEADERS,
+                f"X-Egov-Gateway-Key: {key}",
+                "X-Road-Client: BY/GOV/NCES/portal",
+                "X-Road-Service: BY/GOV/MVD/population/person",
+                "X-Road-Id: bench-direct",
+            ),
+            script=_script(data / "direct.lua", "/registries/population/v1/persons/", numbers),
+        )
+        through = wrk(
+            "registry, through gateways",
+            f"http://127.0.0.1:{ports['pc']}/",
+            seconds=arguments.seconds,
+            headers=(*PURPOSE_HEADERS, "X-Road-Client: BY/GOV/NCES/portal"),
+            script=_script(data / "gateway.lua", "/r1/BY/GOV/MVD/population/person/", numbers),
+        )
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    logs = data / "exchange"
+    verified = subprocess.run(
+        [PYTHON, "-m", "egov.cli", "gateway", "verify-log", str(logs / "GW-PORTAL" / "messagelog")],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    print(verified.stdout.strip())
+    return direct, through
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument(
+        "--persons", type=int, default=20000, help="persons in the register for the exchange run"
+    )
+    parser.add_argument("--sqlite", action="store_true", help="run the exchange part on SQLite")
+    parser.add_argument(
+        "--scale-persons",
+        type=int,
+        default=1_000_000,
+        help="persons for the generation/lookup timing on PostgreSQL (0 skips it)",
+    )
+    arguments = parser.parse_args()
+    os.chdir(ROOT)
+    direct, through = exchange(arguments)
+    print()
+    print(f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x direct':>9}")
+    for result in (direct, through):
+        print(
+            f"{result.name:<28} {result.requests_per_second:>9.1f} {result.p50_ms:>8.2f} "
+            f"{result.p99_ms:>8.2f} {result.errors:>7d} "
+            f"{result.requests_per_second / direct.requests_per_second:>9.2f}"
+        )
+    ratio = through.requests_per_second / direct.requests_per_second
+    print(
+        f"\nthroughput through the exchange: {ratio:.2f}x"
+        f" direct (target >= 0.5x); added latency p50 {through.p50_ms - direct.p50_ms:+.2f} ms"
+        f" (target <= 5), p99 {through.p99_ms - direct.p99_ms:+.2f} ms (target <= 25)"
+    )
+    if arguments.scale_persons:
+        from bench import registry_scale
+
+        print(
+            f"\nregistry at scale: {arguments.scale_persons} persons on PostgreSQL ...", flush=True
+        )
+        figures = registry_scale.run(arguments.scale_persons, arguments.scale_persons // 10)
+        for name, value in figures.items():
+            print(f"  {name:<32} {value}")
+
+
+if __name__ == "__main__":
+    main()

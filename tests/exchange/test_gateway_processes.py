@@ -1,0 +1,76 @@
+"""Two ``egov gateway run`` processes on loopback talk over mutual TLS, as in production."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import urllib3
+
+from egov.exchange.gateway.messagelog import log_files, verify_log
+from tests.exchange.harness import PORTAL, Stack, free_port
+
+
+def wait_for(url: str, seconds: float = 20.0) -> None:
+    http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(1))
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if http.request("GET", url).status == 200:
+                return
+        except urllib3.exceptions.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"{url} did not come up")
+
+
+def test_two_gateway_processes_carry_a_call_and_seal_their_logs(tmp_path: Path) -> None:
+    stack = Stack(tmp_path).start(gateways=False)
+    ports = {name: free_port() for name in ("a-client", "a-server", "b-client", "b-server")}
+    stack.ports.update(ports)
+    configs = {
+        "GW-A": stack.write_settings("GW-A", ports["a-client"], ports["a-server"]),
+        "GW-B": stack.write_settings("GW-B", ports["b-client"], ports["b-server"]),
+    }
+    environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "egov.cli", "gateway", "run", code, "--config", str(path)],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for code, path in configs.items()
+    ]
+    try:
+        wait_for(f"http://127.0.0.1:{ports['a-client']}/listClients")
+        wait_for(f"http://127.0.0.1:{ports['b-client']}/listClients")
+        response = stack.call(
+            "/r1/BY/GOV/MVD/population/person/4150592M012PB5",
+            headers={
+                "X-Road-UserId": "BY4150592M012PB5",
+                "X-Egov-Purpose": "check:MVD-2026-000001",
+            },
+        )
+        assert response.status == 200
+        assert response.headers["X-Road-Client"] == PORTAL
+        received = json.loads(response.data)["received"]
+        assert received["path"] == "/registries/population/v1/persons/4150592M012PB5"
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        codes = [process.wait(timeout=20) for process in processes]
+        stack.stop()
+    assert codes == [0, 0]
+    for code in configs:
+        files = log_files(tmp_path / code / "messagelog")
+        assert len(files) == 1
+        result = verify_log(files[0])
+        assert result.problems == []
+        assert result.messages == 2
+        assert result.unsealed_tail == 0
