@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from typing import Any
@@ -13,6 +14,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--bind", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="prepare only")
+        parser.add_argument(
+            "--registries-bind",
+            default="127.0.0.1:8001",
+            help="host:port of the base registries' web process",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         built = settings.PACKAGE_DIR / "static" / "egov" / "dist" / "app.css"
@@ -22,11 +28,28 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         call_command("seed", verbosity=options["verbosity"])
         if not options["no_serve"]:
-            # The background worker (notifications, automatic workflow steps) runs beside the
-            # web server and stops with it.
-            worker = subprocess.Popen([sys.executable, "-m", "egov.cli", "worker"])
+            # Beside the web server, and stopped with it: the background worker
+            # (notifications, automatic workflow steps), the base registries' own web process
+            # (reachable only through the exchange) and the two gateways (docs/exchange.md).
+            egov = [sys.executable, "-m", "egov.cli"]
+            registries = {**os.environ, "EGOV_ROOT_URLCONF": "egov.registries.urls"}
+            helpers = [
+                subprocess.Popen([*egov, "worker"]),
+                subprocess.Popen(
+                    [*egov, "serve", "--bind", options["registries_bind"], "--workers", "2"],
+                    env=registries,
+                ),
+                subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"]),
+                subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"]),
+            ]
+            self.stdout.write(
+                f"registries on http://{options['registries_bind']}/ (through the exchange only); "
+                "the portal's gateway, client side, on http://127.0.0.1:8080"
+            )
             try:
                 call_command("serve", bind=options["bind"])
             finally:
-                worker.terminate()
-                worker.wait(timeout=15)
+                for helper in helpers:
+                    helper.terminate()
+                for helper in helpers:
+                    helper.wait(timeout=15)
