@@ -37,10 +37,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def _canonical(record: dict[str, Any]) -> str:
+    """The record as written, without its own hash: compact JSON in the record's key order."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
 def record_hash(record: dict[str, Any]) -> str:
     body = {key: value for key, value in record.items() if key != "record_hash"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
 
 
 class MessageLog:
@@ -66,14 +70,15 @@ class MessageLog:
         self._append({"kind": "open", "gateway": gateway, "format": 1})
         self.certify(gateway, signing_certificate_pem)
 
-    def _append(self, record: dict[str, Any]) -> dict[str, Any]:
+    def _append(self, record: dict[str, Any]) -> None:
         record = {"seq": self._seq, "at": _now(), **record, "prev": self._head}
-        record["record_hash"] = record_hash(record)
-        self._file.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n")
+        body = _canonical(record)
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        # One serialisation per record: the hash is appended as the last key.
+        self._file.write(f'{body[:-1]},"record_hash":"{digest}"}}\n')
         self._seq += 1
-        self._head = record["record_hash"]
+        self._head = digest
         self._unsealed += 1
-        return record
 
     def certify(self, signer: str, certificate_pem: str) -> None:
         """Write a signer's certificate the first time its signature appears in this file."""

@@ -42,7 +42,12 @@ class Command(BaseCommand):
         if not path.exists():
             raise CommandError(f"{path} does not exist: run `egov exchange setup` first")
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-        asyncio.run(serve(GatewaySettings.load(path)))
+        try:
+            import uvloop  # the faster event loop, when installed
+        except ImportError:
+            asyncio.run(serve(GatewaySettings.load(path)))
+        else:
+            uvloop.run(serve(GatewaySettings.load(path)))
 
     def _verify(self, options: dict[str, Any]) -> None:
         target = Path(options["path"])
