@@ -1,0 +1,350 @@
+from __future__ import annotations
+
+import json
+import stat
+from io import StringIO
+from pathlib import Path
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from egov.catalog.models import Agency
+from egov.exchange.central.models import AccessRight, Gateway, Member, Service, Subsystem
+from egov.exchange.central.publication import globalconf_signed
+from egov.exchange.central.selectors import configuration_serial
+from egov.exchange.central.setup import DEMO_DATA, demo_data, exchange_setup
+from egov.exchange.globalconf import globalconf_verify
+from egov.trust.pki import certificate_revoke, certificates_list, load_certificate
+from tests.conftest import free_port
+
+REGISTRY_SERVICES = [
+    "BY/GOV/MINJUST/legal-entities/data-access-log",
+    "BY/GOV/MINJUST/legal-entities/directed-by",
+    "BY/GOV/MINJUST/legal-entities/entity",
+    "BY/GOV/MINJUST/legal-entities/events",
+    "BY/GOV/MVD/population/address-history",
+    "BY/GOV/MVD/population/data-access-log",
+    "BY/GOV/MVD/population/events",
+    "BY/GOV/MVD/population/family",
+    "BY/GOV/MVD/population/person",
+    "BY/GOV/NKA/addresses/address",
+]
+CHECKS = [
+    "BY/GOV/MINJUST/legal-entities/directed-by",
+    "BY/GOV/MINJUST/legal-entities/entity",
+    "BY/GOV/MVD/population/address-history",
+    "BY/GOV/MVD/population/family",
+    "BY/GOV/MVD/population/person",
+    "BY/GOV/NKA/addresses/address",
+]
+
+
+def _setup(tmp_path: Path, ports: dict | None = None) -> None:
+    exchange_setup(
+        data=demo_data(),
+        pki_dir=tmp_path / "pki",
+        exchange_dir=tmp_path / "exchange",
+        registries_url="http://127.0.0.1:9001/",
+        central_url="http://127.0.0.1:9000/exchange/globalconf",
+        ports=ports,
+        service_key_file=tmp_path / "service_key",
+        warn=lambda message: None,
+    )
+
+
+def _rows() -> dict[str, list]:
+    return {
+        "members": list(Member.objects.values_list("id", "member_class", "member_code", "name")),
+        "gateways": list(Gateway.objects.values()),
+        "subsystems": list(Subsystem.objects.values_list("id", "member", "code", "gateway")),
+        "services": list(Service.objects.values()),
+        "rights": list(AccessRight.objects.order_by("pk").values_list("id", "client", "service")),
+    }
+
+
+def test_setup_twice_creates_the_demo_exchange_once(registry, tmp_path):
+    ports = {
+        "GW-PORTAL": {"client": free_port(), "server": free_port()},
+        "GW-REGISTRIES": {"client": free_port(), "server": f"127.0.0.1:{free_port()}"},
+    }
+    _setup(tmp_path, ports)
+    rows, serial = _rows(), configuration_serial()
+    index = (tmp_path / "pki" / "index.json").read_bytes()
+    files = {path: path.read_bytes() for path in (tmp_path / "exchange").rglob("gateway.json")}
+    _setup(tmp_path, ports)
+    assert _rows() == rows
+    assert configuration_serial() == serial
+    assert (tmp_path / "pki" / "index.json").read_bytes() == index
+    assert {path: path.read_bytes() for path in files} == files
+
+    assert [entry["name"] for entry in certificates_list(directory=tmp_path / "pki")] == [
+        "central-signing",
+        "GW-PORTAL-tls",
+        "GW-PORTAL-signing",
+        "GW-REGISTRIES-tls",
+        "GW-REGISTRIES-signing",
+    ]
+    assert len(rows["members"]) == 11
+    assert len(rows["subsystems"]) == 14
+    assert sorted(str(service) for service in Service.objects.all()) == REGISTRY_SERVICES
+    assert Gateway.objects.get(code="GW-PORTAL").address == (
+        f"https://127.0.0.1:{ports['GW-PORTAL']['server']}"
+    )
+    assert Gateway.objects.get(code="GW-REGISTRIES").address == (
+        f"https://{ports['GW-REGISTRIES']['server']}"
+    )
+    assert {
+        str(subsystem): subsystem.gateway.code if subsystem.gateway else None
+        for subsystem in Subsystem.objects.filter(code__in=["portal", "population"])
+    } == {"BY/GOV/NCES/portal": "GW-PORTAL", "BY/GOV/MVD/population": "GW-REGISTRIES"}
+    personal = set(
+        Service.objects.filter(personal_data=True).values_list("service_code", flat=True)
+    )
+    assert personal == {
+        "person",
+        "family",
+        "address-history",
+        "events",
+        "data-access-log",
+        "directed-by",
+    }
+    assert not Service.objects.get(
+        subsystem__code="legal-entities", service_code="events"
+    ).personal_data
+
+
+def test_setup_grants_the_demo_access_rights(registry, tmp_path):
+    _setup(tmp_path)
+    rights: dict[str, list[str]] = {}
+    for right in AccessRight.objects.select_related("client__member", "service__subsystem__member"):
+        rights.setdefault(str(right.client), []).append(str(right.service))
+    assert sorted(rights.pop("BY/GOV/NCES/portal")) == REGISTRY_SERVICES
+    assert sorted(rights.pop("BY/GOV/MINTRUDA/backoffice")) == sorted(
+        [*CHECKS, "BY/GOV/MVD/population/events"]
+    )
+    assert {client: sorted(services) for client, services in rights.items()} == {
+        f"BY/GOV/{code}/backoffice": CHECKS
+        for code in [
+            "MVD",
+            "MINJUST",
+            "MNS",
+            "MGI",
+            "MINOBR",
+            "MINZDRAV",
+            "MINSVYAZI",
+            "NCES",
+            "FSZN",
+        ]
+    }
+
+
+def test_every_catalogue_agency_has_a_backoffice_subsystem():
+    data = yaml.safe_load(DEMO_DATA.read_text())
+    catalogue = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[3] / "src/egov/catalog/data/demo_catalogue.yaml"
+        ).read_text()
+    )
+    agencies = {agency["code"] for agency in catalogue["agencies"]}
+    backoffices = {
+        member["code"]
+        for member in data["members"]
+        if any(subsystem["code"] == "backoffice" for subsystem in member["subsystems"])
+    }
+    assert backoffices == agencies
+
+
+@pytest.mark.django_db
+def test_every_seeded_agency_is_a_member(registry, tmp_path):
+    _setup(tmp_path)
+    codes = set(Agency.objects.values_list("code", flat=True))
+    assert codes <= set(Member.objects.values_list("member_code", flat=True))
+
+
+def test_gateway_files_name_existing_keys_and_certificates(registry, tmp_path):
+    _setup(tmp_path, {"GW-PORTAL": {"client": 18080, "server": 18443}})
+    pki = (tmp_path / "pki").resolve()
+    exchange = (tmp_path / "exchange").resolve()
+    portal = json.loads((exchange / "GW-PORTAL" / "gateway.json").read_text())
+    registries = json.loads((exchange / "GW-REGISTRIES" / "gateway.json").read_text())
+    assert portal == {
+        "code": "GW-PORTAL",
+        "instance": "BY",
+        "client_listen": "127.0.0.1:18080",
+        "server_listen": "127.0.0.1:18443",
+        "central_url": "http://127.0.0.1:9000/exchange/globalconf",
+        "anchor": str(pki / "issued/central-signing.cert.pem"),
+        "tls_key": str(pki / "issued/GW-PORTAL-tls.key.pem"),
+        "tls_certificate": str(pki / "issued/GW-PORTAL-tls.cert.pem"),
+        "signing_key": str(pki / "issued/GW-PORTAL-signing.key.pem"),
+        "signing_certificate": str(pki / "issued/GW-PORTAL-signing.cert.pem"),
+        "ca_certificates": [str(pki / "root.cert.pem"), str(pki / "issuing.cert.pem")],
+        "services": {},
+        "service_key_file": str((tmp_path / "service_key").resolve()),
+        "cache_file": str(exchange / "GW-PORTAL/globalconf.json"),
+        "log_dir": str(exchange / "GW-PORTAL/messagelog"),
+    }
+    assert (registries["client_listen"], registries["server_listen"]) == (
+        "127.0.0.1:8081",
+        "127.0.0.1:8444",
+    )
+    assert registries["services"]["BY/GOV/MVD/population/person"] == (
+        "http://127.0.0.1:9001/registries/population/v1/persons"
+    )
+    assert registries["services"]["BY/GOV/NKA/addresses/address"] == (
+        "http://127.0.0.1:9001/registries/addresses/v1/addresses"
+    )
+    assert sorted(registries["services"]) == REGISTRY_SERVICES
+    for gateway in (portal, registries):
+        for field in ("anchor", "tls_key", "tls_certificate", "signing_key", "signing_certificate"):
+            assert Path(gateway[field]).is_file(), field
+        for field in ("tls_key", "signing_key"):
+            assert stat.S_IMODE(Path(gateway[field]).stat().st_mode) == 0o600
+        assert all(Path(path).is_file() for path in gateway["ca_certificates"])
+        assert Path(gateway["log_dir"]).is_dir()
+        stored = Gateway.objects.get(code=gateway["code"])
+        assert load_certificate(stored.tls_certificate) == load_certificate(
+            Path(gateway["tls_certificate"])
+        )
+        assert load_certificate(stored.signing_certificate) == load_certificate(
+            Path(gateway["signing_certificate"])
+        )
+
+
+def test_the_published_configuration_verifies_with_the_gateway_anchor(registry, settings, tmp_path):
+    settings.PKI_DIR = tmp_path / "pki"
+    _setup(tmp_path)
+    gateway = json.loads((tmp_path / "exchange" / "GW-PORTAL" / "gateway.json").read_text())
+    content = globalconf_verify(globalconf_signed(), Path(gateway["anchor"]).read_bytes())
+    assert content["serial"] == configuration_serial()
+    assert {item["code"] for item in content["gateways"]} == {"GW-PORTAL", "GW-REGISTRIES"}
+    assert len(content["access_rights"]) == 10 + 10 * 6 + 1
+    assert all("openapi" in yaml.safe_load(service["openapi"]) for service in content["services"])
+
+
+def test_a_revoked_gateway_certificate_is_replaced_on_the_next_setup(registry, tmp_path):
+    _setup(tmp_path)
+    old = Gateway.objects.get(code="GW-PORTAL").tls_certificate
+    serial = configuration_serial()
+    certificate_revoke(
+        directory=tmp_path / "pki", serial=load_certificate(old).serial_number, reason="superseded"
+    )
+    _setup(tmp_path)
+    new = Gateway.objects.get(code="GW-PORTAL").tls_certificate
+    assert new != old
+    assert configuration_serial() == serial + 1
+
+
+def test_missing_openapi_files_get_a_minimal_description_and_a_warning(
+    registry, settings, tmp_path
+):
+    package = tmp_path / "package"
+    (package / "registries/population/openapi").mkdir(parents=True)
+    described = "openapi: 3.1.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
+    (package / "registries/population/openapi/person.yaml").write_text(described)
+    settings.PACKAGE_DIR = package
+    warnings: list[str] = []
+    exchange_setup(
+        data=demo_data(),
+        pki_dir=tmp_path / "pki",
+        exchange_dir=tmp_path / "exchange",
+        registries_url="http://127.0.0.1:8001",
+        central_url="http://127.0.0.1:8000/exchange/globalconf",
+        ports=None,
+        warn=warnings.append,
+    )
+    assert Service.objects.get(service_code="person").openapi == described
+    family = yaml.safe_load(Service.objects.get(service_code="family").openapi)
+    assert family == {
+        "openapi": "3.1.0",
+        "info": {"title": "Family ties", "version": "1"},
+        "paths": {},
+    }
+    assert len(warnings) == 9
+    assert all("is missing" in warning for warning in warnings)
+
+
+def test_a_description_with_an_unknown_gateway_changes_nothing(registry, tmp_path):
+    data = demo_data()
+    data["members"][0]["subsystems"][0]["gateway"] = "GW-NOWHERE"
+    serial = configuration_serial()
+    with pytest.raises(Exception, match="GW-NOWHERE"):
+        exchange_setup(
+            data=data,
+            pki_dir=tmp_path / "pki",
+            exchange_dir=tmp_path / "exchange",
+            registries_url="http://127.0.0.1:8001",
+            central_url="http://127.0.0.1:8000/exchange/globalconf",
+            ports=None,
+        )
+    assert (Member.objects.count(), configuration_serial()) == (0, serial)
+    assert not (tmp_path / "exchange").exists()
+
+
+def test_command_sets_up_from_settings_and_options(registry, settings, tmp_path):
+    out, err = StringIO(), StringIO()
+    ports = json.dumps({"GW-REGISTRIES": {"client": 28081, "server": 28444}})
+    call_command(
+        "exchange",
+        "setup",
+        "--ports",
+        ports,
+        "--registries-url",
+        "http://10.0.0.2:8001",
+        stdout=out,
+        stderr=err,
+    )
+    gateway_file = Path(settings.EXCHANGE_DIR).resolve() / "GW-REGISTRIES" / "gateway.json"
+    gateway = json.loads(gateway_file.read_text())
+    assert gateway["server_listen"] == "127.0.0.1:28444"
+    assert gateway["central_url"] == "http://127.0.0.1:8000/exchange/globalconf"
+    assert gateway["services"]["BY/GOV/MVD/population/person"].startswith("http://10.0.0.2:8001/")
+    assert gateway["anchor"] == str(
+        Path(settings.PKI_DIR).resolve() / "issued/central-signing.cert.pem"
+    )
+    assert out.getvalue().splitlines()[-1] == "exchange ready"
+    assert str(gateway_file) in out.getvalue()
+    with pytest.raises(CommandError, match="--ports"):
+        call_command("exchange", "setup", "--ports", "{", stdout=out)
+
+
+def test_command_reads_another_description(registry, tmp_path):
+    description = tmp_path / "small.yaml"
+    description.write_text(
+        yaml.safe_dump(
+            {
+                "instance": "BY",
+                "gateways": [
+                    {
+                        "code": "GW-ONE",
+                        "owner": "ONE",
+                        "client_listen": "127.0.0.1:1",
+                        "server_listen": "127.0.0.1:2",
+                    }
+                ],
+                "members": [
+                    {
+                        "code": "ONE",
+                        "name": "One",
+                        "subsystems": [{"code": "a", "gateway": "GW-ONE"}],
+                    }
+                ],
+            }
+        )
+    )
+    call_command(
+        "exchange",
+        "setup",
+        "--from-yaml",
+        str(description),
+        "--pki-dir",
+        str(tmp_path / "p"),
+        "--exchange-dir",
+        str(tmp_path / "x"),
+        stdout=StringIO(),
+    )
+    assert [str(subsystem) for subsystem in Subsystem.objects.all()] == ["BY/GOV/ONE/a"]
+    assert (tmp_path / "x" / "GW-ONE" / "gateway.json").is_file()
+    assert (tmp_path / "p" / "issued" / "GW-ONE-tls.key.pem").is_file()
