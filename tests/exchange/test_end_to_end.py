@@ -1,0 +1,193 @@
+"""The whole exchange as the demo runs it: the central registry's real global configuration,
+the real registries' services, two gateways set up by ``exchange_setup`` from the demo's
+description, and the platform's exchange client on top."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import urllib3
+from django.core.management import call_command
+
+from egov.exchange.central.models import Gateway as GatewayEntry
+from egov.exchange.central.services import gateway_save
+from egov.exchange.central.setup import demo_data, exchange_setup
+from egov.exchange.client import (
+    ExchangeRefused,
+    ExchangeUnavailable,
+    exchange_call,
+    exchange_get_json,
+)
+from egov.exchange.gateway.conf import GatewaySettings
+from egov.exchange.gateway.messagelog import verify_log
+from egov.exchange.gateway.server import Gateway
+
+CITIZEN = "4150592M012PB5"
+PERSONAL = {"user_id": f"BY{CITIZEN}", "purpose": "prefill:200.13.1", "issue": "draft-1"}
+
+
+class Running:
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.gateways: dict[str, Gateway] = {}
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def stop(self) -> None:
+        for gateway in self.gateways.values():
+            self.run(gateway.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def exchange(live_server, settings, tmp_path: Path, transactional_db) -> Iterator[Running]:  # type: ignore[no-untyped-def]
+    settings.ROOT_URLCONF = "tests.exchange.urls_all"
+    settings.PKI_DIR = tmp_path / "pki"
+    settings.EXCHANGE_DIR = tmp_path / "exchange"
+    key_file = tmp_path / "service_key"
+    key_file.write_text(settings.EXCHANGE_SERVICE_KEY)
+    zero = {"client": "127.0.0.1:0", "server": "127.0.0.1:0"}
+    exchange_setup(
+        data=demo_data(),
+        pki_dir=settings.PKI_DIR,
+        exchange_dir=settings.EXCHANGE_DIR,
+        registries_url=live_server.url,
+        central_url=f"{live_server.url}/exchange/globalconf",
+        ports={"GW-PORTAL": zero, "GW-REGISTRIES": zero},
+        service_key_file=key_file,
+    )
+    call_command("registry", "generate", persons=40, companies=4, demo_people=True, verbosity=0)
+    running = Running()
+    for code in ("GW-REGISTRIES", "GW-PORTAL"):
+        gateway = Gateway(GatewaySettings.load(settings.EXCHANGE_DIR / code / "gateway.json"))
+        running.run(gateway.start())
+        running.gateways[code] = gateway
+        entry = GatewayEntry.objects.get(code=code)
+        entry.address = f"https://127.0.0.1:{gateway.bound['server']}"
+        gateway_save(gateway=entry)
+    for gateway in running.gateways.values():
+        running.run(gateway.refresh())
+        assert gateway.conf.usable() is not None, gateway.conf.last_error
+    settings.EXCHANGE_GATEWAY_URL = f"http://127.0.0.1:{running.gateways['GW-PORTAL'].bound['client']}"
+    yield running
+    running.stop()
+
+
+def test_portal_reads_a_person_through_both_gateways(exchange: Running) -> None:
+    person = exchange_get_json(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
+
+    assert person["personal_number"] == CITIZEN
+    assert person["last_name"]["be"] == "Каваленка"
+    assert person["first_name"]["be"] == "Алена"
+    assert person["status"] == "alive"
+
+
+def test_the_access_is_recorded_and_listed_with_the_message_id(exchange: Running) -> None:
+    answer = exchange_call(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
+    log = exchange_get_json(
+        service="BY/GOV/MVD/population/data-access-log",
+        path=CITIZEN,
+        user_id=f"BY{CITIZEN}",
+        purpose="cabinet:data-access",
+    )
+
+    assert answer.status == 200
+    latest = log["accesses"][0]
+    assert latest["message_id"] == answer.message_id
+    assert latest["client"] == "BY/GOV/NCES/portal"
+    assert latest["member"] == "NCES"
+    assert latest["service"] == "person"
+    assert latest["purpose"] == "prefill:200.13.1"
+    assert latest["issue"] == "draft-1"
+    assert latest["user_id"] == f"BY{CITIZEN}"
+
+
+def test_both_message_logs_hold_the_exchange_and_verify(exchange: Running) -> None:
+    answer = exchange_call(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
+    for gateway in exchange.gateways.values():
+        gateway.log.seal()
+        gateway.log._file.flush()
+
+    for gateway in exchange.gateways.values():
+        rows = [json.loads(line) for line in gateway.log.path.read_text().splitlines()]
+        ids = {row.get("message_id") for row in rows if row["kind"] == "request"}
+        assert answer.message_id in ids
+        assert verify_log(gateway.log.path).problems == []
+
+
+def test_back_office_may_read_a_person_but_not_the_access_log(exchange: Running) -> None:
+    office = "BY/GOV/MVD/backoffice"
+    person = exchange_get_json(
+        service="BY/GOV/MVD/population/person", path=CITIZEN, client=office,
+        user_id="BY-STAFF-7", purpose="check:MVD-2026-000001",
+    )
+
+    with pytest.raises(ExchangeUnavailable) as refused:
+        exchange_get_json(
+            service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, client=office,
+            user_id="BY-STAFF-7", purpose="curiosity",
+        )
+
+    assert person["personal_number"] == CITIZEN
+    assert refused.value.code == "Server.ServerProxy.AccessDenied"
+
+
+def test_registry_errors_pass_through_as_refusals(exchange: Running) -> None:
+    with pytest.raises(ExchangeRefused) as missing:
+        exchange_get_json(service="BY/GOV/MVD/population/person", path="3010101A000PB0", **PERSONAL)
+
+    assert missing.value.status in {400, 404}
+    assert missing.value.code in {"not_found", "invalid_identifier"}
+
+
+def test_company_and_its_directors_through_the_exchange(exchange: Running) -> None:
+    company = exchange_get_json(service="BY/GOV/MINJUST/legal-entities/entity", path="192541238")
+    directed = exchange_get_json(
+        service="BY/GOV/MINJUST/legal-entities/directed-by", path="3010180A001PB8",
+        user_id="BY3010180A001PB8", purpose="representation:refresh",
+    )
+
+    assert company["unp"] == "192541238"
+    assert "3010180A001PB8" in [director["personal_number"] for director in company["directors"]]
+    assert "192541238" in [entity["unp"] for entity in directed["entities"]]
+
+
+def test_x_road_metaservices_describe_the_real_registries(exchange: Running) -> None:
+    http = urllib3.PoolManager(retries=False)
+    base = exchange.gateways["GW-PORTAL"].bound["client"]
+    headers = {"X-Road-Client": "BY/GOV/NCES/portal"}
+
+    methods = json.loads(http.request(
+        "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/listMethods", headers=headers
+    ).data)
+    openapi = http.request(
+        "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person",
+        headers={**headers, "Accept": "application/yaml"},
+    )
+
+    assert sorted(item["service_code"] for item in methods["service"]) == [
+        "address-history", "data-access-log", "events", "family", "person",
+    ]
+    assert openapi.status == 200
+    assert b"openapi: 3" in openapi.data
+    assert b"/{personal_number}" in openapi.data or b"personal_number" in openapi.data
+
+
+def test_registry_unreachable_is_an_exchange_error_not_a_crash(exchange: Running, settings) -> None:  # type: ignore[no-untyped-def]
+    exchange.run(exchange.gateways["GW-PORTAL"].stop())
+    del exchange.gateways["GW-PORTAL"]
+
+    with pytest.raises(ExchangeUnavailable) as down:
+        exchange_get_json(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
+
+    assert down.value.code == "unreachable"
