@@ -42,7 +42,9 @@ from egov.registries.population.names import FEMALE_NAMES, MALE_NAMES, SURNAMES,
 REGION_LETTERS = "ABCEHKM"
 FIRST_SEQUENCE = 200
 SLOTS = len(REGION_LETTERS) * (1000 - FIRST_SEQUENCE)
-JITTER_DAYS = 1461
+# Five years of birth dates per letter and sequence: room for 10.2 million people, more than
+# the population of Belarus (9.2 million).
+JITTER_DAYS = 1827
 CAPACITY = SLOTS * JITTER_DAYS
 _MIXER = 1_000_003  # a prime that does not divide CAPACITY
 COMPANY_CAPACITY = 9 * 7 * 400_000
