@@ -37,3 +37,24 @@ def test_demo_unps_are_valid():
     assert unp_normalise("192541238") == "192541238"
     assert unp_normalise("MA1953684") == "MA1953684"
     assert unp_normalise("192541239") is None
+
+
+def test_the_scheme_numbers_the_whole_population_of_belarus():
+    """9.2 million people, each with a distinct number even on the same target day: the last
+    indexes of the range are as valid as the first."""
+    from egov.registries.population.generator import CAPACITY, CapacityError
+
+    target = datetime.date(1980, 1, 1)
+    assert CAPACITY >= 9_200_000
+    last = [
+        personal_number_for(index, sex="M", target=target)[0]
+        for index in range(9_200_000 - 20_000, 9_200_000)
+    ]
+    assert len(set(last)) == 20_000
+    assert all(personal_number_is_valid(number) for number in last)
+    try:
+        personal_number_for(CAPACITY, sex="M", target=target)
+    except CapacityError:
+        pass
+    else:
+        raise AssertionError("an index past the capacity must be refused")
