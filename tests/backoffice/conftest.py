@@ -153,3 +153,12 @@ def other_official() -> User:
 @pytest.fixture
 def application(citizen: User) -> Application:
     return submit(citizen)
+
+
+from tests.registrydata.stub import exchange, exchange_down  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _no_real_gateway(exchange_down: str) -> None:  # noqa: F811
+    """No test here reaches a real gateway: the exchange is down unless a test asks for it."""
+    return None

@@ -28,8 +28,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from egov.backoffice.forms import ActionForm, AssignForm, QueueFilterForm
+from egov.cases import registry_data, services
 from egov.cases import selectors as cases
-from egov.cases import services
 from egov.cases.answers import form_fields
 from egov.cases.models import Application, Attachment, StateKind
 from egov.cases.workflow import (
@@ -206,6 +206,7 @@ class Problems:
 class AnswerRow:
     label: str
     lines: list[str]
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -250,6 +251,7 @@ def _answer_lines(widget: str, value: Any, options: Mapping[str, str]) -> list[s
 
 def _answers(application: Application, language: str) -> list[AnswerGroup]:
     definition = application.version.definition
+    sources = registry_data.prefill_source_labels(application.prefilled)
     groups = []
     for step in definition["form"]["steps"]:
         rows = []
@@ -259,10 +261,38 @@ def _answers(application: Application, language: str) -> list[AnswerGroup]:
             lines = _answer_lines(
                 item.widget, application.data[item.name], dict(item.options(language))
             )
-            rows.append(AnswerRow(label=item.label(language), lines=lines))
+            rows.append(
+                AnswerRow(
+                    label=item.label(language), lines=lines, source=sources.get(item.name, "")
+                )
+            )
         if rows:
             groups.append(AnswerGroup(title=text(step.get("title"), language), rows=rows))
     return groups
+
+
+def _registry_checks(application: Application) -> list[dict[str, Any]]:
+    """What the registers said about the applicant, for the official to see."""
+    out = []
+    for check in application.registry_checks.select_related("requested_by"):
+        facts = [(key, _fact_text(value)) for key, value in (check.facts or {}).items() if value]
+        out.append(
+            {
+                "check": check,
+                "facts": facts,
+                "title": registry_data.check_title(check),
+                "detail": registry_data.check_detail(check),
+            }
+        )
+    return out
+
+
+def _fact_text(value: Any) -> str:
+    if isinstance(value, dict):
+        return value.get(translation.get_language() or "be") or value.get("be") or str(value)
+    if isinstance(value, list):
+        return "; ".join(_fact_text(item) for item in value)
+    return str(value)
 
 
 def _files(application: Application, language: str) -> list[tuple[Attachment, str]]:
@@ -346,6 +376,7 @@ def _case_page(
         "deadline_status": cases.deadline_status(application),
         "organisation": organisation,
         "answers": _answers(application, language),
+        "registry_checks": _registry_checks(application),
         "files": _files(application, language),
         "requests": requests,
         "history": history,

@@ -56,6 +56,10 @@ class Draft(TimeStampedModel):
     data = models.JSONField(default=dict)
     completed_steps = models.JSONField(default=list)
     on_behalf_unp = models.CharField(max_length=9, blank=True)
+    #: What registers filled in (``egov.cases.registry_data``): ``{"status": "done", "at": ...,
+    #: "values": {field: value}, "sources": {field: source}, "message_ids": {source: id}}``;
+    #: empty until first tried. A prefilled field keeps the register's value.
+    prefill = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("draft")
@@ -95,6 +99,8 @@ class Application(TimeStampedModel):
     state_kind = models.CharField(_("state kind"), max_length=16, choices=StateKind.choices)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     data = models.JSONField(_("answers"))
+    #: The answers that came from a register, by field: ``{field: source}``.
+    prefilled = models.JSONField(_("answers from registers"), default=dict, blank=True)
     language = models.CharField(_("language"), max_length=5)
     submitted_at = models.DateTimeField(_("submitted"))
     deadline = models.DateField(_("deadline"))
@@ -293,3 +299,45 @@ class AgencyCasesVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agency_id}: {self.version}"
+
+
+class RegistryCheck(models.Model):
+    """Data fetched from a base registry for a case (``fetch_registry_data``) and what it
+    showed. Made "pending" with the transition that asks for it; the worker fetches and writes
+    the result in one statement, so a check is either pending or complete, never half-written."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Registry check pending")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        RECORDED = "recorded", _("Data received")
+
+    application = models.ForeignKey(
+        Application, on_delete=models.CASCADE, related_name="registry_checks"
+    )
+    transition = models.CharField(max_length=50)
+    source = models.CharField(_("registry data"), max_length=50)
+    check_kind = models.CharField(_("check"), max_length=30, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING
+    )
+    #: The official who fired the transition; empty for automatic steps.
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    facts = models.JSONField(_("data received"), default=dict, blank=True)
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+    message_id = models.CharField(_("message id"), max_length=64, blank=True)
+    checked_at = models.DateTimeField(_("checked"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry check")
+        verbose_name_plural = _("registry checks")
+        ordering = ["application", "requested_at", "pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="registry_check_due")]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.check_kind or '-'} on {self.application_id} ({self.status})"

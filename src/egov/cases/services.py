@@ -44,12 +44,14 @@ from egov.cases.models import (
     StateKind,
 )
 from egov.cases.numbers import number_next
+from egov.cases.registry_data import prefill_values
 from egov.catalog import selectors as catalog_selectors
 from egov.catalog.definitions import APPLICANT, Transition, workflow_actions
 from egov.catalog.models import Audience, Service, ServiceVersion, VersionStatus
 from egov.core.errors import ApplicationError
 from egov.core.workdays import add_working_days, working_days_between
 from egov.identity.models import OfficialRole, User, UserKind
+from egov.identity.selectors import representation_holds
 from egov.notifications.services import message_send
 
 logger = logging.getLogger(__name__)
@@ -101,7 +103,7 @@ def _service_open_for(
 def draft_start(*, applicant: User, service: Service, on_behalf_unp: str = "") -> Draft:
     version = _service_open_for(applicant=applicant, service=service)
     if service.audience == Audience.BUSINESSES:
-        if not applicant.representations.filter(unp=on_behalf_unp).exists():
+        if not representation_holds(actor=applicant, unp=on_behalf_unp):
             raise NotAllowed(_("Choose an organisation you may act for."))
     else:
         on_behalf_unp = ""
@@ -128,6 +130,8 @@ def draft_save_step(
             raise NotAllowed(_("This page is not part of the form."))
         data = {key: value for key, value in draft.data.items() if key not in names}
         data.update({key: value for key, value in values.items() if key in names})
+        # What a register filled in stays as the register said, whatever was posted.
+        data.update({k: v for k, v in prefill_values(draft).items() if k in names})
         errors = answers_validate(definition=definition, data=data, only=names, language=language)
         if errors:
             raise ApplicationInvalid(errors)
@@ -210,7 +214,8 @@ def application_submit(
             _("A submission key of 1 to 64 characters is required."), code="idempotency_key"
         )
     definition = catalog_selectors.version_definition(version)
-    data = answers_clean(definition=definition, data=data)
+    prefilled = prefill_values(draft) if draft is not None else {}
+    data = answers_clean(definition=definition, data={**data, **prefilled})
     payload_hash = _payload_hash(version, data)
     existing = Application.objects.filter(
         applicant=applicant, idempotency_key=idempotency_key
@@ -223,7 +228,7 @@ def application_submit(
         raise NotAllowed(_("This version of the service is no longer accepted. Start again."))
     _service_open_for(applicant=applicant, service=service, version=version)
     if service.audience == Audience.BUSINESSES:
-        if not applicant.representations.filter(unp=on_behalf_unp).exists():
+        if not representation_holds(actor=applicant, unp=on_behalf_unp):
             raise NotAllowed(_("Choose an organisation you may act for."))
     else:
         on_behalf_unp = ""
@@ -267,6 +272,7 @@ def application_submit(
                 state=initial.code,
                 state_kind=initial.kind,
                 data=data,
+                prefilled=dict(draft.prefill.get("sources", {})) if prefilled and draft else {},
                 language=language,
                 submitted_at=now,
                 deadline=add_working_days(today, int(definition["deadline_working_days"])),

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from egov.cases.models import ActorRole, Application, ApplicationEvent
+from egov.cases.registry_data import registry_checks_passed
 from egov.catalog.definitions import DECISION_OUTCOMES, SYSTEM, Transition, Workflow
 from egov.catalog.models import ServiceVersion
 from egov.catalog.selectors import version_definition
@@ -116,6 +117,8 @@ def transition_check(
         and application.information_requests.filter(answered_at__isnull=True).exists()
     ):
         return no(_("The request for information has not been answered yet."))
+    if "registry_checks_passed" in guards and not registry_checks_passed(application):
+        return no(_("The registry checks have not all passed: see their results on the case."))
     if "comment_required" in guards and comment is not None and not comment.strip():
         return no(_("Give the reasons or the question in the comment."))
     return Check(transition, True)

@@ -35,6 +35,57 @@ CHOICE_WIDGETS = ("radios", "select", "checkboxes")
 workflow_actions: Registry[Any] = Registry("workflow action")
 BUILT_IN_ACTIONS = ("notify", "request_information", "set_deadline")
 
+#: Widgets that can show a value from a register read-only: a single text or date.
+PREFILL_WIDGETS = ("text", "textarea", "date", "personal_number", "email", "tel")
+
+
+@dataclass(frozen=True)
+class RegistrySource:
+    """Data a base registry gives about the applicant (or their organisation), by name
+    (``population.person``), as the cases app registers it. ``shape`` mirrors the registry's
+    JSON answer: a dict of keys, a one-item list for arrays, ``None`` for a single value; it is
+    what ``x-prefill`` paths are checked against. ``checks`` are the outcomes a
+    ``fetch_registry_data`` action may ask of this data."""
+
+    name: str
+    service: str
+    subject: str
+    shape: Any
+    label: Any
+    checks: tuple[str, ...] = ()
+
+
+#: The registry data a definition may refer to (``x-prefill``, ``fetch_registry_data``).
+registry_sources: Registry[RegistrySource] = Registry("registry data source")
+
+
+def prefill_reference(reference: str) -> tuple[str, list[str]]:
+    """``population.person.last_name.be`` → (``population.person``, [``last_name``, ``be``])."""
+    parts = reference.split(".")
+    return ".".join(parts[:2]), parts[2:]
+
+
+def _prefill_problem(reference: str) -> str | None:
+    source_name, path = prefill_reference(reference)
+    if source_name not in registry_sources:
+        known = ", ".join(registry_sources) or "none"
+        return f"'{source_name}' is not a registry data source (known: {known})"
+    node = registry_sources[source_name].shape
+    walked: list[str] = []
+    for segment in path:
+        if isinstance(node, list):
+            if not segment.isdigit():
+                return f"'{'.'.join([*walked, segment])}' must be a position in a list, e.g. 0"
+            node = node[0]
+        elif isinstance(node, dict) and segment in node:
+            node = node[segment]
+        else:
+            return f"'{'.'.join([*walked, segment])}' is not in the data of {source_name}"
+        walked.append(segment)
+    if node is not None:
+        return f"'{'.'.join(walked)}' is not a single value: name one of its parts"
+    return None
+
 
 class DefinitionInvalid(ApplicationError):
     """A definition broke a rule; ``path`` points at the offending place."""
@@ -81,6 +132,12 @@ def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str
         yield _path(where), f"'{key}' is not allowed: the form's schema must be self-contained"
         return
     properties = schema["properties"]
+    for name, prop in properties.items():
+        reference = prop.get("x-prefill")
+        if reference is not None:
+            problem = _prefill_problem(reference)
+            if problem:
+                yield _path(["form", "schema", "properties", name, "x-prefill"]), problem
     for index, name in enumerate(schema.get("required", [])):
         if name not in properties:
             yield _path(["form", "schema", "required", index]), f"'{name}' is not a property"
@@ -100,6 +157,11 @@ def _semantic_problems(definition: Mapping[str, Any]) -> Iterator[tuple[str, str
                 yield _path([*where, "name"]), f"'{name}' is already asked at {seen[name]}"
             seen[name] = _path(where)
             yield from _field_problems(field, properties[name], where)
+            if "x-prefill" in properties[name] and field["widget"] not in PREFILL_WIDGETS:
+                yield (
+                    _path([*where, "widget"]),
+                    "a field filled from a register must be shown as text, a date or a number",
+                )
     for name in properties:
         if name not in seen:
             yield _path(["form", "schema", "properties", name]), "is asked on no step"
@@ -178,6 +240,8 @@ def _workflow_problems(
                     _path([*where, "actions", a_index, "type"]),
                     f"'{kind}' has no handler on this platform yet",
                 )
+            if kind == "fetch_registry_data":
+                yield from _fetch_problems(action, [*where, "actions", a_index])
             if kind == "request_information" and states.get(transition["to"], {}).get("kind") != (
                 "waiting"
             ):
@@ -229,6 +293,24 @@ def _workflow_problems(
             yield _path(["workflow", "states", index]), f"'{state['code']}' cannot be reached"
     if not any(states[code]["kind"] == "final" for code in reachable if code in states):
         yield "workflow.states", "no final state can be reached"
+
+
+def _fetch_problems(action: Mapping[str, Any], where: list[Any]) -> Iterator[tuple[str, str]]:
+    source = action["source"]
+    if source not in registry_sources:
+        known = ", ".join(registry_sources) or "none"
+        yield (
+            _path([*where, "source"]),
+            f"'{source}' is not a registry data source (known: {known})",
+        )
+        return
+    check = action.get("check")
+    allowed = registry_sources[source].checks
+    if check is not None and check not in allowed:
+        yield (
+            _path([*where, "check"]),
+            f"'{check}' cannot be checked on {source} (possible: {', '.join(allowed) or 'none'})",
+        )
 
 
 def _references(node: Any, where: list[Any]) -> Iterator[tuple[list[Any], str]]:

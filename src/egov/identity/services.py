@@ -23,7 +23,8 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
-from egov.identity.models import LevelOfAssurance, User, UserKind
+from egov.exchange.client import ExchangeError, exchange_get_json, user_id_for
+from egov.identity.models import LevelOfAssurance, Representation, User, UserKind
 from egov.identity.selectors import SESSION_LOA
 from egov.identity.validators import validate_personal_number
 
@@ -192,6 +193,73 @@ def session_start(*, request: HttpRequest, user: User, level: str) -> None:
     request.session[SESSION_LOA] = level
     request.session[SESSION_LOGIN_AT] = now
     request.session[SESSION_SEEN_AT] = now
+    if user.kind == UserKind.BUSINESS and user.personal_number:
+        try:
+            representations_refresh(user=user)
+        except ExchangeError as error:
+            # The rights already on file still hold; the next login tries again.
+            logger.warning("representations of user %s not refreshed: %s", user.pk, error)
+
+
+DIRECTED_BY_SERVICE = "BY/GOV/MINJUST/legal-entities/directed-by"
+
+
+def representations_refresh(*, user: User) -> dict[str, int]:
+    """Bring the person's director rights in line with the legal entities register: a right
+    for every active entity it lists them as director of, the end (today) of a director right
+    it no longer lists. Powers of attorney are not the register's: they are left alone.
+
+    Raises ``ExchangeError`` when the register cannot be asked; nothing changes then."""
+    counts = {"added": 0, "kept": 0, "ended": 0}
+    if not user.personal_number:
+        return counts
+    document = exchange_get_json(
+        service=DIRECTED_BY_SERVICE,
+        path=user.personal_number,
+        user_id=user_id_for(user),
+        purpose="representation:refresh",
+    )
+    listed: dict[str, str] = {}
+    for entity in document.get("entities", []) if isinstance(document, dict) else []:
+        unp = str(entity.get("unp", ""))
+        if entity.get("status") != "active" or not unp.isdigit() or len(unp) != 9:
+            continue
+        names = entity.get("short_name") or entity.get("name") or {}
+        listed[unp] = str(names.get("be") or names.get("ru") or unp)[:300]
+    today = timezone.localdate()
+    with transaction.atomic():
+        rows = {
+            row.unp: row for row in Representation.objects.select_for_update().filter(user=user)
+        }
+        for unp, name in listed.items():
+            row = rows.get(unp)
+            if row is None:
+                Representation.objects.create(
+                    user=user,
+                    unp=unp,
+                    organisation_name=name,
+                    basis=Representation.Basis.DIRECTOR,
+                    valid_from=today,
+                )
+                counts["added"] += 1
+            elif row.basis == Representation.Basis.DIRECTOR:
+                if row.valid_until is not None and row.valid_until <= today:
+                    row.valid_from, counts["added"] = today, counts["added"] + 1
+                else:
+                    counts["kept"] += 1
+                row.organisation_name = name
+                row.valid_until = None
+                row.save(update_fields=["organisation_name", "valid_from", "valid_until"])
+        for unp, row in rows.items():
+            if (
+                row.basis == Representation.Basis.DIRECTOR
+                and unp not in listed
+                and (row.valid_until is None or row.valid_until > today)
+            ):
+                row.valid_until = today
+                row.save(update_fields=["valid_until"])
+                counts["ended"] += 1
+    return counts
 
 
 def confirmed_totp_device(*, user: User) -> TOTPDevice | None:

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from egov.cases import registry_data, services
 from egov.cases import selectors as cases
-from egov.cases import services
 from egov.cases.answers import answers_parse, form_fields
 from egov.cases.attachments import TYPE_NAMES
 from egov.cases.models import Draft
@@ -86,8 +86,65 @@ def service_apply(request: HttpRequest, code: str) -> HttpResponse:
     except ApplicationError as error:
         messages.error(request, str(error.message))
         return redirect("portal:service_start", code=service.code)
+    registry_data.draft_prefill(actor=user, draft_id=draft.pk)
     first = step_codes(draft.version.definition)[0]
     return redirect("portal:draft_step", draft_id=draft.pk, step=first)
+
+
+#: A failed fetch is not repeated on every page within this many seconds.
+PREFILL_RETRY_SECONDS = 10
+
+
+def _prefill(request: HttpRequest, draft: Draft, step: str) -> tuple[Draft, dict[str, str], str]:
+    """Registry answers for a step: fetched now if the draft has none yet. Returns the draft
+    (reloaded when it changed), the sources of the fields shown read-only and the outcome."""
+    definition = draft.version.definition
+    fields = registry_data.prefill_fields(definition)
+    names = {item.name for item in form_fields(definition, step)}
+    if not names & set(fields):
+        return draft, {}, registry_data.NONE
+    outcome = str(draft.prefill.get("status", ""))
+    if outcome != registry_data.DONE:
+        outcome = registry_data.draft_prefill(
+            actor=draft.applicant, draft_id=draft.pk, retry_after_seconds=PREFILL_RETRY_SECONDS
+        )
+        draft = _draft(request, draft.pk)
+    sources = registry_data.prefill_source_labels(draft.prefill.get("sources", {}))
+    return draft, sources, outcome
+
+
+def _prefill_notice(draft: Draft, outcome: str) -> str:
+    sources = {
+        registry_data.prefill_reference(reference)[0]
+        for reference in registry_data.prefill_fields(draft.version.definition).values()
+    }
+    register = (
+        _("the legal entities register")
+        if sources == {"legal_entities.entity"}
+        else _("the population register")
+    )
+    if outcome == registry_data.NOT_FOUND:
+        return _(
+            "We could not find your record in %(register)s, so we cannot fill in these answers "
+            "for you. Type them in yourself."
+        ) % {"register": register}
+    return _(
+        "We cannot reach %(register)s at the moment, so we cannot fill in these answers for "
+        "you. Type them in yourself, or come back later and we will fill them in."
+    ) % {"register": register}
+
+
+def _prefill_wait(request: HttpRequest, draft: Draft, step: str, outcome: str) -> HttpResponse:
+    """The service needs the register's answers and the register cannot give them now."""
+    context = {
+        "draft": draft,
+        "service": draft.version.service,
+        "step": step,
+        "not_found": outcome == registry_data.NOT_FOUND,
+    }
+    response = render(request, "portal/apply/prefill_wait.html", context, status=503)
+    response["Retry-After"] = "300"
+    return response
 
 
 @login_required
@@ -136,10 +193,19 @@ def draft_step(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
     if denied:
         return denied
     returning = request.GET.get("return") == "check"
+    draft, sources, outcome = _prefill(request, draft, step)
+    notice = ""
+    if outcome in (registry_data.UNAVAILABLE, registry_data.NOT_FOUND):
+        if registry_data.prefill_policy(definition) == registry_data.WAIT:
+            return _prefill_wait(request, draft, step, outcome)
+        notice = _prefill_notice(draft, outcome)
     if request.method == "GET":
-        fields = field_views(definition, step, draft.data, {})
-        return render(request, "portal/apply/step.html", _step_context(draft, step, fields=fields))
-    values, errors = answers_parse(form_fields(definition, step), request.POST)
+        fields = field_views(definition, step, draft.data, {}, sources=sources)
+        context = _step_context(draft, step, fields=fields, prefill_notice=notice)
+        return render(request, "portal/apply/step.html", context)
+    # A field filled from a register is not asked: whatever is posted for it is ignored.
+    asked = [item for item in form_fields(definition, step) if item.name not in sources]
+    values, errors = answers_parse(asked, request.POST)
     if not errors:
         try:
             services.draft_save_step(
@@ -152,8 +218,10 @@ def draft_step(request: HttpRequest, draft_id: Any, step: str) -> HttpResponse:
         except services.ApplicationInvalid as invalid:
             errors = invalid.errors
     if errors:
-        fields = field_views(definition, step, draft.data, errors, posted=request.POST)
-        context = _step_context(draft, step, fields=fields, has_errors=True)
+        fields = field_views(
+            definition, step, draft.data, errors, posted=request.POST, sources=sources
+        )
+        context = _step_context(draft, step, fields=fields, has_errors=True, prefill_notice=notice)
         return render(request, "portal/apply/step.html", context, status=400)
     if returning:
         return redirect("portal:draft_check", draft_id=draft.pk)
@@ -281,7 +349,13 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
             )
             return redirect("portal:application", number=application.number)
     definition = draft.version.definition
-    summary = answers_summary(definition, draft.data)
+    summary = answers_summary(
+        definition,
+        draft.data,
+        registry_data.prefill_source_labels(
+            draft.prefill.get("sources", {}) if registry_data.prefill_values(draft) else {}
+        ),
+    )
     lang = language()
     fields = {item.name: item for item in form_fields(definition)}
     error_list = []

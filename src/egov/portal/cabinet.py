@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from egov.cases import registry_data, services
 from egov.cases import selectors as cases
-from egov.cases import services
 from egov.cases.answers import form_fields
 from egov.cases.models import Application, ApplicationEvent
 from egov.cases.workflow import state_label, workflow_of
@@ -120,7 +120,9 @@ def _detail_context(request: HttpRequest, application: Application, **extra: Any
         "application": application,
         "state": state_label(workflow, application.state),
         "deadline_status": cases.deadline_status(application),
-        "summary": answers_summary(definition, application.data),
+        "summary": answers_summary(
+            definition, application.data, registry_data.prefill_source_labels(application.prefilled)
+        ),
         "documents": [a for a in attachments if a.information_request_id is None],
         "requests": [
             {"request": r, "files": [a for a in attachments if a.information_request_id == r.pk]}
@@ -254,6 +256,23 @@ def message_detail(request: HttpRequest, message_id: Any) -> HttpResponse:
         raise Http404
     message_mark_read(actor=_user(request), message=message)
     return render(request, "portal/cabinet/message.html", {"message": message})
+
+
+@login_required
+@never_cache
+@require_safe
+def data_access(request: HttpRequest) -> HttpResponse:
+    """Who used my data: the registers' logs of every access to the person's data. The
+    personal number is the account's own; nothing in the request can choose another."""
+    user = _user(request)
+    accesses, missing = registry_data.data_accesses_of(actor=user)
+    page = Paginator(accesses, 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "missing": missing,
+        "has_number": bool(user.personal_number),
+    }
+    return render(request, "portal/cabinet/data_access.html", context)
 
 
 @login_required

@@ -35,6 +35,9 @@ class FieldView:
     autocomplete: str = ""
     inputmode: str = ""
     maxlength: int | None = None
+    #: Filled from a register: shown read-only, with where it comes from.
+    source: str = ""
+    display: str = ""
 
 
 def language() -> str:
@@ -47,12 +50,28 @@ def field_views(
     values: Mapping[str, Any],
     errors: Mapping[str, str],
     posted: Mapping[str, Any] | None = None,
+    sources: Mapping[str, str] | None = None,
 ) -> list[FieldView]:
     """Fields of one step. After a failed post, what the person typed is shown back as
-    typed (``posted``), not as it was saved."""
+    typed (``posted``), not as it was saved. A field in ``sources`` (field → "From the
+    population register") came from a register: it is shown, not asked."""
     lang = language()
+    sources = sources or {}
     views = []
     for item in form_fields(definition, step_code):
+        if item.name in sources:
+            views.append(
+                FieldView(
+                    name=item.name,
+                    widget=item.widget,
+                    label=item.label(lang),
+                    hint="",
+                    required=item.required,
+                    source=sources[item.name],
+                    display=answer_display(item, values.get(item.name), lang),
+                )
+            )
+            continue
         view = FieldView(
             name=item.name,
             widget=item.widget,
@@ -129,16 +148,27 @@ def answer_display(item: Field, value: Any, lang: str) -> str:
 class StepSummary:
     code: str
     title: str
-    rows: list[tuple[str, str]]
+    #: (label, answer, source): the source is "" for what the person typed.
+    rows: list[tuple[str, str, str]]
 
 
-def answers_summary(definition: Mapping[str, Any], data: Mapping[str, Any]) -> list[StepSummary]:
+def answers_summary(
+    definition: Mapping[str, Any],
+    data: Mapping[str, Any],
+    sources: Mapping[str, str] | None = None,
+) -> list[StepSummary]:
     lang = language()
+    sources = sources or {}
     out = []
     for step in definition["form"]["steps"]:
         fields = form_fields(definition, step["code"])
         rows = [
-            (item.label(lang), answer_display(item, data.get(item.name), lang)) for item in fields
+            (
+                item.label(lang),
+                answer_display(item, data.get(item.name), lang),
+                sources.get(item.name, ""),
+            )
+            for item in fields
         ]
         out.append(StepSummary(step["code"], text(step["title"], lang), rows))
     return out

@@ -5,13 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from egov.cases import selectors as cases
 from egov.catalog import selectors as catalog
@@ -19,8 +20,10 @@ from egov.catalog.models import Audience
 from egov.catalog.services import CATALOGUE_PAGES
 from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from egov.exchange.client import ExchangeError
 from egov.identity import selectors as identity
-from egov.identity.models import LevelOfAssurance, User
+from egov.identity import services as identity_services
+from egov.identity.models import LevelOfAssurance, User, UserKind
 from egov.notifications.selectors import inbox_unread_count
 
 
@@ -180,6 +183,31 @@ def account(request: HttpRequest) -> HttpResponse:
         "unread": inbox_unread_count(actor=user),
     }
     return render(request, "portal/account.html", context)
+
+
+@login_required
+@require_POST
+def representations_refresh(request: HttpRequest) -> HttpResponse:
+    """Ask the legal entities register again which organisations the person directs."""
+    user = request.user
+    assert isinstance(user, User)
+    if user.kind != UserKind.BUSINESS or not user.personal_number:
+        raise Http404
+    try:
+        identity_services.representations_refresh(user=user)
+    except ExchangeError:
+        messages.error(
+            request,
+            _(
+                "We cannot reach the legal entities register at the moment. The organisations "
+                "below are as they were. Try again later."
+            ),
+        )
+    else:
+        messages.success(
+            request, _("The organisations you direct have been updated from the register.")
+        )
+    return redirect("portal:account")
 
 
 STATIC_PAGES = {"accessibility", "privacy", "cookies"}

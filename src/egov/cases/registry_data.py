@@ -1,0 +1,618 @@
+"""Data from the base registries for applications, always through the exchange.
+
+Three uses, one set of sources (``population.person``, ``legal_entities.entity``, ...):
+
+- **prefill** (the once-only principle): a form property with ``x-prefill`` is filled from the
+  register when a draft starts; the person sees the value read-only with its source and the
+  application keeps the register's value whatever is posted;
+- **registry checks**: the workflow action ``fetch_registry_data`` records a pending
+  :class:`~egov.cases.models.RegistryCheck`; the worker fetches the data after the commit
+  (never inside a transaction that holds the case's row lock) and writes the result in one
+  statement; an unreachable register leaves it pending and the task is queued again later;
+- **who used my data**: the registers' data-access logs about the signed-in person.
+
+Nothing here imports registry code: every call goes through ``egov.exchange.client``.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from egov.cases.models import Application, Draft, RegistryCheck
+from egov.catalog.definitions import (
+    RegistrySource,
+    prefill_reference,
+    registry_sources,
+    workflow_actions,
+)
+from egov.catalog.models import Agency, Service
+from egov.exchange.client import (
+    ExchangeError,
+    ExchangeRefused,
+    ExchangeUnavailable,
+    exchange_call,
+    user_id_for,
+)
+from egov.identity.models import User
+
+logger = logging.getLogger(__name__)
+
+#: ``X-Road-UserId`` of an agency's automatic steps: no official acts in them.
+SYSTEM_USER_ID = "BY-STAFF-SYSTEM"
+
+# --- the sources ----------------------------------------------------------------------------
+# Shapes of the registers' answers (see the exchange spec); ``None`` marks a single value.
+
+_NAME = {"be": None, "ru": None, "lat": None}
+_TEXT = {"be": None, "ru": None}
+_ADDRESS = {
+    "id": None,
+    "postal_code": None,
+    "locality": None,
+    "street": None,
+    "house": None,
+    "flat": None,
+    "text": _TEXT,
+}
+_SUMMARY = {
+    "personal_number": None,
+    "last_name": _NAME,
+    "first_name": _NAME,
+    "patronymic": _NAME,
+    "birth_date": None,
+    "status": None,
+}
+PERSON_SHAPE = {
+    **_SUMMARY,
+    "sex": None,
+    "citizenship": None,
+    "death_date": None,
+    "address": _ADDRESS,
+    "documents": [
+        {"type": None, "number": None, "issued_on": None, "valid_until": None, "authority": None}
+    ],
+}
+FAMILY_SHAPE = {
+    "personal_number": None,
+    "parents": [_SUMMARY],
+    "children": [_SUMMARY],
+    "spouse": _SUMMARY,
+}
+ADDRESS_HISTORY_SHAPE = {
+    "personal_number": None,
+    "addresses": [{"address": _ADDRESS, "from": None, "until": None, "kind": None}],
+}
+ENTITY_SHAPE = {
+    "unp": None,
+    "name": _TEXT,
+    "short_name": _TEXT,
+    "legal_form": None,
+    "status": None,
+    "registered_on": None,
+    "address": _ADDRESS,
+    "directors": [{"personal_number": None, "full_name": None, "since": None}],
+}
+
+PERSON = "person"
+ORGANISATION = "organisation"
+POPULATION_LABEL = gettext_lazy("From the population register")
+ENTITIES_LABEL = gettext_lazy("From the legal entities register")
+
+SOURCES = (
+    RegistrySource(
+        "population.person",
+        "BY/GOV/MVD/population/person",
+        PERSON,
+        PERSON_SHAPE,
+        POPULATION_LABEL,
+        ("alive",),
+    ),
+    RegistrySource(
+        "population.family", "BY/GOV/MVD/population/family", PERSON, FAMILY_SHAPE, POPULATION_LABEL
+    ),
+    RegistrySource(
+        "population.address_history",
+        "BY/GOV/MVD/population/address-history",
+        PERSON,
+        ADDRESS_HISTORY_SHAPE,
+        POPULATION_LABEL,
+    ),
+    RegistrySource(
+        "legal_entities.entity",
+        "BY/GOV/MINJUST/legal-entities/entity",
+        ORGANISATION,
+        ENTITY_SHAPE,
+        ENTITIES_LABEL,
+        ("company_active",),
+    ),
+)
+for _source in SOURCES:
+    registry_sources.register(_source.name)(_source)
+
+
+@dataclass(frozen=True)
+class Fetched:
+    document: Any
+    message_id: str
+
+
+def _fetch(
+    source: RegistrySource,
+    *,
+    path: str,
+    user_id: str,
+    purpose: str,
+    issue: str,
+    client: str | None = None,
+) -> Fetched:
+    """One GET through the exchange, keeping the message id (the proof in the gateways'
+    logs). 4xx → ``ExchangeRefused``; anything else that is not an answer → unavailable."""
+    response = exchange_call(
+        service=source.service,
+        path=path,
+        client=client,
+        user_id=user_id,
+        purpose=purpose,
+        issue=issue,
+    )
+    try:
+        document = response.json()
+    except ValueError as error:
+        raise ExchangeUnavailable("invalid_response", "the answer is not JSON") from error
+    if 400 <= response.status < 500:
+        code = document.get("code", "refused") if isinstance(document, dict) else "refused"
+        raise ExchangeRefused(str(code), status=response.status, body=document)
+    if response.status >= 500 or not isinstance(document, dict):
+        raise ExchangeUnavailable("provider_failed", status=response.status, body=document)
+    return Fetched(document, response.message_id)
+
+
+def _subject(source: RegistrySource, *, personal_number: str | None, unp: str) -> str | None:
+    """Whom the source is asked about: the applicant, or the organisation they act for."""
+    if source.subject == ORGANISATION:
+        return unp or None
+    return personal_number or None
+
+
+def value_at(document: Any, path: list[str]) -> Any:
+    node = document
+    for segment in path:
+        if isinstance(node, list):
+            index = int(segment)
+            node = node[index] if index < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(segment)
+        else:
+            return None
+    return node
+
+
+# --- prefill --------------------------------------------------------------------------------
+
+DONE = "done"
+UNAVAILABLE = "unavailable"
+NOT_FOUND = "not_found"
+NONE = "none"
+TYPE_IN = "type_in"
+WAIT = "wait"
+
+
+def prefill_fields(definition: Mapping[str, Any]) -> dict[str, str]:
+    """``{field: "population.person.last_name.be"}`` for every property filled from a register."""
+    properties = definition["form"]["schema"]["properties"]
+    return {
+        name: str(prop["x-prefill"]) for name, prop in properties.items() if "x-prefill" in prop
+    }
+
+
+def prefill_policy(definition: Mapping[str, Any]) -> str:
+    return str(definition.get("prefill_unavailable", WAIT))
+
+
+def prefill_values(draft: Draft) -> dict[str, Any]:
+    """The answers a register gave for the draft: they win over anything posted."""
+    if draft.prefill.get("status") != DONE:
+        return {}
+    return dict(draft.prefill.get("values", {}))
+
+
+def prefill_source_labels(sources: Mapping[str, str]) -> dict[str, str]:
+    """``{field: "From the population register"}`` in the current language."""
+    return {
+        name: str(registry_sources[source].label)
+        for name, source in sources.items()
+        if source in registry_sources
+    }
+
+
+def draft_prefill(*, actor: User, draft_id: Any, retry_after_seconds: int = 0) -> str:
+    """Fill the draft's registry answers: each source is asked once, and a draft filled once
+    is not asked again. Returns ``done``, ``none`` (nothing to fill or nobody to ask about),
+    ``unavailable`` or ``not_found``; the draft keeps everything it had otherwise. A failure
+    less than ``retry_after_seconds`` old is returned without asking again."""
+    draft = (
+        Draft.objects.select_related("version__service")
+        .filter(pk=draft_id, applicant=actor)
+        .first()
+    )
+    if draft is None:
+        return NONE
+    fields = prefill_fields(draft.version.definition)
+    if not fields:
+        return NONE
+    if draft.prefill.get("status") == DONE:
+        return DONE
+    if retry_after_seconds and draft.prefill.get("status") in (UNAVAILABLE, NOT_FOUND):
+        tried = _parse_time(draft.prefill.get("at"))
+        if tried and (timezone.now() - tried).total_seconds() < retry_after_seconds:
+            return str(draft.prefill["status"])
+    service_code = draft.version.service.code
+    fetched: dict[str, Fetched] = {}
+    status = DONE
+    for source_name in sorted({prefill_reference(ref)[0] for ref in fields.values()}):
+        source = registry_sources[source_name]
+        subject = _subject(source, personal_number=actor.personal_number, unp=draft.on_behalf_unp)
+        if subject is None:
+            continue
+        try:
+            fetched[source_name] = _fetch(
+                source,
+                path=subject,
+                user_id=user_id_for(actor),
+                purpose=f"prefill:{service_code}",
+                issue=str(draft.pk),
+            )
+        except ExchangeRefused as refused:
+            status = NOT_FOUND if refused.status == 404 else UNAVAILABLE
+            logger.warning("prefill of draft %s refused by %s: %s", draft.pk, source_name, refused)
+            break
+        except ExchangeError as error:
+            status = UNAVAILABLE
+            logger.warning("prefill of draft %s: %s unavailable: %s", draft.pk, source_name, error)
+            break
+    if status == DONE and not fetched:
+        return NONE
+    now = timezone.now().isoformat()
+    with transaction.atomic():
+        locked = Draft.objects.select_for_update().filter(pk=draft.pk).first()
+        if locked is None or locked.prefill.get("status") == DONE:
+            return DONE if locked is not None else NONE
+        if status != DONE:
+            locked.prefill = {"status": status, "at": now}
+        else:
+            values: dict[str, Any] = {}
+            sources: dict[str, str] = {}
+            for name, reference in fields.items():
+                source_name, path = prefill_reference(reference)
+                if source_name not in fetched:
+                    continue
+                value = value_at(fetched[source_name].document, path)
+                if value is None or isinstance(value, (dict, list)) or value == "":
+                    continue  # nothing to show: the person answers it
+                values[name] = str(value)
+                sources[name] = source_name
+            locked.prefill = {
+                "status": DONE,
+                "at": now,
+                "values": values,
+                "sources": sources,
+                "message_ids": {name: item.message_id for name, item in fetched.items()},
+            }
+            locked.data = {**locked.data, **values}
+        locked.save(update_fields=["prefill", "data", "updated_at"])
+    return status
+
+
+# --- registry checks (the workflow action) --------------------------------------------------
+
+RETRY_SECONDS = (60, 300, 900, 3600)
+
+
+@workflow_actions.register("fetch_registry_data")
+def fetch_registry_data(
+    *, application: Application, action: Mapping[str, Any], actor: User | None
+) -> RegistryCheck:
+    """Record the check as pending with the transition; the worker does the fetching once the
+    transition has committed, so a slow register never holds the case locked."""
+    transition = (
+        application.events.order_by("-sequence").values_list("transition", flat=True).first()
+    )
+    check = RegistryCheck.objects.create(
+        application=application,
+        transition=transition or "",
+        source=str(action["source"]),
+        check_kind=str(action.get("check", "")),
+        requested_by=actor,
+    )
+    # The database queue writes the task in this transaction: it exists only if the
+    # transition commits, and runs after it.
+    _check_enqueue(check.pk)
+    return check
+
+
+def _check_enqueue(check_id: int, run_after: datetime.datetime | None = None) -> None:
+    from egov.cases.tasks import registry_check_run
+
+    if run_after is None:
+        registry_check_run.enqueue(check_id)
+    else:
+        registry_check_run.using(run_after=run_after).enqueue(check_id)
+
+
+FACT_KEYS = {
+    "population.person": (
+        "personal_number",
+        "last_name",
+        "first_name",
+        "patronymic",
+        "birth_date",
+        "status",
+        "death_date",
+    ),
+    "legal_entities.entity": ("unp", "name", "legal_form", "status", "registered_on", "directors"),
+}
+
+
+def _judge(check: str, document: Mapping[str, Any]) -> tuple[str, str]:
+    if check == "alive":
+        alive = document.get("status") == "alive"
+        return (
+            (RegistryCheck.Status.PASSED, "")
+            if alive
+            else (RegistryCheck.Status.FAILED, "deceased")
+        )
+    if check == "company_active":
+        status = str(document.get("status", ""))
+        if status == "active":
+            return RegistryCheck.Status.PASSED, ""
+        return RegistryCheck.Status.FAILED, status or "unknown"
+    return RegistryCheck.Status.RECORDED, ""
+
+
+def registry_check_run(*, check_id: int) -> str:
+    """Fetch and judge one pending check. Idempotent: a check no longer pending is left as it
+    is, and the result is written only onto a row that is still pending."""
+    check = (
+        RegistryCheck.objects.select_related(
+            "application__agency", "application__applicant", "requested_by"
+        )
+        .filter(pk=check_id)
+        .first()
+    )
+    if check is None:
+        return "gone"
+    if check.status != RegistryCheck.Status.PENDING:
+        return str(check.status)
+    application = check.application
+    source = registry_sources[check.source]
+    subject = _subject(
+        source,
+        personal_number=application.applicant.personal_number,
+        unp=application.on_behalf_unp,
+    )
+    result: dict[str, Any] = {}
+    if subject is None:
+        result = {"status": RegistryCheck.Status.FAILED, "detail": "no_subject"}
+    else:
+        try:
+            fetched = _fetch(
+                source,
+                path=subject,
+                client=f"BY/GOV/{application.agency.code}/backoffice",
+                user_id=user_id_for(check.requested_by) if check.requested_by else SYSTEM_USER_ID,
+                purpose=f"check:{application.number}",
+                issue=application.number,
+            )
+        except ExchangeRefused as refused:
+            detail = "not_found" if refused.status == 404 else refused.code
+            result = {"status": RegistryCheck.Status.FAILED, "detail": detail[:200]}
+        except ExchangeError as error:
+            return _check_later(check, error)
+        else:
+            status, detail = _judge(check.check_kind, fetched.document)
+            keys = FACT_KEYS.get(check.source)
+            facts = {key: fetched.document.get(key) for key in keys} if keys else fetched.document
+            result = {
+                "status": status,
+                "detail": detail,
+                "facts": facts,
+                "message_id": fetched.message_id,
+            }
+    RegistryCheck.objects.filter(pk=check.pk, status=RegistryCheck.Status.PENDING).update(
+        checked_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        next_attempt_at=None,
+        **result,
+    )
+    return str(result["status"])
+
+
+def _check_later(check: RegistryCheck, error: ExchangeError) -> str:
+    delay = RETRY_SECONDS[min(check.attempts, len(RETRY_SECONDS) - 1)]
+    run_after = timezone.now() + datetime.timedelta(seconds=delay)
+    logger.warning(
+        "registry check %s: register unavailable (%s), again in %ss", check.pk, error, delay
+    )
+    updated = RegistryCheck.objects.filter(pk=check.pk, status=RegistryCheck.Status.PENDING).update(
+        attempts=F("attempts") + 1, next_attempt_at=run_after, detail=error.code[:200]
+    )
+    if updated:
+        _check_enqueue(check.pk, run_after=run_after)
+    return str(RegistryCheck.Status.PENDING)
+
+
+def registry_checks_requeue_overdue() -> int:
+    """Periodic sweep: queue again the pending checks whose retry is long overdue (a task lost
+    with a dead worker). Running a check twice is harmless."""
+    cutoff = timezone.now() - datetime.timedelta(minutes=10)
+    overdue = RegistryCheck.objects.filter(status=RegistryCheck.Status.PENDING).filter(
+        Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, requested_at__lt=cutoff)
+    )
+    count = 0
+    for check_id in overdue.values_list("pk", flat=True)[:500]:
+        _check_enqueue(check_id)
+        count += 1
+    return count
+
+
+CHECK_TITLES = {
+    "alive": gettext_lazy("The applicant is alive"),
+    "company_active": gettext_lazy("The organisation is active"),
+}
+REGISTRY_NAMES = {
+    "population": gettext_lazy("Population register"),
+    "legal_entities": gettext_lazy("Legal entities register"),
+}
+DETAILS = {
+    "deceased": gettext_lazy("The register records the person as deceased."),
+    "not_found": gettext_lazy("The register has no record of the applicant."),
+    "no_subject": gettext_lazy("The application gives no one to ask the register about."),
+    "liquidating": gettext_lazy("The organisation is being liquidated."),
+    "liquidated": gettext_lazy("The organisation has been liquidated."),
+}
+
+
+def check_title(check: RegistryCheck) -> str:
+    """What a check asks, as the official reads it, with the register asked."""
+    what = CHECK_TITLES.get(check.check_kind, gettext_lazy("Data from the register"))
+    register = REGISTRY_NAMES.get(check.source.partition(".")[0], check.source)
+    return f"{what} ({register})"
+
+
+def check_detail(check: RegistryCheck) -> str:
+    return str(DETAILS.get(check.detail, check.detail))
+
+
+def registry_checks_passed(application: Application) -> bool:
+    """Every registry check of the application came back and none failed."""
+    return not application.registry_checks.exclude(
+        status__in=(RegistryCheck.Status.PASSED, RegistryCheck.Status.RECORDED)
+    ).exists()
+
+
+# --- who used my data -----------------------------------------------------------------------
+
+ACCESS_LOGS = (
+    ("BY/GOV/MVD/population/data-access-log", REGISTRY_NAMES["population"]),
+    ("BY/GOV/MINJUST/legal-entities/data-access-log", REGISTRY_NAMES["legal_entities"]),
+)
+DATA_NAMES = {
+    "person": gettext_lazy("Your personal details"),
+    "family": gettext_lazy("Your family"),
+    "address-history": gettext_lazy("Your address history"),
+    "directorships": gettext_lazy("Organisations you direct"),
+}
+
+
+@dataclass(frozen=True)
+class DataAccess:
+    at: datetime.datetime | None
+    agency: str
+    registry: str
+    data: str
+    purpose: str
+    application_number: str
+    own_application: bool
+    message_id: str
+    client: str
+
+
+def _purpose_text(purpose: str, services: Mapping[str, str]) -> str:
+    kind, _sep, rest = purpose.partition(":")
+    if kind == "prefill" and rest:
+        return _("Filling in the form of “%(service)s”") % {"service": services.get(rest, rest)}
+    if kind == "check" and rest:
+        return _("Checking application %(number)s") % {"number": rest}
+    if kind == "cabinet":
+        return _("You viewed your data in the portal")
+    if purpose == "representation:refresh":
+        return _("Checking which organisations you may act for")
+    return purpose
+
+
+def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
+    """Every access the registers logged to the signed-in person's data, newest first, and
+    the names of the registers that could not be asked now. Only ever the actor's own: the
+    personal number comes from the account, never from the request."""
+    personal_number = actor.personal_number or ""
+    if not personal_number:
+        return [], []
+    raw: list[tuple[Mapping[str, Any], str]] = []
+    missing: list[str] = []
+    for service, registry_name in ACCESS_LOGS:
+        source = RegistrySource(service, service, PERSON, None, registry_name)
+        try:
+            fetched = _fetch(
+                source,
+                path=personal_number,
+                user_id=user_id_for(actor),
+                purpose="cabinet:data-access",
+                issue="",
+            )
+        except ExchangeRefused as refused:
+            if refused.status == 404:
+                continue  # the register holds nothing about the person: nothing to show
+            logger.warning("data access log %s refused: %s", service, refused)
+            missing.append(str(registry_name))
+            continue
+        except ExchangeError as error:
+            logger.warning("data access log %s unavailable: %s", service, error)
+            missing.append(str(registry_name))
+            continue
+        raw += [(item, str(registry_name)) for item in fetched.document.get("accesses", [])]
+    members = {str(item.get("member", "")) for item, _r in raw}
+    codes = {str(item.get("purpose", "")).partition(":")[2] for item, _r in raw}
+    issues = {str(item.get("issue", "")) for item, _r in raw} | codes
+    agencies = {a.code: a.name for a in Agency.objects.filter(code__in=members)}
+    services = {s.code: str(s.name) for s in Service.objects.filter(code__in=codes)}
+    own = set(
+        Application.objects.filter(applicant=actor, number__in=issues).values_list(
+            "number", flat=True
+        )
+    )
+    out = []
+    for item, registry in raw:
+        purpose = str(item.get("purpose", ""))
+        kind, _sep, rest = purpose.partition(":")
+        number = rest if kind == "check" else ""
+        issue = str(item.get("issue", ""))
+        if not number and issue in own:
+            number = issue
+        member = str(item.get("member", ""))
+        data = str(item.get("data", ""))
+        out.append(
+            DataAccess(
+                at=_parse_time(item.get("at")),
+                agency=agencies.get(member) or member,
+                registry=registry,
+                data=str(DATA_NAMES.get(data, data)),
+                purpose=_purpose_text(purpose, services),
+                application_number=number,
+                own_application=number in own,
+                message_id=str(item.get("message_id", "")),
+                client=str(item.get("client", "")),
+            )
+        )
+    oldest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
+    out.sort(key=lambda access: access.at or oldest, reverse=True)
+    return out, missing
+
+
+def _parse_time(value: Any) -> datetime.datetime | None:
+    try:
+        moment = datetime.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, datetime.UTC)
+    return timezone.localtime(moment)
