@@ -10,6 +10,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Message
 
+from tests.registrydata.stub import exchange, exchange_down  # noqa: F401  (fixtures for every test)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +70,13 @@ def _english_outside_requests() -> Iterator[None]:
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
+def _no_real_gateway(exchange_down: str) -> None:  # noqa: F811
+    """No test reaches a gateway by accident (a demo may be running on 8080): the exchange
+    is down unless a test starts the stub (`exchange`) or real gateways."""
+    return None
 
 
 @pytest.fixture(autouse=True)

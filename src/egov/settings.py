@@ -422,16 +422,20 @@ SERVER_THREADS = ENV.int("EGOV_WEB_THREADS", 4, "Threads per web server worker."
 PKI_DIR = Path(
     ENV.str(
         "EGOV_PKI_DIR",
-        str(DATA_DIR / "pki"),
-        "Folder of the platform PKI: CA keys and certificates, issued certificates, the CRL.",
+        "",
+        "Folder of the platform PKI: CA keys and certificates, issued certificates, the CRL. "
+        "Empty means `pki` in the data folder.",
     )
+    or DATA_DIR / "pki"
 ).resolve()
 EXCHANGE_DIR = Path(
     ENV.str(
         "EGOV_EXCHANGE_DIR",
-        str(DATA_DIR / "exchange"),
-        "Folder of the gateways' configuration, cached global configuration and message logs.",
+        "",
+        "Folder of the gateways' configuration, cached global configuration and message logs. "
+        "Empty means `exchange` in the data folder.",
     )
+    or DATA_DIR / "exchange"
 ).resolve()
 EXCHANGE_GATEWAY_URL = ENV.str(
     "EGOV_EXCHANGE_GATEWAY_URL",

@@ -52,6 +52,24 @@ def _postgres_database(url: str, name: str, action: str) -> None:
             connection.execute(f'CREATE DATABASE "{name}"')
 
 
+def _wait_for_exchange(client_port: int) -> None:
+    """Until the portal's gateway has the central registry's configuration and reaches the
+    population register through the other gateway."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{client_port}/r1/BY/GOV/MVD/population/listMethods",
+        headers={"X-Road-Client": "BY/GOV/NCES/portal"},
+    )
+    for _attempt in range(150):
+        try:
+            with urllib.request.urlopen(request, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("the exchange did not start")
+
+
 @pytest.fixture(scope="session")
 def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """Start the platform like `make demo` does — web server and background worker — with
@@ -78,11 +96,44 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
         _postgres_database(base_database, database, "create")
         env["DATABASE_URL"] = urlparse(base_database)._replace(path=f"/{database}").geturl()
     egov = [sys.executable, "-m", "egov.cli"]
+    # The exchange as `make demo` runs it, on ports of its own: the registries' web process and
+    # the two gateways; the portal calls registries through its gateway's client side.
+    ports = {name: free_port() for name in ("registries", "pc", "ps", "rc", "rs")}
+    env["EGOV_EXCHANGE_GATEWAY_URL"] = f"http://127.0.0.1:{ports['pc']}"
     subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True, timeout=600)
+    subprocess.run(
+        [
+            *egov,
+            "exchange",
+            "setup",
+            "--registries-url",
+            f"http://127.0.0.1:{ports['registries']}",
+            "--central-url",
+            f"http://127.0.0.1:{port}/exchange/globalconf",
+            "--ports",
+            json.dumps(
+                {
+                    "GW-PORTAL": {"client": ports["pc"], "server": ports["ps"]},
+                    "GW-REGISTRIES": {"client": ports["rc"], "server": ports["rs"]},
+                }
+            ),
+        ],
+        env=env,
+        check=True,
+        timeout=120,
+    )
     server = subprocess.Popen(
         [*egov, "serve", "--bind", f"127.0.0.1:{port}", "--workers", "2"], env=env
     )
     worker = subprocess.Popen([*egov, "worker", "--interval", "0.2"], env=env)
+    exchange = [
+        subprocess.Popen(
+            [*egov, "serve", "--bind", f"127.0.0.1:{ports['registries']}", "--workers", "2"],
+            env={**env, "EGOV_ROOT_URLCONF": "egov.registries.urls"},
+        ),
+        subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"], env=env),
+        subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"], env=env),
+    ]
     base = f"http://127.0.0.1:{port}"
     try:
         for _attempt in range(100):
@@ -94,12 +145,13 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
                 time.sleep(0.2)
         else:
             raise RuntimeError("the platform did not start")
+        _wait_for_exchange(ports["pc"])
         yield base
     finally:
-        worker.terminate()
-        server.terminate()
-        worker.wait(timeout=20)
-        server.wait(timeout=20)
+        for process in [worker, server, *exchange]:
+            process.terminate()
+        for process in [worker, server, *exchange]:
+            process.wait(timeout=20)
         shutil.rmtree(data_dir, ignore_errors=True)
         if database:
             _postgres_database(base_database, database, "drop")
