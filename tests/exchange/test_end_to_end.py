@@ -78,7 +78,9 @@ def exchange(live_server, settings, tmp_path: Path, transactional_db) -> Iterato
     for gateway in running.gateways.values():
         running.run(gateway.refresh())
         assert gateway.conf.usable() is not None, gateway.conf.last_error
-    settings.EXCHANGE_GATEWAY_URL = f"http://127.0.0.1:{running.gateways['GW-PORTAL'].bound['client']}"
+    settings.EXCHANGE_GATEWAY_URL = (
+        f"http://127.0.0.1:{running.gateways['GW-PORTAL'].bound['client']}"
+    )
     yield running
     running.stop()
 
@@ -128,14 +130,20 @@ def test_both_message_logs_hold_the_exchange_and_verify(exchange: Running) -> No
 def test_back_office_may_read_a_person_but_not_the_access_log(exchange: Running) -> None:
     office = "BY/GOV/MVD/backoffice"
     person = exchange_get_json(
-        service="BY/GOV/MVD/population/person", path=CITIZEN, client=office,
-        user_id="BY-STAFF-7", purpose="check:MVD-2026-000001",
+        service="BY/GOV/MVD/population/person",
+        path=CITIZEN,
+        client=office,
+        user_id="BY-STAFF-7",
+        purpose="check:MVD-2026-000001",
     )
 
     with pytest.raises(ExchangeUnavailable) as refused:
         exchange_get_json(
-            service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, client=office,
-            user_id="BY-STAFF-7", purpose="curiosity",
+            service="BY/GOV/MVD/population/data-access-log",
+            path=CITIZEN,
+            client=office,
+            user_id="BY-STAFF-7",
+            purpose="curiosity",
         )
 
     assert person["personal_number"] == CITIZEN
@@ -153,8 +161,10 @@ def test_registry_errors_pass_through_as_refusals(exchange: Running) -> None:
 def test_company_and_its_directors_through_the_exchange(exchange: Running) -> None:
     company = exchange_get_json(service="BY/GOV/MINJUST/legal-entities/entity", path="192541238")
     directed = exchange_get_json(
-        service="BY/GOV/MINJUST/legal-entities/directed-by", path="3010180A001PB8",
-        user_id="BY3010180A001PB8", purpose="representation:refresh",
+        service="BY/GOV/MINJUST/legal-entities/directed-by",
+        path="3010180A001PB8",
+        user_id="BY3010180A001PB8",
+        purpose="representation:refresh",
     )
 
     assert company["unp"] == "192541238"
@@ -167,16 +177,23 @@ def test_x_road_metaservices_describe_the_real_registries(exchange: Running) -> 
     base = exchange.gateways["GW-PORTAL"].bound["client"]
     headers = {"X-Road-Client": "BY/GOV/NCES/portal"}
 
-    methods = json.loads(http.request(
-        "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/listMethods", headers=headers
-    ).data)
+    methods = json.loads(
+        http.request(
+            "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/listMethods", headers=headers
+        ).data
+    )
     openapi = http.request(
-        "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person",
+        "GET",
+        f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person",
         headers={**headers, "Accept": "application/yaml"},
     )
 
     assert sorted(item["service_code"] for item in methods["service"]) == [
-        "address-history", "data-access-log", "events", "family", "person",
+        "address-history",
+        "data-access-log",
+        "events",
+        "family",
+        "person",
     ]
     assert openapi.status == 200
     assert b"openapi: 3" in openapi.data
