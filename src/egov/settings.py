@@ -111,6 +111,15 @@ ROOT_URLCONF = ENV.str(
     "registry) or `egov.registries.urls` (the base registries' services, reachable only "
     "through the exchange).",
 )
+if ROOT_URLCONF == "egov.registries.urls":
+    # The registries' process answers machines (its gateway), not browsers: no sessions,
+    # logins, CSRF tokens or pages; the language of error titles still follows the request.
+    MIDDLEWARE = [
+        "django.middleware.locale.LocaleMiddleware",
+        "django.middleware.common.CommonMiddleware",
+    ]
+    # Neither the admin nor logins are served here: their middleware checks do not apply.
+    SILENCED_SYSTEM_CHECKS = ["admin.E408", "admin.E409", "admin.E410", "axes.W002"]
 WSGI_APPLICATION = "egov.wsgi.application"
 
 TEMPLATES = [

@@ -38,6 +38,29 @@ def test_production_defaults_pass_the_deploy_check(tmp_path):
     assert "no issues" in result.stdout
 
 
+def test_registries_process_passes_the_checks_with_its_own_middleware(tmp_path):
+    """The registries' web process serves machines only: no sessions or logins, and the
+    system checks still pass."""
+    env = {**_production_env(tmp_path), "EGOV_ROOT_URLCONF": "egov.registries.urls"}
+    code = (
+        "import django; django.setup(); from django.conf import settings as s; print(s.MIDDLEWARE)"
+    )
+    checked = subprocess.run(
+        [sys.executable, "-m", "egov.cli", "check", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    middleware = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert middleware.stdout.strip() == (
+        "['django.middleware.locale.LocaleMiddleware', 'django.middleware.common.CommonMiddleware']"
+    )
+
+
 def test_production_defaults_are_safe(tmp_path):
     code = (
         "import django; django.setup(); from django.conf import settings as s; "

@@ -6,6 +6,7 @@ strictly validated here: an identifier the gateway cannot parse is a protocol vi
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote
@@ -21,6 +22,7 @@ class IdentifierError(ValueError):
     """The text is not a valid identifier; the message says why."""
 
 
+@functools.lru_cache(maxsize=4096)
 def _decode(part: str) -> str:
     try:
         decoded = unquote(part, encoding="utf-8", errors="strict")
@@ -62,6 +64,7 @@ def _check_class(member_class: str) -> None:
         )
 
 
+@functools.lru_cache(maxsize=4096)
 def client_id_parse(text: str) -> ClientId:
     """Parse ``X-Road-Client``: ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, parts percent-encoded."""
     raw = text.strip().split("/")

@@ -39,16 +39,17 @@ FILTERED = frozenset(
 )
 #: Headers between the two gateways only: the signature and what it needs. Never forwarded.
 INTERNAL = frozenset({"x-egov-signature", "x-egov-signer", "x-egov-gateway-key"})
+UNSIGNED = FILTERED | INTERNAL
 
 
 def canonical_headers(head: str, headers: Iterable[tuple[str, str]]) -> bytes:
     """``head`` (request line or status) then ``name:value`` lines, names lower-cased and
     sorted; values of one name keep their order."""
-    kept = [
-        (name.lower(), value.strip())
-        for name, value in headers
-        if name.lower() not in FILTERED and name.lower() not in INTERNAL
-    ]
+    kept = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower not in UNSIGNED:
+            kept.append((lower, value.strip()))
     kept.sort(key=lambda item: item[0])
     lines = [head, *(f"{name}:{value}" for name, value in kept)]
     return "\n".join(lines).encode("utf-8")

@@ -102,14 +102,11 @@ def server_proxy_error(error_type: str, message: str) -> XRoadError:
     return XRoadError(500, f"Server.ServerProxy.{error_type}", message)
 
 
+NOT_FORWARDED = messages.UNSIGNED | OWN_HEADERS
+
+
 def _forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [
-        (name, value)
-        for name, value in headers
-        if name.lower() not in messages.FILTERED
-        and name.lower() not in messages.INTERNAL
-        and name.lower() not in OWN_HEADERS
-    ]
+    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
 
 
 def _identifier_json(
@@ -676,11 +673,7 @@ def _json_response(document: Any) -> web.Response:
 def _to_client(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     """The provider's answer as the information system sees it: without the gateways' own
     signature headers and hop-by-hop headers."""
-    return [
-        (name, value)
-        for name, value in headers
-        if name.lower() not in messages.FILTERED and name.lower() not in messages.INTERNAL
-    ]
+    return [(name, value) for name, value in headers if name.lower() not in messages.UNSIGNED]
 
 
 def _forwardable_error(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
