@@ -69,10 +69,20 @@ def wrk(
         extra += ["-s", str(script)]
     if warm_up:
         subprocess.run(
-            ["wrk", "-t2", "-c", str(connections), "-d2s", *extra, url], capture_output=True
+            ["wrk", f"-t{min(2, connections)}", "-c", str(connections), "-d2s", *extra, url],
+            capture_output=True,
         )
     output = subprocess.run(
-        ["wrk", "-t2", "-c", str(connections), f"-d{seconds}s", "--latency", *extra, url],
+        [
+            "wrk",
+            f"-t{min(2, connections)}",
+            "-c",
+            str(connections),
+            f"-d{seconds}s",
+            "--latency",
+            *extra,
+            url,
+        ],
         capture_output=True,
         text=True,
         check=True,

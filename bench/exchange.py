@@ -58,6 +58,22 @@ def _script(path: Path, prefix: str, personal_numbers: list[str]) -> Path:
     return path
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time of a process and its children (gunicorn's workers), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
 def _start(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [PYTHON, "-m", "egov.cli", *arguments],
@@ -68,7 +84,7 @@ def _start(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]
     )
 
 
-def exchange(arguments: argparse.Namespace) -> tuple[Result, Result]:
+def exchange(arguments: argparse.Namespace) -> list[Result]:
     data = Path(tempfile.mkdtemp(prefix="egov-bench-exchange-"))
     env = base_env(data)
     if not arguments.sqlite:
@@ -153,26 +169,56 @@ def exchange(arguments: argparse.Namespace) -> tuple[Result, Result]:
         wait_until_up(f"http://127.0.0.1:{ports['web']}/healthz")
         wait_until_up(f"http://127.0.0.1:{ports['pc']}/listClients")
         wait_until_up(f"http://127.0.0.1:{ports['rc']}/listClients")
-        direct = wrk(
-            "registry, direct",
-            f"http://127.0.0.1:{ports['registries']}/",
-            seconds=arguments.seconds,
-            headers=(
-                *PURPOSE_HEADERS,
-                f"X-Egov-Gateway-Key: {key}",
-                "X-Road-Client: BY/GOV/NCES/portal",
-                "X-Road-Service: BY/GOV/MVD/population/person",
-                "X-Road-Id: bench-direct",
-            ),
-            script=_script(data / "direct.lua", "/registries/population/v1/persons/", numbers),
+        direct_headers = (
+            *PURPOSE_HEADERS,
+            f"X-Egov-Gateway-Key: {key}",
+            "X-Road-Client: BY/GOV/NCES/portal",
+            "X-Road-Service: BY/GOV/MVD/population/person",
+            "X-Road-Id: bench-direct",
         )
-        through = wrk(
-            "registry, through gateways",
-            f"http://127.0.0.1:{ports['pc']}/",
-            seconds=arguments.seconds,
-            headers=(*PURPOSE_HEADERS, "X-Road-Client: BY/GOV/NCES/portal"),
-            script=_script(data / "gateway.lua", "/r1/BY/GOV/MVD/population/person/", numbers),
-        )
+        direct_script = _script(data / "direct.lua", "/registries/population/v1/persons/", numbers)
+        through_headers = (*PURPOSE_HEADERS, "X-Road-Client: BY/GOV/NCES/portal")
+        through_script = _script(data / "gateway.lua", "/r1/BY/GOV/MVD/population/person/", numbers)
+        watched = {
+            "registries": processes[1].pid,
+            "GW-PORTAL": processes[2].pid,
+            "GW-REGISTRIES": processes[3].pid,
+        }
+        runs = {
+            "registry, direct": (ports["registries"], direct_headers, direct_script),
+            "through gateways": (ports["pc"], through_headers, through_script),
+        }
+        for port, headers, script in runs.values():  # warm both paths up
+            wrk(
+                "warm-up",
+                f"http://127.0.0.1:{port}/",
+                seconds=2,
+                headers=headers,
+                script=script,
+                warm_up=False,
+            )
+        results = []
+        # 16 connections (the figures the targets are about), then one connection: the time
+        # the exchange itself adds to a call when nothing waits in a queue.
+        for connections, seconds in ((16, arguments.seconds), (1, max(3, arguments.seconds // 2))):
+            for name, (port, headers, script) in runs.items():
+                before = {label: _cpu_seconds(pid) for label, pid in watched.items()}
+                result = wrk(
+                    f"{name}, {connections} conn.",
+                    f"http://127.0.0.1:{port}/",
+                    connections=connections,
+                    seconds=seconds,
+                    headers=headers,
+                    script=script,
+                    warm_up=False,
+                )
+                calls = result.requests_per_second * seconds
+                cpu = ", ".join(
+                    f"{label} {(_cpu_seconds(pid) - before[label]) / calls * 1000:.2f}"
+                    for label, pid in watched.items()
+                )
+                print(f"{result.name:<32} CPU ms per call: {cpu}", flush=True)
+                results.append(result)
     finally:
         for process in processes:
             process.terminate()
@@ -190,7 +236,7 @@ def exchange(arguments: argparse.Namespace) -> tuple[Result, Result]:
         text=True,
     )
     print(verified.stdout.strip())
-    return direct, through
+    return results
 
 
 def main() -> None:
@@ -210,20 +256,25 @@ def main() -> None:
     )
     arguments = parser.parse_args()
     os.chdir(ROOT)
-    direct, through = exchange(arguments)
+    results = exchange(arguments)
     print()
-    print(f"{'':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x direct':>9}")
-    for result in (direct, through):
+    print(f"{'':<32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'x direct':>9}")
+    for index, result in enumerate(results):
+        direct = results[index - index % 2]
         print(
-            f"{result.name:<28} {result.requests_per_second:>9.1f} {result.p50_ms:>8.2f} "
+            f"{result.name:<32} {result.requests_per_second:>9.1f} {result.p50_ms:>8.2f} "
             f"{result.p99_ms:>8.2f} {result.errors:>7d} "
             f"{result.requests_per_second / direct.requests_per_second:>9.2f}"
         )
+    direct, through, alone_direct, alone_through = results
     ratio = through.requests_per_second / direct.requests_per_second
     print(
-        f"\nthroughput through the exchange: {ratio:.2f}x"
-        f" direct (target >= 0.5x); added latency p50 {through.p50_ms - direct.p50_ms:+.2f} ms"
-        f" (target <= 5), p99 {through.p99_ms - direct.p99_ms:+.2f} ms (target <= 25)"
+        f"\nat 16 connections: {ratio:.2f}x direct throughput (target >= 0.5x); added latency"
+        f" p50 {through.p50_ms - direct.p50_ms:+.2f} ms (target <= 5),"
+        f" p99 {through.p99_ms - direct.p99_ms:+.2f} ms (target <= 25)"
+        f"\nat 1 connection: added latency"
+        f" p50 {alone_through.p50_ms - alone_direct.p50_ms:+.2f} ms,"
+        f" p99 {alone_through.p99_ms - alone_direct.p99_ms:+.2f} ms"
     )
     if arguments.scale_persons:
         from bench import registry_scale
