@@ -174,3 +174,24 @@ def test_verify_log_command_passes_a_good_log_and_fails_a_bad_one(logs, capsys) 
     assert "4 messages" in good
     assert bad.startswith(f"FAILED {provider_log}")
     assert "content changed" in bad
+
+
+def test_exchange_errors_are_logged_and_the_log_still_verifies(tmp_path: Path) -> None:
+    """A refusal by the provider's gateway is on record on the client's side (no data, no
+    signature: X-Road-Error), and the file verifies."""
+    from tests.exchange.harness import OFFICE
+
+    stack = Stack(tmp_path).start()
+    refused = stack.call("/r1/BY/GOV/MVD/population/echo/x", client=OFFICE)
+    client_log = stack.gateways["GW-A"].log.path
+    stack.stop()
+
+    errors = [row for row in records(client_log) if row.get("error")]
+    result = verify_log(client_log)
+
+    assert refused.status == 500
+    assert [row["error"] for row in errors] == ["Server.ServerProxy.AccessDenied"]
+    assert errors[0]["client"] == OFFICE
+    assert result.problems == []
+    assert result.errors == 1
+    assert result.messages == 2

@@ -60,7 +60,7 @@ class Command(BaseCommand):
             verdict = "OK" if result.ok else "FAILED"
             self.stdout.write(
                 f"{verdict} {path}: {result.records} records, {result.messages} messages, "
-                f"{result.seals} seals"
+                f"{result.seals} seals, {result.errors} exchange errors"
                 + (
                     f", {result.unsealed_tail} messages after the last seal"
                     if result.unsealed_tail
