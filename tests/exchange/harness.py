@@ -299,7 +299,9 @@ class Stack:
                 self.ports[client] = gateway.bound["client"]
                 self.ports[server] = gateway.bound["server"]
                 self.gateways[code] = gateway
-            # The configuration the gateways fetched at start did not know their ports yet.
+            # The configuration the gateways fetched at start did not know their ports yet:
+            # the central registry's serial moves with every change, addresses included.
+            self.serial += 1
             for gateway in self.gateways.values():
                 await gateway.refresh()
 

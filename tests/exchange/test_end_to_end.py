@@ -159,7 +159,12 @@ def test_registry_errors_pass_through_as_refusals(exchange: Running) -> None:
 
 
 def test_company_and_its_directors_through_the_exchange(exchange: Running) -> None:
-    company = exchange_get_json(service="BY/GOV/MINJUST/legal-entities/entity", path="192541238")
+    company = exchange_get_json(
+        service="BY/GOV/MINJUST/legal-entities/entity",
+        path="192541238",
+        user_id="BY-STAFF-7",
+        purpose="check:MGI-2026-000001",
+    )
     directed = exchange_get_json(
         service="BY/GOV/MINJUST/legal-entities/directed-by",
         path="3010180A001PB8",
@@ -170,6 +175,17 @@ def test_company_and_its_directors_through_the_exchange(exchange: Running) -> No
     assert company["unp"] == "192541238"
     assert "3010180A001PB8" in [director["personal_number"] for director in company["directors"]]
     assert "192541238" in [entity["unp"] for entity in directed["entities"]]
+    # Both reads named the director: his record shows them.
+    log = exchange_get_json(
+        service="BY/GOV/MINJUST/legal-entities/data-access-log",
+        path="3010180A001PB8",
+        user_id="BY3010180A001PB8",
+        purpose="cabinet:data-access",
+    )
+    assert [(access["service"], access["data"]) for access in log["accesses"][:2]] == [
+        ("directed-by", "directorships"),
+        ("entity", "directors"),
+    ]
 
 
 def test_x_road_metaservices_describe_the_real_registries(exchange: Running) -> None:

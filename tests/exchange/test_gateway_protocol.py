@@ -153,6 +153,9 @@ def test_providers_own_error_passes_through_unchanged(stack: Stack) -> None:
         ("/r1/BY%2FGOV%2FMVD%2Fpopulation%2Fecho", PORTAL, 400, "Client.BadRequest"),
         ("/r1/BY/GOV/MVD/population/echo/%2E%2E/admin", PORTAL, 400, "Client.BadRequest"),
         ("/r1/BY/GOV/MVD/population/echo/../../admin", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/a%2F..%2F..%2Fadmin", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/a%5c..", PORTAL, 400, "Client.BadRequest"),
+        ("/r1/BY/GOV/MVD/population/echo/a%00b", PORTAL, 400, "Client.BadRequest"),
         ("/r1/BY/GOV/MVD/population/echo/" + "a" * 2000, PORTAL, 400, "Client.BadRequest"),
         ("/r1/BY/GOV/MVD/population/nosuch", PORTAL, 500, "Server.ClientProxy.UnknownService"),
         ("/r1/BY/GOV/MVD/nosuch/echo", PORTAL, 500, "Server.ClientProxy.UnknownService"),
@@ -262,3 +265,35 @@ def test_service_that_does_not_answer_is_a_server_proxy_error(stack: Stack) -> N
 
     assert response.status == 500
     assert xroad_error(response)["type"] == "Server.ServerProxy.ServiceFailed"
+
+
+def test_header_names_with_underscores_are_not_passed(stack: Stack) -> None:
+    """Some servers read ``X_Road_Client`` as ``X-Road-Client``: such names never cross."""
+    response = stack.call(
+        "/r1/BY/GOV/MVD/population/echo/x",
+        headers={"X_Road_Client": "BY/GOV/EVIL/x", "X-Egov_Gateway-Key": "guess"},
+    )
+
+    headers = json.loads(response.data)["received"]["headers"]
+    assert response.status == 200
+    assert headers["x-road-client"] == PORTAL
+    assert "x_road_client" not in headers
+    assert headers["x-egov-gateway-key"] == "service-key-for-tests"
+    assert not [name for name in headers if "_" in name]
+
+
+def test_header_value_that_is_not_utf8_is_a_bad_request(stack: Stack) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", stack.ports["a-client"], timeout=10)
+    connection.putrequest("GET", "/r1/BY/GOV/MVD/population/echo/x")
+    connection.putheader("X-Road-Client", PORTAL)
+    connection.putheader("X-Note", b"\xff\xfe")
+    connection.endheaders()
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+
+    assert response.status == 400
+    assert response.getheader("X-Road-Error") == body["type"] == "Client.BadRequest"
+    assert stack.recorder.calls == []

@@ -167,7 +167,9 @@ def test_verify_log_command_passes_a_good_log_and_fails_a_bad_one(logs, capsys) 
     rows[-2]["status"] = 204
     write(provider_log, rows)
     with pytest.raises(CommandError):
-        call_command("gateway", "verify-log", str(provider_log))
+        call_command(
+            "gateway", "verify-log", str(provider_log), "--ca", str(stack.pki / "issuing.cert.pem")
+        )
     bad = capsys.readouterr().out
 
     assert good.startswith(f"OK {client_log}: ")
@@ -195,3 +197,45 @@ def test_exchange_errors_are_logged_and_the_log_still_verifies(tmp_path: Path) -
     assert result.problems == []
     assert result.errors == 1
     assert result.messages == 2
+
+
+def test_log_written_with_a_key_outside_the_pki_or_under_another_name_fails(tmp_path: Path) -> None:
+    """Whoever can write the log file cannot make a convincing one: the signers' certificates
+    must come from the platform's CA and name the gateway that signs."""
+    from egov.exchange.gateway.messagelog import MessageLog
+    from egov.trust.pki import (
+        certificate_issue,
+        certificate_pem,
+        load_certificate,
+        load_certificates,
+        load_private_key,
+        pki_init,
+    )
+    from tests.exchange.harness import _pki_template
+
+    other = tmp_path / "other-pki"
+    pki_init(directory=other)
+    forged = certificate_issue(
+        directory=other, profile="gateway-signing", common_name="GW-A", name="forged"
+    )
+    real = tmp_path / "real-pki"
+    import shutil
+
+    shutil.copytree(_pki_template(), real)
+    borrowed = real / "issued" / "GW-B-signing"
+    cases = {
+        "outside": (load_private_key(forged.key_path), load_certificate(forged.certificate_path)),
+        "borrowed": (
+            load_private_key(borrowed.with_suffix(".key.pem")),
+            load_certificate(borrowed.with_suffix(".cert.pem")),
+        ),
+    }
+    authorities = load_certificates(real / "issuing.cert.pem")
+    problems = {}
+    for label, (key, certificate) in cases.items():
+        log = MessageLog(tmp_path / label, "GW-A", key, certificate_pem(certificate))
+        log.close()
+        problems[label] = verify_log(log.path, authorities).problems
+
+    assert any("not issued by the trusted CA" in problem for problem in problems["outside"])
+    assert any("is not 'GW-A''s" in problem for problem in problems["borrowed"])

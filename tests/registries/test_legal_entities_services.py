@@ -34,18 +34,26 @@ def test_entity_answers_names_status_address_and_directors(client, demo_people, 
             }
         ],
     }
-    assert not DataAccess.objects.exists()
+    # The directors are people: the read is on their record.
+    access = DataAccess.objects.get()
+    assert (access.client, access.service, access.data, access.subject) == (
+        CLIENT,
+        "entity",
+        "directors",
+        ANDREI,
+    )
 
 
-def test_entity_needs_no_purpose_but_the_gateway_key(client, demo_people):
+def test_entity_needs_the_gateway_key_and_a_purpose(client, demo_people):
     bare = {"HTTP_X_EGOV_GATEWAY_KEY": gateway_headers()["HTTP_X_EGOV_GATEWAY_KEY"]}
-    assert client.get(f"{BASE}/entities/MA1953684", **bare).json()["short_name"] == {
-        "be": "ІП Шымановіч А. І.",
-        "ru": "ИП Шиманович А. И.",
-    }
+    without_purpose = client.get(f"{BASE}/entities/MA1953684", **bare)
     refused = client.get(f"{BASE}/entities/MA1953684")
+
+    assert without_purpose.status_code == 400
+    assert without_purpose.json()["code"] == "purpose_required"
     assert refused.status_code == 403
     assert refused.json()["code"] == "gateway_required"
+    assert not DataAccess.objects.exists()
 
 
 @pytest.mark.parametrize("unp", ["192541239", "19254123", "ABCDEFGHI"])

@@ -70,6 +70,7 @@ class ExchangeStub:
     answers: dict[tuple[str, str], tuple[int, Any]] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
     mode: str = "up"
+    xroad_error: str = "Server.ServerProxy.ServiceFailed"
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
 
@@ -90,11 +91,11 @@ class ExchangeStub:
                     self._send(
                         500,
                         {
-                            "type": "Server.ServerProxy.ServiceFailed",
-                            "message": "the provider did not answer",
+                            "type": stub.xroad_error,
+                            "message": "the exchange refused or failed",
                             "detail": "x",
                         },
-                        {"X-Road-Error": "Server.ServerProxy.ServiceFailed"},
+                        {"X-Road-Error": stub.xroad_error},
                     )
                     return
                 route = self.path.split("?", 1)[0]

@@ -118,6 +118,39 @@ def test_x_road_error_counts_as_unreachable(exchange):
     assert (check.status, check.detail) == ("pending", "Server.ServerProxy.ServiceFailed")
 
 
+def test_refusal_of_the_exchange_fails_the_check_without_retrying(exchange):
+    """No access right (or an unknown client or service) will not change by asking again."""
+    exchange.mode = "xroad_error"
+    exchange.xroad_error = "Server.ServerProxy.AccessDenied"
+    application = _submit(UserFactory())
+    check = RegistryCheck.objects.get(application=application)
+    queued = DBTaskResult.objects.filter(
+        task_path="egov.cases.tasks.registry_check_run", status="READY"
+    )
+    assert (check.status, check.detail, check.attempts) == (
+        "failed",
+        "Server.ServerProxy.AccessDenied",
+        1,
+    )
+    assert check.next_attempt_at is None
+    assert not queued.exists()
+
+
+def test_check_unanswered_for_too_long_fails_instead_of_waiting_forever(exchange):
+    exchange.down()
+    application = _submit(UserFactory())
+    check = RegistryCheck.objects.get(application=application)
+    RegistryCheck.objects.filter(pk=check.pk).update(attempts=registry_data.MAX_CHECK_ATTEMPTS - 1)
+
+    assert registry_data.registry_check_run(check_id=check.pk) == "failed"
+    check.refresh_from_db()
+    assert (check.status, check.detail, check.attempts) == (
+        "failed",
+        "unreachable",
+        registry_data.MAX_CHECK_ATTEMPTS,
+    )
+
+
 def test_overdue_pending_checks_are_queued_again(exchange_down):
     application = _submit(UserFactory())
     check = RegistryCheck.objects.get(application=application)

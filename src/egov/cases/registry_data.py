@@ -316,6 +316,10 @@ def draft_prefill(*, actor: User, draft_id: Any, retry_after_seconds: int = 0) -
 # --- registry checks (the workflow action) --------------------------------------------------
 
 RETRY_SECONDS = (60, 300, 900, 3600)
+#: After this many attempts a check the register never answered is failed, not retried.
+MAX_CHECK_ATTEMPTS = 10
+#: X-Road errors that mean "not allowed" or "no such thing": retrying cannot help.
+PERMANENT_ERRORS = (".UnknownMember", ".UnknownService", ".AccessDenied")
 
 
 @workflow_actions.register("fetch_registry_data")
@@ -417,7 +421,12 @@ def registry_check_run(*, check_id: int) -> str:
             detail = "not_found" if refused.status == 404 else refused.code
             result = {"status": RegistryCheck.Status.FAILED, "detail": detail[:200]}
         except ExchangeError as error:
-            return _check_later(check, error)
+            if _permanent(error) or check.attempts + 1 >= MAX_CHECK_ATTEMPTS:
+                # Retrying cannot help (no right, unknown client or service), or the register
+                # has been unreachable for too long: the clerk sees the failure and why.
+                result = {"status": RegistryCheck.Status.FAILED, "detail": error.code[:200]}
+            else:
+                return _check_later(check, error)
         else:
             status, detail = _judge(check.check_kind, fetched.document)
             keys = FACT_KEYS.get(check.source)
@@ -435,6 +444,11 @@ def registry_check_run(*, check_id: int) -> str:
         **result,
     )
     return str(result["status"])
+
+
+def _permanent(error: ExchangeError) -> bool:
+    """An exchange refusal that the same call will meet again."""
+    return error.code.startswith("Client.") or error.code.endswith(PERMANENT_ERRORS)
 
 
 def _check_later(check: RegistryCheck, error: ExchangeError) -> str:
@@ -511,6 +525,8 @@ DATA_NAMES = {
     "family": gettext_lazy("Your family"),
     "address-history": gettext_lazy("Your address history"),
     "directorships": gettext_lazy("Organisations you direct"),
+    "directors": gettext_lazy("You as director of an organisation"),
+    "events": gettext_lazy("Events of your life in the register"),
 }
 
 

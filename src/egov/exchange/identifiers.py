@@ -16,6 +16,8 @@ MEMBER_CLASSES = ("GOV", "COM", "NGO")
 #: A part of an identifier after decoding: letters, digits and ``.``, ``_``, ``-``.
 PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 MAX_URI_LENGTH = 2000
+#: Encoded separators and NUL: a proxy that decodes them could climb out of the service.
+FORBIDDEN_IN_PATH = re.compile(r"%(2f|5c|00)|\\", re.IGNORECASE)
 
 
 class IdentifierError(ValueError):
@@ -95,5 +97,9 @@ def service_path_parse(raw_path: str) -> tuple[ServiceId, str]:
     for segment in rest:
         if unquote(segment) in {".", ".."}:
             raise IdentifierError("the service path must not contain '.' or '..' segments")
+        if FORBIDDEN_IN_PATH.search(segment):
+            raise IdentifierError(
+                "the service path must not contain encoded '/', '\\' or NUL characters"
+            )
     provider = ClientId(instance, member_class, member_code, subsystem)
     return ServiceId(provider, service_code), ("/" + "/".join(rest) if rest else "")

@@ -304,8 +304,10 @@ SERVICES: tuple[ServiceDoc, ...] = (
                "newest first. Reading the log is not itself recorded.",
                True, "/{personal_number}", _PN_PARAMETER, "AccessLog", False),
     ServiceDoc("legal_entities", "MINJUST", "legal-entities", "entity", f"{_ENTITIES}/entities",
-               "Legal entity", "A company or sole trader by УНП: names, status, address, directors.",  # noqa: E501
-               False, "/{unp}", {"name": "unp", "in": "path", "required": True, "schema": _UNP},
+               "Legal entity",
+               "A company or sole trader by УНП: names, status, address, directors. The "
+               "directors are personal data: each call is recorded for each of them.",
+               True, "/{unp}", {"name": "unp", "in": "path", "required": True, "schema": _UNP},
                "Entity", True),
     ServiceDoc("legal_entities", "MINJUST", "legal-entities", "directed-by",
                f"{_ENTITIES}/directed-by", "Entities a person heads",
@@ -316,7 +318,8 @@ SERVICES: tuple[ServiceDoc, ...] = (
                False, "/", None, "Events", False),
     ServiceDoc("legal_entities", "MINJUST", "legal-entities", "data-access-log",
                f"{_ENTITIES}/data-access-log", "Who received a person's directorships",
-               "Calls of directed-by about a person, newest first; not itself recorded.",
+               "Calls of entity and directed-by that named the person, newest first; not "
+               "itself recorded.",
                True, "/{personal_number}", _PN_PARAMETER, "AccessLog", False),
     ServiceDoc("addresses", "NKA", "addresses", "address", "/registries/addresses/v1/addresses",
                "Address", "An address by id, or addresses whose text contains the words of q.",

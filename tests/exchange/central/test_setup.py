@@ -109,6 +109,7 @@ def test_setup_twice_creates_the_demo_exchange_once(registry, tmp_path):
         "events",
         "data-access-log",
         "directed-by",
+        "entity",
     }
     assert not Service.objects.get(
         subsystem__code="legal-entities", service_code="events"

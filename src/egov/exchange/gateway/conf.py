@@ -118,6 +118,7 @@ class GlobalConf:
     content: dict[str, Any]
     expires_at: datetime
     serial: int
+    generated_at: datetime
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     subsystems: dict[str, dict[str, Any]] = field(default_factory=dict)
     gateways: dict[str, Peer] = field(default_factory=dict)
@@ -131,6 +132,7 @@ class GlobalConf:
         conf = cls(
             content=content,
             expires_at=parse_timestamp(str(content["expires_at"])),
+            generated_at=parse_timestamp(str(content["generated_at"])),
             serial=int(content.get("serial", 0)),
         )
         conf.members = {item["id"]: item for item in content.get("members", [])}
@@ -189,16 +191,22 @@ class ConfHolder:
         self.last_error = ""
 
     def accept(self, envelope: dict[str, Any]) -> GlobalConf:
-        """Verify and install ``envelope``; an older serial than the current one is refused
-        (a replayed old configuration must not bring back a removed right)."""
+        """Verify and install ``envelope``. A configuration older than the one in use — a
+        lower serial, or the same serial generated earlier (a certificate revocation does not
+        change the serial) — is refused: a replayed old configuration must not bring back a
+        removed right or a revoked certificate."""
         content = globalconf_verify(envelope, self.anchor)
         if content.get("instance") != self.settings.instance:
             raise GlobalconfInvalid("bad_content", "the configuration is for another instance")
         if globalconf_expired(content):
             raise GlobalconfInvalid("expired", "the global configuration has expired")
         conf = GlobalConf.from_content(content)
-        if self.current is not None and conf.serial < self.current.serial:
-            raise GlobalconfInvalid("stale", "older than the configuration in use")
+        if self.current is not None:
+            current = self.current
+            newer = (conf.serial, conf.generated_at) > (current.serial, current.generated_at)
+            same = (conf.serial, conf.generated_at) == (current.serial, current.generated_at)
+            if not newer and not (same and conf.content == current.content):
+                raise GlobalconfInvalid("stale", "older than the configuration in use")
         self.current = conf
         return conf
 

@@ -66,7 +66,7 @@ class MessageLog:
         self._seq = 0
         self._head = GENESIS
         self._unsealed = 0
-        self._certified: set[str] = set()
+        self._certified: set[tuple[str, str]] = set()
         self._append({"kind": "open", "gateway": gateway, "format": 1})
         self.certify(gateway, signing_certificate_pem)
 
@@ -81,9 +81,10 @@ class MessageLog:
         self._unsealed += 1
 
     def certify(self, signer: str, certificate_pem: str) -> None:
-        """Write a signer's certificate the first time its signature appears in this file."""
-        if signer not in self._certified:
-            self._certified.add(signer)
+        """Write a signer's certificate before its first signature in this file, and again
+        when the signer's certificate changes (a renewed key)."""
+        if (signer, certificate_pem) not in self._certified:
+            self._certified.add((signer, certificate_pem))
             self._append({"kind": "certificate", "signer": signer, "pem": certificate_pem})
 
     def message(self, **fields: Any) -> None:
@@ -173,6 +174,10 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
                     raise ValueError("not an EC key")
                 if trusted_ca and not _issued_by_any(certificate, trusted_ca):
                     result.problems.append(f"{where}: certificate not issued by the trusted CA")
+                if not _names(certificate, record["signer"]):
+                    result.problems.append(
+                        f"{where}: the certificate is not {record['signer']!r}'s"
+                    )
                 keys[record["signer"]] = public_key
             except (KeyError, ValueError) as error:
                 result.problems.append(f"{where}: unreadable certificate ({error})")
@@ -210,6 +215,14 @@ def _issued_by_any(certificate: x509.Certificate, authorities: list[x509.Certifi
             continue
         return True
     return False
+
+
+def _names(certificate: x509.Certificate, signer: str) -> bool:
+    """Whether the certificate's common name is the gateway's code (``GW-PORTAL`` or
+    ``GW-PORTAL signing``)."""
+    names = certificate.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
+    common_name = str(names[0].value) if names else ""
+    return common_name == signer or common_name.startswith(f"{signer} ")
 
 
 def log_files(target: Path) -> list[Path]:

@@ -106,7 +106,13 @@ NOT_FORWARDED = messages.UNSIGNED | OWN_HEADERS
 
 
 def _forwardable(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    return [(name, value) for name, value in headers if name.lower() not in NOT_FORWARDED]
+    """Headers passed on: not hop-by-hop, not the gateways' own, and no names with ``_``
+    (some servers read ``X_Road_Client`` as ``X-Road-Client``)."""
+    return [
+        (name, value)
+        for name, value in headers
+        if name.lower() not in NOT_FORWARDED and "_" not in name
+    ]
 
 
 def _identifier_json(
@@ -270,6 +276,8 @@ class Gateway:
             return await self._client_call(request)
         except XRoadError as error:
             return error.response()
+        except UnicodeError:
+            return client_error("BadRequest", "header values must be UTF-8 text").response()
 
     def _usable_client_side(self) -> GlobalConf:
         conf = self.conf.usable()
@@ -470,6 +478,8 @@ class Gateway:
             return await self._provider_call(request)
         except XRoadError as error:
             return error.response()
+        except UnicodeError:
+            return client_error("BadRequest", "header values must be UTF-8 text").response()
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport

@@ -19,15 +19,25 @@ from egov.registries.shared.http import (
 from egov.registries.shared.views import personal_number_detail, personal_number_or_none
 
 
-@registry_service(personal_data=False)
+@registry_service(personal_data=True)
 def entity(request: HttpRequest, unp: str, *, caller: Caller) -> HttpResponse:
+    """A legal entity; its directors are people, so the call is recorded for each of them."""
     number = unp_normalise(unp)
     if number is None:
         return invalid_identifier(
             _("This is not a valid payer account number (УНП: 9 characters, e.g. 192541238).")
         )
-    body = selectors.entity_get(unp=number)
-    return not_found() if body is None else json_response(body)
+    with transaction.atomic():
+        body = selectors.entity_get(unp=number)
+        if body is None:
+            return not_found()
+        services.data_access_record(
+            caller=caller,
+            service="entity",
+            data="directors",
+            subjects=[director["personal_number"] for director in body["directors"]],
+        )
+    return json_response(body)
 
 
 @registry_service(personal_data=True)

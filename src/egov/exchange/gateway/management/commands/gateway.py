@@ -27,7 +27,11 @@ class Command(BaseCommand):
         run.add_argument("--config", help="path of gateway.json (instead of the code's default)")
         verify = commands.add_parser("verify-log", help="verify message log files offline")
         verify.add_argument("path", help="a .jsonl log file or a folder of them")
-        verify.add_argument("--ca", help="PEM file of CA certificates the signers must chain to")
+        verify.add_argument(
+            "--ca",
+            help="PEM file of the CA certificates the signers' certificates must be issued by "
+            "(default: the platform PKI's issuing CA)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "run":
@@ -53,7 +57,12 @@ class Command(BaseCommand):
         target = Path(options["path"])
         if not target.exists():
             raise CommandError(f"{target} does not exist")
-        authorities = load_certificates(Path(options["ca"])) if options.get("ca") else None
+        # Signers' certificates must chain to the platform's CA: a log rewritten with a
+        # self-made key would otherwise verify.
+        ca = Path(options["ca"]) if options.get("ca") else settings.PKI_DIR / "issuing.cert.pem"
+        if not ca.exists():
+            raise CommandError(f"{ca} does not exist: give the CA certificates with --ca")
+        authorities = load_certificates(ca)
         failed = False
         for path in log_files(target):
             result = verify_log(path, authorities)
