@@ -33,7 +33,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from yarl import URL
 
 from egov.exchange.gateway import messages
-from egov.exchange.gateway.conf import ConfHolder, GatewaySettings, GlobalConf, Peer, fingerprint
+from egov.exchange.gateway.conf import ConfHolder, GatewaySettings, GlobalConf, Peer
 from egov.exchange.gateway.messagelog import MessageLog
 from egov.exchange.globalconf import GlobalconfInvalid
 from egov.exchange.identifiers import (
@@ -397,9 +397,7 @@ class Gateway:
                 signature="",
                 **entry,
             )
-            return web.Response(
-                status=status, body=answer_body, headers=_forwardable_error(answer_headers)
-            )
+            return web.Response(status=status, body=answer_body, headers=_to_client(answer_headers))
         response_hash = messages.message_hash(str(status), answer_headers, answer_body)
         answer_signature = lower.get("x-egov-signature", "")
         if lower.get("x-road-request-hash") != request_hash or not messages.verify(
@@ -686,11 +684,7 @@ def _to_client(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return [(name, value) for name, value in headers if name.lower() not in messages.UNSIGNED]
 
 
-def _forwardable_error(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    return _to_client(headers)
-
-
-async def serve(settings: GatewaySettings, ready: asyncio.Event | None = None) -> None:
+async def serve(settings: GatewaySettings) -> None:
     """Run until SIGTERM or SIGINT; the message log is sealed on the way out."""
     gateway = Gateway(settings)
     await gateway.start()
@@ -699,14 +693,7 @@ async def serve(settings: GatewaySettings, ready: asyncio.Event | None = None) -
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    if ready is not None:
-        ready.set()
     try:
         await stop.wait()
     finally:
         await gateway.stop()
-
-
-def fingerprint_of(path: str) -> str:
-    with open(path, encoding="ascii") as handle:
-        return fingerprint(handle.read())
