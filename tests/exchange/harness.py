@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-import socket
 import tempfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -33,6 +32,7 @@ from egov.trust.pki import (
     load_private_key,
     pki_init,
 )
+from tests.ports import free_port
 
 INSTANCE = "BY"
 PORTAL = "BY/GOV/NCES/portal"
@@ -75,12 +75,6 @@ def _pki_template() -> Path:
             )
         _TEMPLATE.append(directory)
     return _TEMPLATE[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Recorder:

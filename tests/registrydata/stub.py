@@ -9,7 +9,6 @@ Import the fixtures into a ``conftest.py``: ``exchange`` (the stub, reachable) a
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 PERSON_SERVICE = "BY/GOV/MVD/population/person"
 FAMILY_SERVICE = "BY/GOV/MVD/population/family"
@@ -146,12 +147,6 @@ class ExchangeStub:
     def calls(self, service: str) -> list[Received]:
         prefix = "/r1/" + service + "/"
         return [item for item in self.received if item.path.startswith(prefix)]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -50,7 +50,6 @@ class ExchangeResponse:
     body: bytes
     message_id: str
     x_road_error: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def json(self) -> Any:
         return json.loads(self.body.decode("utf-8"))

@@ -9,7 +9,6 @@ verified configuration in a cache file, refreshes it, and refuses to work once i
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -20,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from egov.exchange.globalconf import (
@@ -29,6 +27,7 @@ from egov.exchange.globalconf import (
     globalconf_verify,
     parse_timestamp,
 )
+from egov.trust.pki import fingerprint_sha256, load_private_key
 
 logger = logging.getLogger("egov.exchange.gateway")
 
@@ -81,20 +80,10 @@ class GatewaySettings:
         )
 
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
-        key = serialization.load_pem_private_key(self.signing_key.read_bytes(), password=None)
-        if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise ValueError("the signing key must be an EC key")
-        return key
+        return load_private_key(self.signing_key)
 
     def service_key(self) -> str:
         return self.service_key_file.read_text().strip() if self.service_key_file else ""
-
-
-def fingerprint(pem: str | bytes) -> str:
-    """SHA-256 of the certificate's DER, hex: how gateways are recognised by their TLS cert."""
-    data = pem.encode("ascii") if isinstance(pem, str) else pem
-    certificate = x509.load_pem_x509_certificate(data)
-    return hashlib.sha256(certificate.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 @dataclass
@@ -147,7 +136,8 @@ class GlobalConf:
             peer = Peer(
                 code=item["code"],
                 address=item["address"].rstrip("/"),
-                tls_fingerprint=fingerprint(item["tls_certificate"]),
+                # Gateways are recognised by their TLS certificate's SHA-256 fingerprint.
+                tls_fingerprint=fingerprint_sha256(tls),
                 tls_serial=tls.serial_number,
                 tls_certificate_pem=item["tls_certificate"],
                 signing_certificate_pem=item["signing_certificate"],
