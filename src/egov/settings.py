@@ -451,6 +451,26 @@ EXCHANGE_GATEWAY_URL = ENV.str(
     "http://127.0.0.1:8080",
     "Client side of the gateway the portal and the back office call registries through.",
 )
+EXCHANGE_CLIENT_TLS_DIR = Path(
+    ENV.str(
+        "EGOV_EXCHANGE_CLIENT_TLS_DIR",
+        "",
+        "Folder of the certificates (and keys) the portal, back offices and workers present, "
+        "one per client subsystem, on the TLS client side of their gateway. Empty means "
+        "`clients` in the exchange folder.",
+    )
+    or EXCHANGE_DIR / "clients"
+).resolve()
+EXCHANGE_PROVIDER_KEYS_DIR = Path(
+    ENV.str(
+        "EGOV_EXCHANGE_PROVIDER_KEYS_DIR",
+        "",
+        "Folder of the provider credentials: one secret per provider subsystem, presented by "
+        "its gateway to its services (and checked by each register). Empty means "
+        "`provider-keys` in the exchange folder.",
+    )
+    or EXCHANGE_DIR / "provider-keys"
+).resolve()
 EXCHANGE_CLIENT = ENV.str(
     "EGOV_EXCHANGE_CLIENT",
     "BY/GOV/NCES/portal",
