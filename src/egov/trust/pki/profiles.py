@@ -84,3 +84,12 @@ profile_register(
         description="The central registry signs the global configuration.",
     )
 )
+profile_register(
+    Profile(
+        name="information-system",
+        key_usages=frozenset({"digital_signature"}),
+        extended_key_usages=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+        validity=timedelta(days=730),
+        description="An information system authenticates itself on its gateway's client side.",
+    )
+)
