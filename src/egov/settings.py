@@ -9,6 +9,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
+from egov.core.logging import configure_structlog, logging_config
 from egov.env import ENV
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -499,15 +500,16 @@ GLOBALCONF_VALIDITY_SECONDS = ENV.int(
     "cached copy while the central registry is down, until then, and then refuse.",
 )
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "egov": {"level": ENV.str("EGOV_LOG_LEVEL", "INFO", "Log level of egov's own logs.")},
-        # A wrong password is not an operational event worth a warning per attempt.
-        "axes": {"level": "ERROR"},
-    },
-}
+# --- logs ---------------------------------------------------------------------------------
+LOG_FORMAT = ENV.str(
+    "EGOV_LOG_FORMAT",
+    "",
+    "`json` (one JSON object per line, for a log collector) or `console` (readable lines). "
+    "Empty means `console` in the demo and with DEBUG, `json` otherwise.",
+) or ("console" if DEBUG or DEMO_MODE else "json")
+configure_structlog()
+LOGGING = logging_config(
+    json=LOG_FORMAT != "console",
+    level=ENV.str("EGOV_LOG_LEVEL", "INFO", "Log level of egov's own logs."),
+)
 CSRF_FAILURE_VIEW = "egov.core.views.csrf_failure"

@@ -1,0 +1,89 @@
+"""The platform's structured logging: one structlog configuration for egov's own loggers and
+for the standard-library loggers of Django, axes and gunicorn.
+
+Production writes one JSON object per line (what a log collector reads); the demo and
+``DEBUG`` write readable console lines. Events carry identifiers only (user id, application
+number, request id), never names, personal numbers, email addresses or passwords.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+
+SECURITY_LOGGER = "egov.security"
+
+# Processors that run for egov's structlog events and for foreign (stdlib) records alike.
+SHARED_PROCESSORS: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def security_event(event: str, **ids: Any) -> None:
+    """Record a security event (a lockout, a refused signature, a second factor added) on the
+    ``egov.security`` logger, so operators can route and alert on them apart from the rest.
+
+    Pass identifiers only (``user_id=``, ``client=``, ``message_id=``): the line is kept as
+    long as the logs are, and personal data does not belong in it."""
+    structlog.get_logger(SECURITY_LOGGER).warning(event, **ids)
+
+
+def logging_config(*, json: bool, level: str) -> dict[str, Any]:
+    """The ``LOGGING`` dictionary: every standard-library record, Django's, axes' and
+    gunicorn's included, is rendered by structlog's ProcessorFormatter, so one deployment
+    writes one format."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {
+            "structlog": {
+                "()": structlog.stdlib.ProcessorFormatter,
+                "processors": [
+                    structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info,
+                    renderer,
+                ],
+                "foreign_pre_chain": [
+                    *SHARED_PROCESSORS,
+                    structlog.stdlib.ExtraAdder(),
+                ],
+            }
+        },
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
+        "root": {"handlers": ["console"], "level": "WARNING"},
+        "loggers": {
+            "egov": {"level": level},
+            # Security events are always kept, whatever the level of the rest.
+            SECURITY_LOGGER: {"level": "INFO"},
+            "django_structlog": {"level": "INFO"},
+            # A wrong password is not an operational event worth a warning per attempt.
+            "axes": {"level": "ERROR"},
+            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
+
+
+def configure_structlog() -> None:
+    """Send structlog events through the standard library, where ``LOGGING`` renders them.
+    Called once from the settings module, before Django configures ``LOGGING``."""
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *SHARED_PROCESSORS,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.UnicodeDecoder(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
