@@ -99,6 +99,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "egov.core.request_logging.RequestLogMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "egov.identity.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -512,4 +513,8 @@ LOGGING = logging_config(
     json=LOG_FORMAT != "console",
     level=ENV.str("EGOV_LOG_LEVEL", "INFO", "Log level of egov's own logs."),
 )
+# One line per request, when it ends, with a request id; no address, user agent or path
+# typed by the client (egov.core.request_logging).
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = 10  # DEBUG: the finished line says it all
 CSRF_FAILURE_VIEW = "egov.core.views.csrf_failure"

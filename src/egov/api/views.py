@@ -4,10 +4,10 @@ renders the result; the rules live in the domain apps. Errors are problems
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
@@ -60,7 +60,7 @@ from egov.cases.models import Application
 from egov.catalog import selectors as catalog
 from egov.core.problem import problem
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 MAX_IDEMPOTENCY_KEY = 64
 ANSWER_FILES_FIELD = "files"

@@ -1,0 +1,173 @@
+"""The client proxy: where the member's own information systems call the exchange.
+
+``GET /r1/BY/GOV/MVD/population/person/4150592M012PB5`` with ``X-Road-Client:
+BY/GOV/NCES/portal`` is checked against the global configuration, signed with this gateway's
+key, written to the message log and sent over mutual TLS to the gateway that hosts the
+provider. The answer must come back signed by that gateway and bound to this request by
+``X-Road-Request-Hash``; only then is it handed to the information system.
+"""
+
+from __future__ import annotations
+
+import ssl
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from aiohttp import ClientError, ClientTimeout, web
+from yarl import URL
+
+from egov.exchange.gateway import messages
+from egov.exchange.gateway.conf import GlobalConf
+from egov.exchange.gateway.errors import XRoadError, client_error, client_proxy_error
+from egov.exchange.gateway.metaservices import METASERVICES, list_clients
+from egov.exchange.gateway.rest import (
+    PURPOSE,
+    body_read,
+    forwardable,
+    purpose_require,
+    rest_request_parse,
+    to_client,
+)
+
+if TYPE_CHECKING:
+    from egov.exchange.gateway.server import Gateway
+
+
+class ClientProxy:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.code = gateway.code
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            if request.path == "/listClients" and request.method == "GET":
+                return list_clients(self._usable())
+            return await self._call(request)
+        except XRoadError as error:
+            return error.response()
+        except UnicodeError:
+            return client_error("BadRequest", "header values must be UTF-8 text").response()
+
+    def _usable(self) -> GlobalConf:
+        conf = self.gateway.conf.usable()
+        if conf is None:
+            raise client_proxy_error(
+                "OutdatedGlobalConf", "the global configuration is missing or expired"
+            )
+        return conf
+
+    async def _call(self, request: web.BaseRequest) -> web.StreamResponse:
+        parsed = rest_request_parse(request)
+        client, service = parsed.client, parsed.service
+        conf = self._usable()
+        client_text, service_text = str(client), str(service)
+        subsystem = conf.subsystems.get(client_text)
+        if subsystem is None or subsystem.get("gateway") != self.code:
+            raise client_proxy_error(
+                "UnknownMember", f"client {client_text} is not registered at gateway {self.code}"
+            )
+        if service.service_code not in METASERVICES:
+            description = conf.services.get(service_text)
+            if description is None:
+                raise client_proxy_error(
+                    "UnknownService", f"service {service_text} is not registered"
+                )
+            if description.get("personal_data"):
+                purpose_require(request)
+        peer = conf.gateway_of(str(service.provider))
+        if peer is None:
+            raise client_proxy_error(
+                "UnknownMember", f"no gateway serves the provider {service.provider}"
+            )
+        body = await body_read(request, self.gateway.settings.max_body_bytes)
+        message_id = request.headers.get("X-Road-Id") or str(uuid.uuid4())
+        request_id = str(uuid.uuid4())
+        headers = forwardable(request.headers.items())
+        if "Accept" not in request.headers:
+            # X-Road: without an Accept header the consumer gets application/json.
+            headers.append(("Accept", "application/json"))
+        headers += [
+            ("X-Road-Client", client_text),
+            ("X-Road-Service", service_text),
+            ("X-Road-Id", message_id),
+            ("X-Road-Request-Id", request_id),
+            ("X-Egov-Time", str(int(time.time()))),
+        ]
+        head = f"{request.method} {request.raw_path}"
+        request_hash = messages.message_hash(head, headers, body)
+        signature = messages.sign(self.gateway.signing_key, request_hash)
+        entry = {
+            "message_id": message_id,
+            "request_id": request_id,
+            "client": client_text,
+            "service": service_text,
+            "user_id": request.headers.get("X-Road-UserId", ""),
+            "issue": request.headers.get("X-Road-Issue", ""),
+            "purpose": request.headers.get(PURPOSE, ""),
+        }
+        log = self.gateway.log
+        log.message(
+            kind="request",
+            side="client",
+            method=request.method,
+            hash=request_hash,
+            signer=self.code,
+            signature=signature,
+            **entry,
+        )
+        outgoing = [*headers, ("X-Egov-Signature", signature), ("X-Egov-Signer", self.code)]
+        try:
+            async with self.gateway.peer_session(peer).request(
+                request.method,
+                URL(peer.address + request.raw_path, encoded=True),
+                data=body or None,
+                headers=outgoing,
+                timeout=ClientTimeout(total=self.gateway.settings.service_timeout + 5),
+                allow_redirects=False,
+            ) as answer:
+                answer_body = await answer.read()
+                status, answer_headers = answer.status, list(answer.headers.items())
+        except ssl.SSLError as error:
+            raise client_proxy_error(
+                "SslAuthenticationFailed", f"TLS with {peer.code} failed: {error}"
+            ) from None
+        except (TimeoutError, ClientError, OSError) as error:
+            raise client_proxy_error(
+                "NetworkError",
+                f"gateway {peer.code} cannot be reached: {error or type(error).__name__}",
+            ) from None
+        lower = {name.lower(): value for name, value in answer_headers}
+        if "x-road-error" in lower:
+            log.message(
+                kind="response",
+                side="client",
+                status=status,
+                error=lower["x-road-error"],
+                hash="",
+                request_hash=request_hash,
+                signer="",
+                signature="",
+                **entry,
+            )
+            return web.Response(status=status, body=answer_body, headers=to_client(answer_headers))
+        response_hash = messages.message_hash(str(status), answer_headers, answer_body)
+        answer_signature = lower.get("x-egov-signature", "")
+        if lower.get("x-road-request-hash") != request_hash or not messages.verify(
+            peer.signing_key, answer_signature, response_hash
+        ):
+            raise client_proxy_error(
+                "InvalidSignatureValue", f"the response from {peer.code} is not signed by it"
+            )
+        log.certify(peer.code, peer.signing_certificate_pem)
+        log.message(
+            kind="response",
+            side="client",
+            status=status,
+            hash=response_hash,
+            request_hash=request_hash,
+            signer=peer.code,
+            signature=answer_signature,
+            **entry,
+        )
+        return web.Response(status=status, body=answer_body, headers=to_client(answer_headers))

@@ -1,0 +1,98 @@
+"""X-Road's metaservices (PR-META, PR-MREST): ``listClients`` on the client side,
+``listMethods``, ``allowedMethods`` and ``getOpenAPI`` answered by the provider's gateway from
+the global configuration, as if they were services of the provider."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from aiohttp import web
+
+from egov.exchange.gateway.conf import GlobalConf
+from egov.exchange.gateway.errors import server_proxy_error
+
+METASERVICES = ("listMethods", "allowedMethods", "getOpenAPI")
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def _identifier_json(
+    instance: str, member_class: str, member_code: str, **extra: str
+) -> dict[str, str]:
+    return {
+        "member_class": member_class,
+        "member_code": member_code,
+        "xroad_instance": instance,
+        **extra,
+    }
+
+
+def _json_response(document: Any) -> web.Response:
+    return web.Response(
+        body=json.dumps(document, ensure_ascii=False).encode("utf-8"),
+        headers={"Content-Type": "application/json; charset=utf-8"},
+    )
+
+
+def list_clients(conf: GlobalConf) -> web.Response:
+    members = []
+    for member in conf.members.values():
+        instance, member_class, member_code = member["id"].split("/")
+        members.append(
+            {
+                "id": _identifier_json(instance, member_class, member_code, object_type="MEMBER"),
+                "name": member.get("name", ""),
+            }
+        )
+    for subsystem in conf.subsystems.values():
+        instance, member_class, member_code, code = subsystem["id"].split("/")
+        name = conf.members.get(subsystem["member"], {}).get("name", "")
+        members.append(
+            {
+                "id": _identifier_json(
+                    instance,
+                    member_class,
+                    member_code,
+                    object_type="SUBSYSTEM",
+                    subsystem_code=code,
+                ),
+                "name": name,
+            }
+        )
+    return _json_response({"member": members})
+
+
+def metaservice_answer(
+    conf: GlobalConf, client: str, provider: str, code: str, request: web.BaseRequest
+) -> Answer:
+    services = [item for item in conf.services.values() if item.get("subsystem") == provider]
+    if code == "getOpenAPI":
+        wanted = request.query.get("serviceCode", "")
+        matches = [item for item in services if item.get("service_code") == wanted]
+        if not wanted or not matches:
+            raise server_proxy_error("UnknownService", f"no service {wanted!r} at {provider}")
+        document = matches[0].get("openapi") or ""
+        if "application/json" in request.headers.get("Accept", ""):
+            payload = json.dumps(yaml.safe_load(document), ensure_ascii=False, default=str)
+            return 200, [("Content-Type", "application/json; charset=utf-8")], payload.encode()
+        return 200, [("Content-Type", "text/yaml; charset=utf-8")], document.encode("utf-8")
+    if code == "allowedMethods":
+        services = [item for item in services if conf.allowed(client, item["id"])]
+    listed = []
+    for item in services:
+        instance, member_class, member_code, subsystem_code, service_code = item["id"].split("/")
+        listed.append(
+            _identifier_json(
+                instance,
+                member_class,
+                member_code,
+                object_type="SERVICE",
+                subsystem_code=subsystem_code,
+                service_code=service_code,
+                service_type="OPENAPI" if item.get("openapi") else "REST",
+            )
+            | {"endpoint_list": item.get("endpoints", [])}
+        )
+    body = json.dumps({"service": listed}, ensure_ascii=False).encode("utf-8")
+    return 200, [("Content-Type", "application/json; charset=utf-8")], body

@@ -1,0 +1,214 @@
+"""The server proxy: where other gateways deliver requests for the providers served here.
+
+It trusts nothing the calling gateway decided. The caller's TLS certificate must be a
+gateway's of the global configuration and not revoked; the request must be signed by that
+gateway, recent and not a replay; the calling gateway must host the client and the client
+must have the access right. Only then does the request reach the service, with this
+provider's credential. The answer is signed and bound to the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import TYPE_CHECKING
+
+from aiohttp import ClientError, ClientTimeout, web
+from yarl import URL
+
+from egov.exchange.gateway import messages
+from egov.exchange.gateway.conf import GlobalConf, Peer
+from egov.exchange.gateway.errors import XRoadError, client_error, server_proxy_error
+from egov.exchange.gateway.metaservices import METASERVICES, Answer, metaservice_answer
+from egov.exchange.gateway.rest import (
+    PURPOSE,
+    body_read,
+    forwardable,
+    purpose_require,
+    rest_request_parse,
+)
+
+if TYPE_CHECKING:
+    from egov.exchange.gateway.server import Gateway
+
+#: How far a message's time may be from the receiving gateway's clock, and how long its id
+#: is remembered to refuse a replay.
+CLOCK_SKEW_SECONDS = 300
+REPLAY_WINDOW_SECONDS = 2 * CLOCK_SKEW_SECONDS
+
+
+class ServerProxy:
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self.code = gateway.code
+        self.seen: dict[tuple[str, str], float] = {}
+
+    def forget_expired(self) -> None:
+        now = time.monotonic()
+        for key in [key for key, expiry in self.seen.items() if expiry < now]:
+            del self.seen[key]
+
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        try:
+            return await self._call(request)
+        except XRoadError as error:
+            return error.response()
+        except UnicodeError:
+            return client_error("BadRequest", "header values must be UTF-8 text").response()
+
+    def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
+        transport = request.transport
+        ssl_object = transport.get_extra_info("ssl_object") if transport else None
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object else None
+        peer = conf.by_tls.get(hashlib.sha256(der).hexdigest()) if der else None
+        if peer is None:
+            raise server_proxy_error(
+                "SslAuthenticationFailed",
+                "the client certificate is not a gateway's of the configuration",
+            )
+        if conf.peer_revoked(peer):
+            raise server_proxy_error(
+                "SslAuthenticationFailed", f"the certificate of gateway {peer.code} is revoked"
+            )
+        return peer
+
+    async def _call(self, request: web.BaseRequest) -> web.StreamResponse:
+        conf = self.gateway.conf.usable()
+        if conf is None:
+            raise server_proxy_error(
+                "OutdatedGlobalConf", "the global configuration is missing or expired"
+            )
+        peer = self._calling_gateway(request, conf)
+        parsed = rest_request_parse(request)
+        client, service = parsed.client, parsed.service
+        client_text, service_text = str(client), str(service)
+        body = await body_read(request, self.gateway.settings.max_body_bytes)
+        headers = [
+            (name, value)
+            for name, value in request.headers.items()
+            if name.lower() not in messages.INTERNAL
+        ]
+        request_hash = messages.message_hash(f"{request.method} {request.raw_path}", headers, body)
+        signature = request.headers.get("X-Egov-Signature", "")
+        if not messages.verify(peer.signing_key, signature, request_hash):
+            raise server_proxy_error(
+                "InvalidSignatureValue", f"the request is not signed by gateway {peer.code}"
+            )
+        try:
+            sent = int(request.headers.get("X-Egov-Time", ""))
+        except ValueError:
+            raise server_proxy_error("InvalidMessage", "the message has no time") from None
+        if abs(time.time() - sent) > CLOCK_SKEW_SECONDS:
+            raise server_proxy_error("InvalidMessage", "the message's time is too far from ours")
+        message_id = request.headers.get("X-Road-Id", "")
+        key = (client_text, message_id)
+        if not message_id or key in self.seen:
+            raise server_proxy_error(
+                "DuplicateMessageId", f"message id {message_id!r} was already used"
+            )
+        self.seen[key] = time.monotonic() + REPLAY_WINDOW_SECONDS
+        subsystem = conf.subsystems.get(client_text)
+        if subsystem is None or subsystem.get("gateway") != peer.code:
+            raise server_proxy_error(
+                "AccessDenied", f"gateway {peer.code} does not serve client {client_text}"
+            )
+        entry = {
+            "message_id": message_id,
+            "request_id": request.headers.get("X-Road-Request-Id", ""),
+            "client": client_text,
+            "service": service_text,
+            "user_id": request.headers.get("X-Road-UserId", ""),
+            "issue": request.headers.get("X-Road-Issue", ""),
+            "purpose": request.headers.get(PURPOSE, ""),
+        }
+        log = self.gateway.log
+        log.certify(peer.code, peer.signing_certificate_pem)
+        log.message(
+            kind="request",
+            side="provider",
+            method=request.method,
+            hash=request_hash,
+            signer=peer.code,
+            signature=signature,
+            **entry,
+        )
+        provider = conf.subsystems.get(str(service.provider))
+        if provider is None or provider.get("gateway") != self.code:
+            raise server_proxy_error("UnknownService", f"{service.provider} is not served here")
+        if service.service_code in METASERVICES:
+            status, answer_headers, answer_body = metaservice_answer(
+                conf, client_text, str(service.provider), service.service_code, request
+            )
+        else:
+            status, answer_headers, answer_body = await self._service_call(
+                conf, request, client_text, service_text, parsed.rest, parsed.query, body
+            )
+        answer_headers = [
+            *forwardable(answer_headers),
+            ("X-Road-Id", message_id),
+            ("X-Road-Client", client_text),
+            ("X-Road-Service", service_text),
+            ("X-Road-Request-Id", entry["request_id"]),
+            ("X-Road-Request-Hash", request_hash),
+        ]
+        response_hash = messages.message_hash(str(status), answer_headers, answer_body)
+        answer_signature = messages.sign(self.gateway.signing_key, response_hash)
+        log.message(
+            kind="response",
+            side="provider",
+            status=status,
+            hash=response_hash,
+            request_hash=request_hash,
+            signer=self.code,
+            signature=answer_signature,
+            **entry,
+        )
+        answer_headers.append(("X-Egov-Signature", answer_signature))
+        return web.Response(status=status, body=answer_body, headers=answer_headers)
+
+    async def _service_call(
+        self,
+        conf: GlobalConf,
+        request: web.BaseRequest,
+        client_text: str,
+        service_text: str,
+        rest: str,
+        query: str,
+        body: bytes,
+    ) -> Answer:
+        description = conf.services.get(service_text)
+        base_url = self.gateway.settings.services.get(service_text)
+        if description is None or base_url is None:
+            raise server_proxy_error("UnknownService", f"service {service_text} is not served here")
+        if not conf.allowed(client_text, service_text):
+            raise server_proxy_error(
+                "AccessDenied", f"{client_text} has no right to use {service_text}"
+            )
+        if description.get("personal_data"):
+            purpose_require(request)
+        headers = [
+            *forwardable(request.headers.items()),
+            ("X-Road-Client", client_text),
+            ("X-Road-Service", service_text),
+            ("X-Road-Id", request.headers.get("X-Road-Id", "")),
+            ("X-Egov-Gateway-Key", self.gateway.service_key),
+        ]
+        url = base_url.rstrip("/") + rest + (f"?{query}" if query else "")
+        try:
+            async with self.gateway.services.request(
+                request.method,
+                URL(url, encoded=True),
+                data=body or None,
+                headers=headers,
+                timeout=ClientTimeout(total=self.gateway.settings.service_timeout),
+                allow_redirects=False,
+            ) as answer:
+                return answer.status, list(answer.headers.items()), await answer.read()
+        except TimeoutError:
+            raise server_proxy_error(
+                "ServiceFailed", f"{service_text} did not answer in time"
+            ) from None
+        except (ClientError, OSError) as error:
+            raise server_proxy_error(
+                "NetworkError", f"{service_text} cannot be reached: {error or type(error).__name__}"
+            ) from None
