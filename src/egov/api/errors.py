@@ -29,3 +29,9 @@ class TooManyParts(exceptions.APIException):
     status_code = status.HTTP_400_BAD_REQUEST
     default_code = "too_many_parts"
     default_detail = _("The request has too many fields or files.")
+
+
+class NumberOutOfBounds(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_code = "number_out_of_bounds"
+    default_detail = _("The body has a number that is too large. Send smaller numbers.")

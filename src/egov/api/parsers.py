@@ -2,8 +2,10 @@
 
 DRF's JSON parser lets a deeply nested document reach the recursion limit (a 500) and reads a
 body of any size up to the upload limit; this one bounds both and explains errors in the
-client's language. A multipart submission carries its JSON in the ``payload`` field, read by
-the same rules.
+client's language. Numbers are bounded on their text before they are converted
+(``egov.core.numbers``): a literal of a hundred thousand digits or with an exponent of a
+million is refused at once rather than turned into a giant integer. A multipart submission
+carries its JSON in the ``payload`` field, read by the same rules.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, parsers
 
-from egov.api.errors import RequestTooLarge
+from egov.api.errors import NumberOutOfBounds, RequestTooLarge
+from egov.core.numbers import MAX_DIGITS, NumberError, json_float, json_integer
 
 #: The largest JSON document accepted: answers to a form are a few kilobytes.
 MAX_JSON_BYTES = 1024 * 1024
@@ -34,7 +37,20 @@ def json_parse(raw: bytes | str) -> Any:
     if len(raw) > MAX_JSON_BYTES:
         raise RequestTooLarge()
     try:
-        return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        return json.loads(
+            raw.decode("utf-8"),
+            parse_constant=_reject_constant,
+            parse_int=json_integer,
+            parse_float=json_float,
+        )
+    except NumberError:
+        raise NumberOutOfBounds(
+            _(
+                "The body has a number with more than %(count)d digits before or after the "
+                "decimal point. Send smaller numbers."
+            )
+            % {"count": MAX_DIGITS}
+        ) from None
     except json.JSONDecodeError as error:
         raise exceptions.ParseError(
             _("The body is not valid JSON (line %(line)d, column %(column)d).")

@@ -58,6 +58,7 @@ from egov.cases import selectors as cases
 from egov.cases import services as case_services
 from egov.cases.models import Application
 from egov.catalog import selectors as catalog
+from egov.core.numbers import NumberError, parse_integer
 from egov.core.problem import problem
 
 logger = structlog.get_logger(__name__)
@@ -67,7 +68,37 @@ ANSWER_FILES_FIELD = "files"
 
 
 class Pagination(LimitOffsetPagination):
+    """``limit`` and ``offset`` read by the bounded parser: a value that is not a whole number
+    in range is a 400 naming the parameter, never a giant integer or a database overflow."""
+
     max_limit = 200
+    max_offset = 2**31 - 1
+
+    def get_limit(self, request: Any) -> int | None:
+        raw = request.query_params.get(self.limit_query_param)
+        if raw is None:
+            return self.default_limit
+        return min(_page_parameter(self.limit_query_param, raw, 1, None), self.max_limit)
+
+    def get_offset(self, request: Any) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is None:
+            return 0
+        return _page_parameter(self.offset_query_param, raw, 0, self.max_offset)
+
+
+def _page_parameter(name: str, raw: str, minimum: int, maximum: int | None) -> int:
+    try:
+        return parse_integer(raw.strip(), minimum=minimum, maximum=maximum)
+    except NumberError:
+        if maximum is None:
+            message = _("Enter a whole number of %(minimum)d or more.") % {"minimum": minimum}
+        else:
+            message = _("Enter a whole number from %(minimum)d to %(maximum)d.") % {
+                "minimum": minimum,
+                "maximum": maximum,
+            }
+        raise exceptions.ValidationError({name: [message]}) from None
 
 
 class ApiView(GenericAPIView):
@@ -194,7 +225,7 @@ class MyApplicationsView(ApiView):
         parameters=[ACCEPT_LANGUAGE, WWW_AUTHENTICATE],
         responses={
             200: ApplicationSummarySerializer(many=True),
-            **problems(401, 403),
+            **problems(400, 401, 403),
         },
     )
     def get(self, request: Request) -> Response:

@@ -6,13 +6,20 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import jsonschema
 from django.utils.translation import gettext as _
 
 from egov.catalog.definitions import text
+from egov.core.numbers import (
+    MAX_DIGITS,
+    NotWhole,
+    NumberError,
+    NumberOutOfBounds,
+    parse_float,
+    parse_integer,
+)
 
 FORMAT_CHECKER = jsonschema.Draft202012Validator.FORMAT_CHECKER
 MAX_TEXT = 5000
@@ -78,7 +85,7 @@ def answers_parse(
             if not any(parts):
                 continue
             try:
-                day, month, year = (int(part) for part in parts)
+                day, month, year = (parse_integer(part, minimum=0, maximum=9999) for part in parts)
                 if year < 1000:
                     raise ValueError
                 values[name] = datetime.date(year, month, day).isoformat()
@@ -103,24 +110,31 @@ def answers_parse(
             else:
                 values[name] = raw == "yes"
         elif field.widget == "number":
-            try:
-                number = Decimal(raw.replace(",", ".").replace(" ", ""))
-                if not number.is_finite():
-                    raise InvalidOperation
-                if field.prop.get("type") == "integer":
-                    if number != number.to_integral_value():
-                        errors[name] = _("Enter a whole number.")
-                        continue
-                    values[name] = int(number)
-                else:
-                    values[name] = float(number)
-            except InvalidOperation:
-                errors[name] = _("Enter a number.")
+            error = _number_read(field, raw.replace(",", ".").replace(" ", ""), values)
+            if error:
+                errors[name] = error
         elif field.widget == "personal_number":
             values[name] = raw.replace(" ", "").upper()
         else:
             values[name] = raw
     return values, errors
+
+
+def _number_read(field: Field, raw: str, values: dict[str, Any]) -> str:
+    """Put the number in ``values`` or say what is wrong with it; bounded before anything is
+    converted (``egov.core.numbers``)."""
+    try:
+        if field.prop.get("type") == "integer":
+            values[field.name] = parse_integer(raw)
+        else:
+            values[field.name] = parse_float(raw)
+    except NotWhole:
+        return _("Enter a whole number.")
+    except NumberOutOfBounds:
+        return _("Enter a number with no more than %(count)d digits.") % {"count": MAX_DIGITS}
+    except NumberError:
+        return _("Enter a number.")
+    return ""
 
 
 def _message(error: jsonschema.ValidationError, field: Field | None, language: str) -> str:

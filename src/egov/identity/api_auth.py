@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from egov.core.numbers import NumberError, parse_integer
 from egov.identity.models import ApiToken, User
 
 PREFIX = "egov_"
@@ -72,6 +73,7 @@ def api_tokens_of(*, actor: User) -> list[ApiToken]:
 def api_token_revoke(*, actor: User, token_id: object) -> None:
     """Revoke one of the actor's own tokens (another person's id does nothing)."""
     try:
-        ApiToken.objects.filter(user=actor, pk=int(str(token_id))).delete()
-    except ValueError:
+        pk = parse_integer(str(token_id).strip(), minimum=1, maximum=2**63 - 1)
+    except NumberError:
         return
+    ApiToken.objects.filter(user=actor, pk=pk).delete()

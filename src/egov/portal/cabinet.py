@@ -25,6 +25,7 @@ from egov.cases.models import Application, ApplicationEvent
 from egov.cases.workflow import state_label, workflow_of
 from egov.core.errors import ApplicationError
 from egov.core.files import download_response
+from egov.core.numbers import NumberError, parse_integer
 from egov.identity import selectors as identity
 from egov.identity import services as identity_services
 from egov.identity.api_auth import api_token_issue, api_token_revoke, api_tokens_of
@@ -198,8 +199,8 @@ def application_withdraw(request: HttpRequest, number: str) -> HttpResponse:
 def application_rate(request: HttpRequest, number: str) -> HttpResponse:
     application = _application(request, number)
     try:
-        score = int(request.POST.get("score", ""))
-    except ValueError:
+        score = parse_integer(str(request.POST.get("score", "")).strip(), minimum=0, maximum=9)
+    except NumberError:
         score = 0
     try:
         services.application_rate(
