@@ -132,11 +132,14 @@ def registry_service(*, personal_data: bool) -> Callable[[View], View]:
 
 
 def paging_parameters(request: HttpRequest) -> tuple[int, int] | HttpResponse:
-    """``after`` (default 0) and ``limit`` (default 100, at most 500) of an events feed."""
+    """``after`` (default 0) and ``limit`` (default 100, at most 500) of an events feed, read
+    by the bounded parser: a huge or malformed number is a 400 at once, never a giant int."""
+    from egov.core.numbers import NumberError, parse_integer
+
     try:
-        after = int(request.GET.get("after") or 0)
-        limit = int(request.GET.get("limit") or 100)
-    except ValueError:
+        after = parse_integer(request.GET.get("after") or "0", minimum=0, maximum=2**63 - 1)
+        limit = parse_integer(request.GET.get("limit") or "100", minimum=1)
+    except NumberError:
         after = limit = -1
     if after < 0 or limit < 1:
         return problem(
