@@ -45,15 +45,20 @@ with connection.cursor() as cursor:
         [LOOKUPS],
     )
     numbers = [row[0] for row in cursor.fetchall()]
+import tempfile
+from pathlib import Path
+from egov.core.exchange_files import provider_key_path
+keys = Path(tempfile.mkdtemp())
+provider_key_path(keys, settings.REGISTRY_PROVIDERS["population"]).write_text("bench-key")
 headers = {
-    "HTTP_X_EGOV_GATEWAY_KEY": settings.EXCHANGE_SERVICE_KEY,
+    "HTTP_X_EGOV_GATEWAY_KEY": "bench-key",
     "HTTP_X_ROAD_CLIENT": "BY/GOV/MVD/backoffice",
     "HTTP_X_ROAD_USERID": "BY-STAFF-1",
-    "HTTP_X_EGOV_PURPOSE": "bench:lookup",
+    "HTTP_X_EGOV_PURPOSES": '[{"code": "bench", "text": {}, "legal_basis": {}}]',
     "HTTP_X_ROAD_ID": "bench",
 }
 timings = []
-with override_settings(ROOT_URLCONF="egov.registries.urls"):
+with override_settings(ROOT_URLCONF="egov.registries.urls", EXCHANGE_PROVIDER_KEYS_DIR=keys):
     client = Client()
     for number in numbers[:50]:  # warm up connections and caches
         client.get(f"/registries/population/v1/persons/{number}", **headers)

@@ -484,16 +484,28 @@ EXCHANGE_TIMEOUT = ENV.int(
     "Seconds the portal waits for a registry answer through the exchange before it tells "
     "the person the registry is unavailable.",
 )
-EXCHANGE_SERVICE_KEY = ENV.str(
-    "EGOV_EXCHANGE_SERVICE_KEY",
-    "",
-    "Shared secret the provider gateway presents to the registries' services; a call "
-    "without it is refused. The demo generates one in the data folder.",
-)
-if not EXCHANGE_SERVICE_KEY:
-    from egov.core.secrets import load_or_create_secret_key
-
-    EXCHANGE_SERVICE_KEY = load_or_create_secret_key(DATA_DIR, "exchange_service_key")
+#: The provider subsystem each base register serves as; each register accepts only the key
+#: of its own subsystem (``provider_key_path(EXCHANGE_PROVIDER_KEYS_DIR, subsystem)``).
+REGISTRY_PROVIDERS = {
+    "population": ENV.str(
+        "EGOV_REGISTRY_POPULATION_SUBSYSTEM",
+        "BY/GOV/MVD/population",
+        "Provider subsystem of the population register: its services accept only this "
+        "subsystem's key from the provider-keys folder.",
+    ),
+    "legal_entities": ENV.str(
+        "EGOV_REGISTRY_LEGAL_ENTITIES_SUBSYSTEM",
+        "BY/GOV/MINJUST/legal-entities",
+        "Provider subsystem of the legal entities register: its services accept only this "
+        "subsystem's key from the provider-keys folder.",
+    ),
+    "addresses": ENV.str(
+        "EGOV_REGISTRY_ADDRESSES_SUBSYSTEM",
+        "BY/GOV/NKA/addresses",
+        "Provider subsystem of the address register: its services accept only this "
+        "subsystem's key from the provider-keys folder.",
+    ),
+}
 GLOBALCONF_VALIDITY_SECONDS = ENV.int(
     "EGOV_GLOBALCONF_VALIDITY",
     600,

@@ -2,8 +2,15 @@ import pytest
 
 from egov.registries.addresses.models import Address
 
+from .conftest import ADDRESSES, gateway_headers
+
 pytestmark = [pytest.mark.urls("egov.registries.urls"), pytest.mark.django_db]
 BASE = "/registries/addresses/v1/addresses"
+
+
+@pytest.fixture
+def headers() -> dict[str, str]:
+    return gateway_headers(ADDRESSES)
 
 
 def test_address_by_id(client, demo_people, headers):

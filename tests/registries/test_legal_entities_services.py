@@ -4,11 +4,16 @@ from egov.registries.addresses.models import Address
 from egov.registries.legal_entities import services
 from egov.registries.legal_entities.models import DataAccess
 
-from .conftest import CLIENT, gateway_headers
+from .conftest import CLIENT, LEGAL_ENTITIES, gateway_headers
 
 pytestmark = [pytest.mark.urls("egov.registries.urls"), pytest.mark.django_db]
 BASE = "/registries/legal-entities/v1"
 ANDREI = "3010180A001PB8"
+
+
+@pytest.fixture
+def headers() -> dict[str, str]:
+    return gateway_headers(LEGAL_ENTITIES)
 
 
 def test_entity_answers_names_status_address_and_directors(client, demo_people, headers):
@@ -45,7 +50,7 @@ def test_entity_answers_names_status_address_and_directors(client, demo_people, 
 
 
 def test_entity_needs_the_gateway_key_and_a_purpose(client, demo_people):
-    bare = {"HTTP_X_EGOV_GATEWAY_KEY": gateway_headers()["HTTP_X_EGOV_GATEWAY_KEY"]}
+    bare = {"HTTP_X_EGOV_GATEWAY_KEY": gateway_headers(LEGAL_ENTITIES)["HTTP_X_EGOV_GATEWAY_KEY"]}
     without_purpose = client.get(f"{BASE}/entities/MA1953684", **bare)
     refused = client.get(f"{BASE}/entities/MA1953684")
 
@@ -109,12 +114,12 @@ def test_directed_by_lists_the_entities_and_is_recorded(client, demo_people, hea
 
 
 def test_directed_by_needs_purpose_and_a_valid_number(client, demo_people):
-    headers = gateway_headers()
-    del headers["HTTP_X_EGOV_PURPOSE"]
+    headers = gateway_headers(LEGAL_ENTITIES)
+    del headers["HTTP_X_EGOV_PURPOSES"]
     assert client.get(f"{BASE}/directed-by/{ANDREI}", **headers).json()["code"] == (
         "purpose_required"
     )
-    bad = client.get(f"{BASE}/directed-by/3010180A001PB9", **gateway_headers())
+    bad = client.get(f"{BASE}/directed-by/3010180A001PB9", **gateway_headers(LEGAL_ENTITIES))
     assert bad.json()["code"] == "invalid_identifier"
     assert not DataAccess.objects.exists()
 

@@ -1,4 +1,5 @@
 import datetime
+import json
 
 import pytest
 from django.utils import timezone
@@ -7,7 +8,7 @@ from egov.registries.addresses.models import Address
 from egov.registries.population import services
 from egov.registries.population.models import DataAccess, Event, Person
 
-from .conftest import CLIENT, gateway_headers
+from .conftest import CHECK_PURPOSE, CLIENT, gateway_headers, purposes_header
 
 pytestmark = [pytest.mark.urls("egov.registries.urls"), pytest.mark.django_db]
 ALENA = "4150592M012PB5"
@@ -18,6 +19,11 @@ def _address(text_ru: str) -> dict:
     return Address.objects.get(text_ru=text_ru).as_json()
 
 
+OWN_DATA = {
+    "code": "own-data",
+    "text": {"be": "Вашы звесткі", "ru": "Ваши сведения", "en": "Your own data"},
+    "legal_basis": {"be": "Закон № 99-З", "ru": "Закон № 99-З", "en": "Law No. 99-Z"},
+}
 HOME = "220004, г. Минск, ул. Максима Танка, д. 36, кв. 58"
 
 
@@ -139,9 +145,9 @@ def test_a_successful_read_is_recorded_with_who_and_why(client, demo_people, hea
     assert access.at >= before
     assert (
         access.client, access.member, access.service, access.data, access.subject,
-        access.user_id, access.purpose, access.issue, access.message_id,
+        access.user_id, access.purposes, access.issue, access.message_id,
     ) == (
-        CLIENT, "MVD", code, code, ALENA, "BY-STAFF-17", "check:MVD-2026-000123",
+        CLIENT, "MVD", code, code, ALENA, "BY-STAFF-17", [CHECK_PURPOSE],
         "MVD-2026-000123", "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
     )  # fmt: skip
 
@@ -150,7 +156,7 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
     portal = gateway_headers(
         HTTP_X_ROAD_CLIENT="BY/GOV/NCES/portal",
         HTTP_X_ROAD_USERID=f"BY{ALENA}",
-        HTTP_X_EGOV_PURPOSE="cabinet:data-access",
+        HTTP_X_EGOV_PURPOSES=purposes_header(OWN_DATA),
         HTTP_X_ROAD_ISSUE="",
         HTTP_X_ROAD_ID="11111111-2222-3333-4444-555555555555",
     )
@@ -171,7 +177,7 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
                 "member": "MINTRUDA",
                 "service": "family",
                 "data": "family",
-                "purpose": "check:MVD-2026-000123",
+                "purposes": [CHECK_PURPOSE],
                 "issue": "MVD-2026-000123",
                 "user_id": "BY-STAFF-17",
                 "message_id": "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
@@ -182,7 +188,7 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
                 "member": "MVD",
                 "service": "person",
                 "data": "person",
-                "purpose": "check:MVD-2026-000123",
+                "purposes": [CHECK_PURPOSE],
                 "issue": "MVD-2026-000123",
                 "user_id": "BY-STAFF-17",
                 "message_id": "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
@@ -217,23 +223,106 @@ def test_invalid_personal_number_is_refused(client, demo_people, headers, number
     assert not DataAccess.objects.exists()
 
 
-@pytest.mark.parametrize("missing", ["HTTP_X_ROAD_USERID", "HTTP_X_EGOV_PURPOSE"])
+@pytest.mark.parametrize("value", [None, "", "  ", "[]"])
 @pytest.mark.parametrize("service", ["persons", "family", "address-history", "data-access-log"])
-def test_personal_data_needs_user_and_purpose(client, demo_people, missing, service):
+def test_personal_data_needs_the_purposes_the_gateway_sets(client, demo_people, value, service):
     headers = gateway_headers()
-    del headers[missing]
+    if value is None:
+        del headers["HTTP_X_EGOV_PURPOSES"]
+    else:
+        headers["HTTP_X_EGOV_PURPOSES"] = value
     response = client.get(f"{BASE}/{service}/{ALENA}", HTTP_ACCEPT_LANGUAGE="en", **headers)
     assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    expected_code = "invalid_purposes" if value == "[]" else "purpose_required"
+    assert response.json()["code"] == expected_code
+    if value is None:
+        assert response.json() == {
+            "type": "https://egov.example/problems/purpose_required",
+            "title": "The request is not valid",
+            "status": 400,
+            "code": "purpose_required",
+            "detail": "A personal-data service answers only calls whose purposes the exchange "
+            "has set (X-Egov-Purposes).",
+        }
+    assert client.get(f"{BASE}/events", **headers).json()["code"] == expected_code
+    assert not DataAccess.objects.exists()
+
+
+def test_a_free_text_purpose_from_the_client_is_not_a_purpose(client, demo_people):
+    headers = gateway_headers(HTTP_X_EGOV_PURPOSE="anything I like")
+    del headers["HTTP_X_EGOV_PURPOSES"]
+    response = client.get(f"{BASE}/persons/{ALENA}", **headers)
+    assert response.status_code == 400
+    assert response.json()["code"] == "purpose_required"
+    assert not DataAccess.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "check",
+        "{not json",
+        '{"code": "check"}',
+        '["check"]',
+        '[{"text": {"en": "no code"}}]',
+        '[{"code": ""}]',
+        '[{"code": "check", "text": "plain"}]',
+        '[{"code": "check", "text": {"en": 5}}]',
+        '[{"code": "check", "legal_basis": ["Law"]}]',
+        "[" + ",".join(['{"code": "c"}'] * 21) + "]",
+        '[{"code": "' + "c" * 65 + '"}]',
+    ],
+)
+def test_malformed_purposes_are_refused_and_nothing_is_recorded(client, demo_people, value):
+    response = client.get(
+        f"{BASE}/persons/{ALENA}",
+        HTTP_ACCEPT_LANGUAGE="en",
+        **gateway_headers(HTTP_X_EGOV_PURPOSES=value),
+    )
+    assert response.status_code == 400
     assert response.json() == {
-        "type": "https://egov.example/problems/purpose_required",
+        "type": "https://egov.example/problems/invalid_purposes",
         "title": "The request is not valid",
         "status": 400,
-        "code": "purpose_required",
-        "detail": "A personal-data service needs the person asking (X-Road-UserId) and the "
-        "purpose of the request (X-Egov-Purpose).",
+        "code": "invalid_purposes",
+        "detail": "X-Egov-Purposes must be a JSON array of purposes, each with a code, a text "
+        "and a legal basis.",
     }
-    assert client.get(f"{BASE}/events", **headers).json()["code"] == "purpose_required"
     assert not DataAccess.objects.exists()
+
+
+def test_every_purpose_is_recorded_in_three_languages_with_missing_ones_empty(client, demo_people):
+    second = {"code": "prefill", "text": {"ru": "Заполнение"}, "legal_basis": {}}
+    headers = gateway_headers(HTTP_X_EGOV_PURPOSES=purposes_header(CHECK_PURPOSE, second))
+    assert client.get(f"{BASE}/persons/{ALENA}", **headers).status_code == 200
+    assert DataAccess.objects.get().purposes == [
+        CHECK_PURPOSE,
+        {
+            "code": "prefill",
+            "text": {"be": "", "ru": "Заполнение", "en": ""},
+            "legal_basis": {"be": "", "ru": "", "en": ""},
+        },
+    ]
+
+
+def test_a_call_without_a_user_is_answered_and_recorded_without_one(client, demo_people):
+    headers = gateway_headers()
+    del headers["HTTP_X_ROAD_USERID"]
+    assert client.get(f"{BASE}/persons/{ALENA}", **headers).status_code == 200
+    access = DataAccess.objects.get()
+    assert (access.user_id, access.purposes, access.client) == ("", [CHECK_PURPOSE], CLIENT)
+
+
+def test_utf8_in_the_purposes_header_is_read_as_utf8(client, demo_people):
+    raw = json.dumps([CHECK_PURPOSE], ensure_ascii=False).encode("utf-8").decode("latin-1")
+    assert (
+        client.get(
+            f"{BASE}/persons/{ALENA}", **gateway_headers(HTTP_X_EGOV_PURPOSES=raw)
+        ).status_code
+        == 200
+    )
+    assert DataAccess.objects.get().purposes == [CHECK_PURPOSE]
 
 
 @pytest.mark.parametrize("key", [None, "", "wrong-key"])

@@ -86,9 +86,12 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                     "gateway_required",
                     "method_not_allowed",
                     "purpose_required",
+                    "invalid_purposes",
                     "invalid_identifier",
                     "invalid_parameter",
                     "not_found",
+                    "bad_request",
+                    "server_error",
                 ],
             ),
             "detail": _string(),
@@ -99,6 +102,16 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         {"be": _string(), "ru": _string(), "lat": _string("Latin letters, from Belarusian.")}
     ),
     "Text": _object({"be": _string(), "ru": _string()}),
+    "Localised": _object({"be": _string(), "ru": _string(), "en": _string()}),
+    "Purpose": _object(
+        {
+            "code": _string("Purpose code of the access right, e.g. prefill or check."),
+            "text": _ref("Localised"),
+            "legal_basis": _ref("Localised"),
+        },
+        "A purpose of the access right the call was made under, as the central registry "
+        "declares it.",
+    ),
     "Address": _object(
         {
             "id": {"type": "integer"},
@@ -209,9 +222,9 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "member": _string(),
                         "service": _string(),
                         "data": _string(),
-                        "purpose": _string(),
-                        "issue": _string(),
-                        "user_id": _string(),
+                        "purposes": {"type": "array", "items": _ref("Purpose")},
+                        "issue": _string("X-Road-Issue: e.g. the application number."),
+                        "user_id": _string("X-Road-UserId; empty when none was given."),
                         "message_id": _string(),
                     }
                 ),
@@ -347,16 +360,22 @@ def _headers(personal_data: bool) -> list[dict[str, Any]]:
         _header("X-Road-Id", "Message id (UUID)."),
         _header(
             "X-Road-UserId",
-            "The person asking: BY + identification number, or BY-STAFF-<id>.",
-            required=personal_data,
+            "The person asking, e.g. BY + identification number; recorded when given.",
         ),
         _header("X-Road-Issue", "What the call is for, e.g. the application number."),
-        _header(
-            "X-Egov-Purpose",
-            "Purpose code, e.g. prefill:200.13.1 or check:MVD-2026-000123.",
-            required=personal_data,
-        ),
-    ]
+    ] + (
+        [
+            _header(
+                "X-Egov-Purposes",
+                "Set by the provider gateway, never by the client: a JSON array (ASCII) of "
+                "the purposes in effect, each {code, text: {be, ru, en}, legal_basis: "
+                "{be, ru, en}}.",
+                required=True,
+            )
+        ]
+        if personal_data
+        else []
+    )
 
 
 def _problem(description: str) -> dict[str, Any]:
@@ -398,14 +417,19 @@ def openapi_document(service: ServiceDoc) -> dict[str, Any]:
             "content": {"application/json": {"schema": _ref(service.schema)}},
         },
         "400": _problem(
-            "purpose_required (personal data without X-Road-UserId or X-Egov-Purpose), "
+            "purpose_required (personal data without X-Egov-Purposes), invalid_purposes, "
             "invalid_identifier or invalid_parameter."
         ),
-        "403": _problem("gateway_required: the call did not come through the exchange."),
+        "403": _problem(
+            "gateway_required: the call did not come through the exchange with this provider's key."
+        ),
         "405": _problem("method_not_allowed: only GET."),
     }
     if service.not_found:
         responses["404"] = _problem("not_found: the register holds no such record.")
+    responses["default"] = _problem(
+        "Any other error, e.g. not_found for an address no service answers, server_error."
+    )
     paths: dict[str, Any] = {
         service.path: {
             "get": {
@@ -449,7 +473,8 @@ def openapi_document(service: ServiceDoc) -> dict[str, Any]:
             "version": "1.0.0",
             "description": (
                 f"{service.description}\n\nX-Road service {service.service_id}. Reachable only "
-                "through the exchange: the provider gateway adds X-Egov-Gateway-Key."
+                "through the exchange: the provider gateway adds the provider's own "
+                "X-Egov-Gateway-Key."
                 + (
                     " Personal data: every successful call is recorded for the data-access log."
                     if service.personal_data and service.code != "data-access-log"

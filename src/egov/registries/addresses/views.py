@@ -18,7 +18,7 @@ from egov.registries.shared.http import (
 MIN_QUERY = 3
 
 
-@registry_service(personal_data=False)
+@registry_service(register="addresses", personal_data=False)
 def address_search(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     text = request.GET.get("q", "").strip()
     if len(text) < MIN_QUERY:
@@ -28,7 +28,7 @@ def address_search(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     return json_response(selectors.addresses_search(text=text))
 
 
-@registry_service(personal_data=False)
+@registry_service(register="addresses", personal_data=False)
 def address(request: HttpRequest, address_id: str, *, caller: Caller) -> HttpResponse:
     if not address_id.isascii() or not address_id.isdigit() or len(address_id) > 18:
         return invalid_identifier(_("An address identifier is a whole number."))

@@ -31,7 +31,7 @@ class DirectorAdmin(ReadOnlyAdmin):
 
 @admin.register(DataAccess, site=admin_site)
 class DataAccessAdmin(ReadOnlyAdmin):
-    list_display = ["at", "subject", "client", "service", "purpose", "issue"]
+    list_display = ["at", "subject", "client", "service", "purpose_codes", "issue"]
     search_fields = ["=subject"]
 
 

@@ -19,7 +19,7 @@ from egov.registries.shared.http import (
 from egov.registries.shared.views import personal_number_detail, personal_number_or_none
 
 
-@registry_service(personal_data=True)
+@registry_service(register="legal_entities", personal_data=True)
 def entity(request: HttpRequest, unp: str, *, caller: Caller) -> HttpResponse:
     """A legal entity; its directors are people, so the call is recorded for each of them."""
     number = unp_normalise(unp)
@@ -40,7 +40,7 @@ def entity(request: HttpRequest, unp: str, *, caller: Caller) -> HttpResponse:
     return json_response(body)
 
 
-@registry_service(personal_data=True)
+@registry_service(register="legal_entities", personal_data=True)
 def directed_by(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     number = personal_number_or_none(personal_number)
     if number is None:
@@ -53,7 +53,7 @@ def directed_by(request: HttpRequest, personal_number: str, *, caller: Caller) -
     return json_response(body)
 
 
-@registry_service(personal_data=False)
+@registry_service(register="legal_entities", personal_data=False)
 def events(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     paging = paging_parameters(request)
     if isinstance(paging, HttpResponse):
@@ -62,7 +62,7 @@ def events(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     return json_response(selectors.events_after(after=after, limit=limit))
 
 
-@registry_service(personal_data=True)
+@registry_service(register="legal_entities", personal_data=True)
 def data_access_log(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     """Who received this person's directorships; reading the log is not itself recorded."""
     number = personal_number_or_none(personal_number)

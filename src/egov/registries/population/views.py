@@ -36,24 +36,24 @@ def _personal_read(
     return json_response(body)
 
 
-@registry_service(personal_data=True)
+@registry_service(register="population", personal_data=True)
 def person(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     return _personal_read(request, personal_number, caller, service="person", data="person")
 
 
-@registry_service(personal_data=True)
+@registry_service(register="population", personal_data=True)
 def family(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     return _personal_read(request, personal_number, caller, service="family", data="family")
 
 
-@registry_service(personal_data=True)
+@registry_service(register="population", personal_data=True)
 def address_history(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     return _personal_read(
         request, personal_number, caller, service="address-history", data="address-history"
     )
 
 
-@registry_service(personal_data=True)
+@registry_service(register="population", personal_data=True)
 def events(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     paging = paging_parameters(request)
     if isinstance(paging, HttpResponse):
@@ -70,7 +70,7 @@ def events(request: HttpRequest, *, caller: Caller) -> HttpResponse:
     return json_response(body)
 
 
-@registry_service(personal_data=True)
+@registry_service(register="population", personal_data=True)
 def data_access_log(request: HttpRequest, personal_number: str, *, caller: Caller) -> HttpResponse:
     """Who received this person's data; reading the log is not itself recorded."""
     number = personal_number_or_none(personal_number)

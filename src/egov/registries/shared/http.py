@@ -1,8 +1,11 @@
 """The guard every registry service passes, and its answers as JSON or problem+json.
 
-Registries are reachable only through the exchange: the provider gateway adds a shared key
-(``X-Egov-Gateway-Key``) and the X-Road headers saying who asks and why. A personal-data
-service refuses a call that does not say who the person asking is and for what purpose.
+Registries are reachable only through the exchange. Each register serves as one provider
+subsystem (``settings.REGISTRY_PROVIDERS``) and accepts only that subsystem's own key in
+``X-Egov-Gateway-Key`` (ADR 0008): the key of another provider, even one on the same
+gateway, opens nothing here. The provider gateway also says who asks (the X-Road headers) and
+sets ``X-Egov-Purposes``, the purposes of the access right in effect; a personal-data service
+refuses a call without them and records them with each access.
 """
 
 from __future__ import annotations
@@ -10,15 +13,22 @@ from __future__ import annotations
 import functools
 import hmac
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
+
+from egov.core.exchange_files import provider_key_path
+
+logger = structlog.get_logger(__name__)
 
 PROBLEM_TYPE = "https://egov.example/problems/"
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -27,16 +37,24 @@ _TITLES = {
     403: gettext_lazy("Not allowed"),
     404: gettext_lazy("Not found"),
     405: gettext_lazy("Method not allowed"),
+    500: gettext_lazy("Internal error"),
 }
+PURPOSES_HEADER = "X-Egov-Purposes"
+LANGUAGES = ("be", "ru", "en")
+#: Bounds of one recorded purpose: the central registry's own limits, with room to spare.
+MAX_PURPOSES = 20
+MAX_CODE = 64
+MAX_TEXT = 1000
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who asks, as the gateway says: the X-Road headers of the call."""
+    """Who asks and why, as the provider gateway says: the X-Road headers of the call and the
+    purposes (``{code, text, legal_basis}``, texts in be, ru and en) of the right in effect."""
 
     client: str
     user_id: str
-    purpose: str
+    purposes: tuple[dict[str, Any], ...]
     issue: str
     message_id: str
 
@@ -76,19 +94,86 @@ def invalid_identifier(detail: str) -> HttpResponse:
     return problem(400, "invalid_identifier", detail)
 
 
-def _gateway_key_valid(request: HttpRequest) -> bool:
-    expected = str(settings.EXCHANGE_SERVICE_KEY or "")
-    presented = request.headers.get("X-Egov-Gateway-Key", "")
-    return bool(expected) and hmac.compare_digest(
-        presented.encode("utf-8"), expected.encode("utf-8")
-    )
+# --- the provider's own key ------------------------------------------------------------------
+
+_keys: dict[Path, bytes] = {}
+_keys_lock = threading.Lock()
+
+
+def _provider_key(provider: str) -> bytes:
+    """The provider subsystem's key, read from its file once per process. A missing or empty
+    file is not remembered (``egov exchange setup`` may write it later) and opens nothing."""
+    path = provider_key_path(Path(settings.EXCHANGE_PROVIDER_KEYS_DIR), provider)
+    key = _keys.get(path)
+    if key is not None:
+        return key
+    try:
+        key = path.read_bytes().strip()
+    except OSError:
+        logger.error("registry_provider_key_missing", provider=provider, path=str(path))
+        return b""
+    if key:
+        with _keys_lock:
+            _keys[path] = key
+    return key
+
+
+def gateway_key_valid(request: HttpRequest, *, register: str) -> bool:
+    """The call carries the key of ``register``'s own provider subsystem (constant time)."""
+    expected = _provider_key(settings.REGISTRY_PROVIDERS[register])
+    presented = request.headers.get("X-Egov-Gateway-Key", "").encode("utf-8", "replace")
+    return bool(expected) and hmac.compare_digest(presented, expected)
+
+
+# --- the purposes the provider gateway sets --------------------------------------------------
+
+
+class PurposesInvalid(ValueError):
+    """``X-Egov-Purposes`` is not a JSON array of ``{code, text, legal_basis}``."""
+
+
+def _texts(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise PurposesInvalid("texts must be an object of strings")
+    return {language: str(value.get(language, ""))[:MAX_TEXT] for language in LANGUAGES}
+
+
+def purposes_parse(value: str) -> tuple[dict[str, Any], ...]:
+    """The purposes as recorded: each ``{code, text: {be, ru, en}, legal_basis: {be, ru,
+    en}}``, in the gateway's order, a language the gateway left out as an empty string.
+
+    Raises :class:`PurposesInvalid` for anything else, or for an empty array."""
+    try:
+        # Headers arrive as ISO-8859-1 text; the gateway writes ASCII JSON, but a UTF-8 byte
+        # sequence would come back intact.
+        document = json.loads(value.encode("latin-1").decode("utf-8"))
+    except (ValueError, UnicodeError) as error:
+        raise PurposesInvalid("not JSON") from error
+    if not isinstance(document, list) or not 1 <= len(document) <= MAX_PURPOSES:
+        raise PurposesInvalid("not a non-empty array")
+    purposes = []
+    for item in document:
+        if not isinstance(item, dict):
+            raise PurposesInvalid("an item is not an object")
+        code = item.get("code")
+        if not isinstance(code, str) or not code.strip() or len(code) > MAX_CODE:
+            raise PurposesInvalid("an item has no code")
+        purposes.append(
+            {
+                "code": code.strip(),
+                "text": _texts(item.get("text", {})),
+                "legal_basis": _texts(item.get("legal_basis", {})),
+            }
+        )
+    return tuple(purposes)
 
 
 View = Callable[..., HttpResponse]
 
 
-def registry_service(*, personal_data: bool) -> Callable[[View], View]:
-    """Wrap a service view: the gateway's key, GET only, and for personal data who and why.
+def registry_service(*, register: str, personal_data: bool) -> Callable[[View], View]:
+    """Wrap a service view of ``register`` (a key of ``settings.REGISTRY_PROVIDERS``): its
+    provider's key, GET only, and for personal data the purposes set by the gateway.
 
     The view receives the ``caller`` keyword argument."""
 
@@ -96,7 +181,7 @@ def registry_service(*, personal_data: bool) -> Callable[[View], View]:
         @csrf_exempt
         @functools.wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not _gateway_key_valid(request):
+            if not gateway_key_valid(request, register=register):
                 return problem(
                     403,
                     "gateway_required",
@@ -108,27 +193,61 @@ def registry_service(*, personal_data: bool) -> Callable[[View], View]:
                 )
                 response["Allow"] = "GET"
                 return response
+            purposes: tuple[dict[str, Any], ...] = ()
+            declared = request.headers.get(PURPOSES_HEADER, "")
+            if personal_data:
+                if not declared.strip():
+                    return problem(
+                        400,
+                        "purpose_required",
+                        _(
+                            "A personal-data service answers only calls whose purposes the "
+                            "exchange has set (X-Egov-Purposes)."
+                        ),
+                    )
+                try:
+                    purposes = purposes_parse(declared)
+                except PurposesInvalid as error:
+                    logger.warning("registry_purposes_invalid", register=register, error=str(error))
+                    return problem(
+                        400,
+                        "invalid_purposes",
+                        _(
+                            "X-Egov-Purposes must be a JSON array of purposes, each with a "
+                            "code, a text and a legal basis."
+                        ),
+                    )
             caller = Caller(
                 client=request.headers.get("X-Road-Client", ""),
                 user_id=request.headers.get("X-Road-UserId", ""),
-                purpose=request.headers.get("X-Egov-Purpose", ""),
+                purposes=purposes,
                 issue=request.headers.get("X-Road-Issue", ""),
                 message_id=request.headers.get("X-Road-Id", ""),
             )
-            if personal_data and not (caller.user_id.strip() and caller.purpose.strip()):
-                return problem(
-                    400,
-                    "purpose_required",
-                    _(
-                        "A personal-data service needs the person asking (X-Road-UserId) and "
-                        "the purpose of the request (X-Egov-Purpose)."
-                    ),
-                )
             return view(request, *args, caller=caller, **kwargs)
 
         return wrapped
 
     return decorate
+
+
+# --- errors outside the services (handler404 and handler500 of ``egov.registries.urls``) ----
+
+
+def unknown_path(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return problem(
+        404,
+        "not_found",
+        _("The registries have no service at this address. See the service's OpenAPI document."),
+    )
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return problem(400, "bad_request", _("The request could not be understood."))
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return problem(500, "server_error", _("The register failed to answer. Try again later."))
 
 
 def paging_parameters(request: HttpRequest) -> tuple[int, int] | HttpResponse:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -18,8 +20,10 @@ class DataAccessBase(models.Model):
     service = models.CharField(_("service code"), max_length=64)
     data = models.CharField(_("data returned"), max_length=64)
     subject = models.CharField(_("identification number of the person"), max_length=14)
-    user_id = models.CharField(_("user"), max_length=100)
-    purpose = models.CharField(_("purpose"), max_length=200)
+    user_id = models.CharField(_("user"), max_length=100, blank=True)
+    #: The purposes of the access right in effect, as the provider gateway set them
+    #: (``X-Egov-Purposes``): ``[{code, text: {be, ru, en}, legal_basis: {be, ru, en}}]``.
+    purposes = models.JSONField(_("purposes"), default=list)
     issue = models.CharField(_("issue"), max_length=200, blank=True)
     message_id = models.CharField(_("message id"), max_length=100, blank=True)
 
@@ -30,14 +34,18 @@ class DataAccessBase(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.client} {self.service} {self.subject}"
 
-    def as_json(self) -> dict[str, str]:
+    @property
+    def purpose_codes(self) -> str:
+        return ", ".join(str(item.get("code", "")) for item in self.purposes)
+
+    def as_json(self) -> dict[str, Any]:
         return {
             "at": self.at.isoformat(),
             "client": self.client,
             "member": self.member,
             "service": self.service,
             "data": self.data,
-            "purpose": self.purpose,
+            "purposes": self.purposes,
             "issue": self.issue,
             "user_id": self.user_id,
             "message_id": self.message_id,

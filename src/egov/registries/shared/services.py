@@ -29,7 +29,7 @@ def data_access_record(
             data=data,
             subject=subject,
             user_id=caller.user_id[:100],
-            purpose=caller.purpose[:200],
+            purposes=list(caller.purposes),
             issue=caller.issue[:200],
             message_id=caller.message_id[:100],
         )
