@@ -1,7 +1,9 @@
 """The base registries' services: the root URLs of the registries' own web process.
 
 Served apart from the portal (``EGOV_ROOT_URLCONF=egov.registries.urls``, port 8001 in the
-demo) and reachable only through the exchange: every view checks the provider gateway's key.
+demo) and reachable only through the exchange: every view checks its own provider's key.
+Machines call it, so every error — an unknown path, a trailing slash, a failure — is
+problem+json as the services' OpenAPI documents say, never an HTML page.
 """
 
 from django.urls import URLPattern, URLResolver, include, path
@@ -11,3 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("registries/legal-entities/v1/", include("egov.registries.legal_entities.urls")),
     path("registries/addresses/v1/", include("egov.registries.addresses.urls")),
 ]
+
+handler400 = "egov.registries.shared.http.bad_request"
+handler404 = "egov.registries.shared.http.unknown_path"
+handler500 = "egov.registries.shared.http.server_error"
