@@ -17,11 +17,11 @@ Nothing here imports registry code: every call goes through ``egov.exchange.clie
 from __future__ import annotations
 
 import datetime
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import structlog
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -45,7 +45,7 @@ from egov.exchange.client import (
 )
 from egov.identity.models import User
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 #: ``X-Road-UserId`` of an agency's automatic steps: no official acts in them.
 SYSTEM_USER_ID = "BY-STAFF-SYSTEM"

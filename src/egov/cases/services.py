@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import structlog
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -54,7 +54,7 @@ from egov.identity.models import OfficialRole, User, UserKind
 from egov.identity.selectors import representation_holds
 from egov.notifications.services import message_send
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 
 class ApplicationInvalid(ApplicationError):

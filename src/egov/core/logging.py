@@ -52,7 +52,9 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
                 ],
                 "foreign_pre_chain": [
                     *SHARED_PROCESSORS,
-                    structlog.stdlib.ExtraAdder(),
+                    # Django's request records carry the request object, whose text
+                    # includes the query string: only the status code is kept.
+                    structlog.stdlib.ExtraAdder(allow=["status_code"]),
                 ],
             }
         },
@@ -63,10 +65,14 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
             # Security events are always kept, whatever the level of the rest.
             SECURITY_LOGGER: {"level": "INFO"},
             "django_structlog": {"level": "INFO"},
+            # 4xx answers are in django_structlog's request line; errors stay.
+            "django.request": {"level": "ERROR"},
             # A wrong password is not an operational event worth a warning per attempt.
             "axes": {"level": "ERROR"},
             "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            # gunicorn's access line names the client's address, user agent and query
+            # string; the request line of egov.core.request_logging takes its place.
+            "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
         },
     }
 

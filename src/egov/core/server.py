@@ -10,6 +10,8 @@ from gunicorn.app.base import BaseApplication
 
 
 def gunicorn_options(*, bind: str, workers: int = 0, threads: int = 4) -> dict[str, Any]:
+    from django.conf import settings
+
     return {
         "bind": bind,
         "workers": workers or (os.cpu_count() or 1) + 1,
@@ -21,6 +23,8 @@ def gunicorn_options(*, bind: str, workers: int = 0, threads: int = 4) -> dict[s
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
+        # gunicorn's own records go through the platform's structlog rendering too.
+        "logconfig_dict": settings.LOGGING,
         "forwarded_allow_ips": "127.0.0.1",
     }
 

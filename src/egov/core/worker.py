@@ -8,7 +8,6 @@ heartbeat is older than ``EGOV_WORKER_STALE_SECONDS`` goes back to the queue.
 
 from __future__ import annotations
 
-import logging
 import os
 import secrets
 import socket
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models.functions import Now
@@ -28,7 +28,7 @@ from django_tasks_db.models import DBTaskResult
 from egov.core.models import WorkerHeartbeat
 from egov.core.plugins import Registry
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 #: Sweeps run every ``SWEEP_SECONDS`` by one of the workers, e.g. re-queueing deliveries
 #: whose task was lost. Apps register them (``@periodic.register("name")``).

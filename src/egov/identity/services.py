@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import logging
 import smtplib
 from datetime import timedelta
 
+import structlog
 from django.conf import settings
 from django.contrib.auth import login
 from django.core import signing
@@ -29,7 +29,7 @@ from egov.identity.selectors import SESSION_LOA
 from egov.identity.validators import validate_personal_number
 
 EMAIL_VERIFICATION_SALT = "egov.identity.email-verification"
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 SESSION_LOGIN_AT = "egov_login_at"
 SESSION_SEEN_AT = "egov_seen_at"

@@ -3,10 +3,10 @@ background (see ``tasks.py``), in the recipient's language."""
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -18,7 +18,7 @@ from egov.identity.models import User
 from egov.notifications.models import Channel, Delivery, DeliveryStatus, Message
 from egov.notifications.sms.registry import provider_current
 
-logger = logging.getLogger(__name__)
+logger = structlog.get_logger(__name__)
 
 TEMPLATES = (
     "application_received",
