@@ -16,6 +16,19 @@ from egov.exchange.central.services import (
 from egov.trust.pki import IssuedCertificate, certificate_issue, pki_init
 
 OPENAPI = "openapi: 3.1.0\ninfo:\n  title: Person\n  version: '1'\npaths: {}\n"
+CHECK = {
+    "code": "check",
+    "text": {
+        "be": "Праверка звестак заявы",
+        "ru": "Проверка сведений заявления",
+        "en": "Checking the facts of an application",
+    },
+    "legal_basis": {
+        "be": "Закон № 433-З, артыкул 15",
+        "ru": "Закон № 433-З, статья 15",
+        "en": "Law No. 433-Z, article 15",
+    },
+}
 
 
 @dataclass
@@ -70,5 +83,5 @@ def small_registry(pki_dir: Path) -> Small:
             openapi=OPENAPI,
         )
     )
-    right = access_right_grant(client=portal, service=person)
+    right = access_right_grant(client=portal, service=person, purposes=[CHECK])
     return Small(nces, mvd, gateway, portal, population, person, right, central, tls, signing)

@@ -64,7 +64,12 @@ def test_admin_changes_bump_the_serial(registry, admin_client):
     serial = configuration_serial()
     response = admin_client.post(
         "/en/admin/exchange_central/member/add/",
-        {"member_class": "GOV", "member_code": "MNS", "name": "Ministry of Taxes"},
+        {
+            "member_class": "GOV",
+            "member_code": "MNS",
+            "name": "Ministry of Taxes",
+            "connection_type": "HTTPS",
+        },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     assert configuration_serial() == serial + 1

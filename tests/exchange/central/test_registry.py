@@ -28,7 +28,7 @@ from egov.exchange.central.services import (
     subsystem_delete,
     subsystem_save,
 )
-from tests.exchange.central.factories import OPENAPI, small_registry
+from tests.exchange.central.factories import CHECK, OPENAPI, small_registry
 
 
 def _counts() -> tuple[int, ...]:
@@ -148,7 +148,7 @@ def test_every_change_bumps_the_serial_by_one(registry):
         lambda: subsystem_save(subsystem=small.portal),
         lambda: service_save(service=small.person),
         lambda: access_right_revoke(client=small.portal, service=small.person),
-        lambda: access_right_grant(client=small.portal, service=small.person),
+        lambda: access_right_grant(client=small.portal, service=small.person, purposes=[CHECK]),
         lambda: access_right_delete(access_right=AccessRight.objects.get()),
         lambda: service_delete(service=small.person),
         lambda: subsystem_delete(subsystem=small.portal),

@@ -87,7 +87,7 @@ def test_setup_twice_creates_the_demo_exchange_once(registry, tmp_path):
         "GW-REGISTRIES-signing",
     ]
     assert len(rows["members"]) == 11
-    assert len(rows["subsystems"]) == 14
+    assert len(rows["subsystems"]) == 15
     assert sorted(str(service) for service in Service.objects.all()) == REGISTRY_SERVICES
     assert Gateway.objects.get(code="GW-PORTAL").address == (
         f"https://127.0.0.1:{ports['GW-PORTAL']['server']}"
@@ -122,6 +122,10 @@ def test_setup_grants_the_demo_access_rights(registry, tmp_path):
     for right in AccessRight.objects.select_related("client__member", "service__subsystem__member"):
         rights.setdefault(str(right.client), []).append(str(right.service))
     assert sorted(rights.pop("BY/GOV/NCES/portal")) == REGISTRY_SERVICES
+    assert sorted(rights.pop("BY/GOV/NCES/training")) == [
+        "BY/GOV/MVD/population/person",
+        "BY/GOV/NKA/addresses/address",
+    ]
     assert sorted(rights.pop("BY/GOV/MINTRUDA/backoffice")) == sorted(
         [*CHECKS, "BY/GOV/MVD/population/events"]
     )
@@ -221,7 +225,7 @@ def test_the_published_configuration_verifies_with_the_gateway_anchor(registry, 
     content = globalconf_verify(globalconf_signed(), Path(gateway["anchor"]).read_bytes())
     assert content["serial"] == configuration_serial()
     assert {item["code"] for item in content["gateways"]} == {"GW-PORTAL", "GW-REGISTRIES"}
-    assert len(content["access_rights"]) == 10 + 10 * 6 + 1
+    assert len(content["access_rights"]) == 10 + 10 * 6 + 1 + 2
     assert all("openapi" in yaml.safe_load(service["openapi"]) for service in content["services"])
 
 

@@ -66,7 +66,7 @@ def globalconf_build() -> dict[str, Any]:
     subsystems = Subsystem.objects.select_related("member", "gateway")
     services = Service.objects.select_related("subsystem__member")
     access_rights = AccessRight.objects.select_related(
-        "client__member", "service__subsystem__member"
+        "client__member", "client_member", "service__subsystem__member"
     )
     content = {
         "format": FORMAT,
@@ -120,7 +120,7 @@ def globalconf_build() -> dict[str, Any]:
         ],
         "access_rights": sorted(
             (
-                {"client": right.client.identifier, "service": right.service.identifier}
+                {"client": right.client_identifier, "service": right.service.identifier}
                 for right in access_rights
             ),
             key=lambda right: (right["client"], right["service"]),

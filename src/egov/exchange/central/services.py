@@ -3,8 +3,10 @@ configuration serial, so the gateways see every change as a new serial."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+import structlog
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
@@ -14,12 +16,22 @@ from django.utils.translation import gettext_lazy as _
 from egov.core.errors import ApplicationError
 from egov.exchange.central.models import (
     AccessRight,
+    AccessRightPurpose,
+    ClientCertificate,
     ConfigurationVersion,
     Gateway,
     Member,
     Service,
     Subsystem,
 )
+
+logger = structlog.get_logger(__name__)
+
+#: A purpose as the global configuration, the YAML description and the command line give it:
+#: ``{"code": "check", "text": {"be", "ru", "en"}, "legal_basis": {"be", "ru", "en"}}``.
+Purpose = Mapping[str, Any]
+Client = Subsystem | Member
+LANGUAGES = ("be", "ru", "en")
 
 Entry = TypeVar("Entry", bound=models.Model)
 
@@ -86,6 +98,27 @@ def subsystem_delete(*, subsystem: Subsystem) -> None:
 
 
 def service_save(*, service: Service) -> Service:
+    """Save a service. Marking it as personal data is refused while a right to it declares
+    no purpose (every such right must say why)."""
+    if service.pk and service.personal_data:
+        without = [
+            right.client_identifier
+            for right in AccessRight.objects.filter(service=service, purposes__isnull=True)
+            .select_related("client__member", "client_member")
+            .order_by("pk")
+        ]
+        if without:
+            raise RegistryEntryInvalid(
+                ValidationError(
+                    {
+                        "personal_data": _(
+                            "Give the rights of %(clients)s a purpose first: a right to a "
+                            "personal-data service needs at least one."
+                        )
+                        % {"clients": ", ".join(without)}
+                    }
+                )
+            )
     return _save(service)
 
 
@@ -93,28 +126,214 @@ def service_delete(*, service: Service) -> None:
     _delete(service)
 
 
-def access_right_save(*, access_right: AccessRight) -> AccessRight:
-    return _save(access_right)
+def _purpose_entries(purposes: Sequence[Purpose]) -> list[AccessRightPurpose]:
+    """Checked, unsaved purpose rows (without their right) in the order given."""
+    entries: list[AccessRightPurpose] = []
+    codes: set[str] = set()
+    for purpose in purposes:
+        text = purpose.get("text") or {}
+        legal_basis = purpose.get("legal_basis") or {}
+        entry = AccessRightPurpose(
+            code=str(purpose.get("code", "")),
+            **{f"text_{language}": str(text.get(language, "")) for language in LANGUAGES},
+            **{
+                f"legal_basis_{language}": str(legal_basis.get(language, ""))
+                for language in LANGUAGES
+            },
+        )
+        try:
+            entry.full_clean(exclude=["access_right"], validate_constraints=False)
+        except ValidationError as error:
+            details = "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in error.message_dict.items()
+            )
+            raise RegistryEntryInvalid(
+                ValidationError(
+                    {
+                        "purposes": _("The purpose %(code)s is not complete: %(details)s")
+                        % {"code": entry.code or "?", "details": details}
+                    }
+                )
+            ) from None
+        if entry.code in codes:
+            raise RegistryEntryInvalid(
+                ValidationError(
+                    {"purposes": _("The purpose %(code)s is given twice.") % {"code": entry.code}}
+                )
+            )
+        codes.add(entry.code)
+        entries.append(entry)
+    return entries
+
+
+def access_right_purposes_missing(service: Service | None, count: int) -> ValidationError | None:
+    """The error for a right to a personal-data service without a purpose, if it is one."""
+    if service is not None and service.personal_data and count == 0:
+        return ValidationError(
+            _(
+                "%(service)s holds personal data: give the right at least one purpose (a code, "
+                "its text and its legal basis in Belarusian, Russian and English)."
+            )
+            % {"service": service.identifier},
+            code="purpose_required",
+        )
+    return None
+
+
+def access_right_save(
+    *, access_right: AccessRight, purposes: Sequence[Purpose] | None = None
+) -> AccessRight:
+    """Save a right and, when ``purposes`` is given, replace its purposes with them. A right
+    to a personal-data service must end up with at least one purpose."""
+    try:
+        access_right.full_clean()
+    except ValidationError as error:
+        raise RegistryEntryInvalid(error) from None
+    entries = _purpose_entries(purposes) if purposes is not None else None
+    count = (
+        len(entries)
+        if entries is not None
+        else (access_right.purposes.count() if access_right.pk else 0)
+    )
+    missing = access_right_purposes_missing(access_right.service, count)
+    if missing is not None:
+        raise RegistryEntryInvalid(ValidationError({"purposes": missing}))
+    with transaction.atomic():
+        access_right.save()
+        if entries is not None:
+            access_right.purposes.all().delete()
+            for entry in entries:
+                entry.access_right = access_right
+            AccessRightPurpose.objects.bulk_create(entries)
+        configuration_bump()
+    logger.info(
+        "exchange.access_right_saved",
+        client=access_right.client_identifier,
+        service=access_right.service.identifier,
+        purposes=[entry.code for entry in entries] if entries is not None else None,
+    )
+    return access_right
 
 
 def access_right_delete(*, access_right: AccessRight) -> None:
     _delete(access_right)
 
 
-def access_right_grant(*, client: Subsystem, service: Service) -> AccessRight:
-    """Let ``client`` call ``service``; granting a right that exists changes nothing."""
-    with transaction.atomic():
-        access_right, created = AccessRight.objects.get_or_create(client=client, service=service)
-        if created:
-            configuration_bump()
-    return access_right
+def _client_lookup(client: Client) -> dict[str, Any]:
+    return {"client": client} if isinstance(client, Subsystem) else {"client_member": client}
 
 
-def access_right_revoke(*, client: Subsystem, service: Service) -> None:
+def _purposes_published(purposes: Sequence[Purpose]) -> list[dict[str, Any]]:
+    return [
+        {
+            "code": str(purpose.get("code", "")),
+            "text": {
+                language: str((purpose.get("text") or {}).get(language, ""))
+                for language in LANGUAGES
+            },
+            "legal_basis": {
+                language: str((purpose.get("legal_basis") or {}).get(language, ""))
+                for language in LANGUAGES
+            },
+        }
+        for purpose in purposes
+    ]
+
+
+def access_right_grant(
+    *,
+    client: Client,
+    service: Service,
+    endpoints: list[dict[str, str]] | None = None,
+    purposes: Sequence[Purpose] | None = None,
+) -> AccessRight:
+    """Let ``client`` (a subsystem, or a member calling without one) call ``service``.
+
+    ``endpoints`` (empty: the whole service) and ``purposes`` replace the right's when given.
+    Granting a right exactly as it stands changes nothing, not even the serial."""
     with transaction.atomic():
-        deleted, _by_model = AccessRight.objects.filter(client=client, service=service).delete()
+        access_right = (
+            AccessRight.objects.select_for_update()
+            .filter(service=service, **_client_lookup(client))
+            .first()
+        )
+        if access_right is None:
+            access_right = AccessRight(
+                service=service, endpoints=list(endpoints or []), **_client_lookup(client)
+            )
+            return access_right_save(access_right=access_right, purposes=list(purposes or []))
+        endpoints_changed = endpoints is not None and list(endpoints) != access_right.endpoints
+        purposes_changed = purposes is not None and _purposes_published(purposes) != [
+            purpose.as_published() for purpose in access_right.purposes.all()
+        ]
+        if not endpoints_changed and not purposes_changed:
+            return access_right
+        if endpoints is not None:
+            access_right.endpoints = list(endpoints)
+        return access_right_save(access_right=access_right, purposes=purposes)
+
+
+def access_right_revoke(*, client: Client, service: Service) -> None:
+    with transaction.atomic():
+        deleted, _by_model = AccessRight.objects.filter(
+            service=service, **_client_lookup(client)
+        ).delete()
         if deleted:
             configuration_bump()
+
+
+def _certificate_owner(client: Client) -> dict[str, Any]:
+    return {"subsystem": client} if isinstance(client, Subsystem) else {"member": client}
+
+
+def _checked_certificate(client: Client, certificate: str) -> ClientCertificate:
+    entry = ClientCertificate(certificate=certificate.strip() + "\n", **_certificate_owner(client))
+    try:
+        entry.clean_fields()
+    except ValidationError as error:
+        raise RegistryEntryInvalid(error) from None
+    entry.derive()
+    return entry
+
+
+def client_certificate_add(*, client: Client, certificate: str) -> ClientCertificate:
+    """Register a certificate (PEM) for ``client``; registering it again changes nothing."""
+    entry = _checked_certificate(client, certificate)
+    with transaction.atomic():
+        existing = client.client_certificates.filter(fingerprint=entry.fingerprint).first()
+        if existing is not None:
+            return existing
+        entry.save()
+        configuration_bump()
+    logger.info(
+        "exchange.client_certificate_added",
+        client=client.identifier,
+        fingerprint=entry.fingerprint,
+    )
+    return entry
+
+
+def client_certificates_set(*, client: Client, certificates: Sequence[str]) -> None:
+    """Make ``certificates`` (PEM) the client's registered certificates, in that order;
+    bumps the serial only when they change."""
+    entries = [_checked_certificate(client, certificate) for certificate in certificates]
+    fingerprints = [entry.fingerprint for entry in entries]
+    if len(set(fingerprints)) != len(fingerprints):
+        raise RegistryEntryInvalid(
+            ValidationError(
+                {"certificate": _("The same certificate is given twice.")}, code="duplicate"
+            )
+        )
+    with transaction.atomic():
+        current = list(client.client_certificates.values_list("fingerprint", flat=True))
+        if current == fingerprints:
+            return
+        client.client_certificates.all().delete()
+        ClientCertificate.objects.bulk_create(entries)
+        configuration_bump()
+    logger.info(
+        "exchange.client_certificates_set", client=client.identifier, fingerprints=fingerprints
+    )
 
 
 def registry_entries_delete(*, queryset: models.QuerySet[Any]) -> None:

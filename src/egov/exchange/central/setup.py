@@ -218,7 +218,10 @@ def exchange_setup(
                 subsystem = registry_entry_upsert(
                     Subsystem,
                     lookup={"member": members[member["code"]], "code": subsystem_data["code"]},
-                    values={"gateway": gateways[gateway_code] if gateway_code else None},
+                    values={
+                        "gateway": gateways[gateway_code] if gateway_code else None,
+                        "connection_type": subsystem_data.get("connection_type", "HTTPS"),
+                    },
                 )
                 subsystems[subsystem.identifier] = subsystem
                 for service_data in subsystem_data.get("services", []):
@@ -243,9 +246,17 @@ def exchange_setup(
                         backends[gateway_code][service.identifier] = (
                             registries_url.rstrip("/") + service_data["base_path"]
                         )
+        purposes_data = data.get("purposes", {})
         for group in data.get("access_rights", []):
             clients = group.get("clients") or [group["client"]]
             names = group.get("services") or [group["service"]]
+            unknown = [code for code in group.get("purposes", []) if code not in purposes_data]
+            if unknown:
+                raise ExchangeSetupInvalid(
+                    _("The access rights name unknown purposes: %(codes)s.")
+                    % {"codes": ", ".join(unknown)}
+                )
+            purposes = [{"code": code, **purposes_data[code]} for code in group.get("purposes", [])]
             for client in clients:
                 for name in names:
                     if client not in subsystems or name not in services:
@@ -256,7 +267,12 @@ def exchange_setup(
                             )
                             % {"client": client, "service": name}
                         )
-                    access_right_grant(client=subsystems[client], service=services[name])
+                    access_right_grant(
+                        client=subsystems[client],
+                        service=services[name],
+                        endpoints=list(group.get("endpoints", [])),
+                        purposes=purposes,
+                    )
 
     authorities = [str(pki_dir / "root.cert.pem"), str(pki_dir / "issuing.cert.pem")]
     for gateway in gateways_data:
