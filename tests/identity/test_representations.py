@@ -88,7 +88,8 @@ def test_refresh_adds_ends_and_keeps_mandates(exchange):
         "190000005",
     ]
     (call,) = exchange.calls(DIRECTED_BY_SERVICE)
-    assert call.headers["X-Egov-Purpose"] == "representation:refresh"
+    assert call.headers["X-Egov-Purpose"] == "representation"
+    assert "X-Road-Issue" not in call.headers
     assert call.headers["X-Road-UserId"] == f"BY{user.personal_number}"
     assert call.headers["X-Road-Client"] == "BY/GOV/NCES/portal"
 

@@ -63,13 +63,13 @@ def test_prefilled_answers_are_shown_read_only_with_their_source(client, exchang
 def test_prefill_call_carries_the_x_road_headers(client, exchange):
     citizen = _citizen(client)
     exchange.answer(PERSON_SERVICE, citizen.personal_number, person(citizen.personal_number))
-    _first, draft_id = _start(client, RESIDENCE)
+    _start(client, RESIDENCE)
     (call,) = exchange.calls(PERSON_SERVICE)
     assert call.path == f"/r1/{PERSON_SERVICE}/{citizen.personal_number}"
     assert call.headers["X-Road-Client"] == "BY/GOV/NCES/portal"
     assert call.headers["X-Road-UserId"] == f"BY{citizen.personal_number}"
-    assert call.headers["X-Egov-Purpose"] == "prefill:200.13.1"
-    assert call.headers["X-Road-Issue"] == draft_id
+    assert call.headers["X-Egov-Purpose"] == "prefill"
+    assert call.headers["X-Road-Issue"] == "200.13.1"
     assert len(call.headers["X-Road-Id"]) == 36
 
 

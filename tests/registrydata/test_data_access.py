@@ -3,6 +3,9 @@ first, only ever their own."""
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 import pytest
 
 from tests.factories import CRIMINAL_RECORD_ANSWERS, UserFactory, login, submitted
@@ -13,24 +16,58 @@ pytestmark = pytest.mark.django_db
 PAGE = "/en/my-account/data-access/"
 
 
-def _access(at: str, member: str, purpose: str, issue: str, message_id: str, data: str) -> dict:
+CHECK = {
+    "code": "check",
+    "text": {
+        "be": "Праверка звестак заявы",
+        "ru": "Проверка сведений заявления",
+        "en": "Checking an application's facts",
+    },
+    "legal_basis": {
+        "be": "Закон № 433-З, арт. 21",
+        "ru": "Закон № 433-З, ст. 21",
+        "en": "Law No. 433-Z, Article 21",
+    },
+}
+PREFILL = {
+    "code": "prefill",
+    "text": {
+        "be": "Запаўненне вашай заявы",
+        "ru": "Заполнение вашего заявления",
+        "en": "Prefilling your own application",
+    },
+    "legal_basis": {
+        "be": "Закон № 99-З, арт. 6",
+        "ru": "Закон № 99-З, ст. 6",
+        "en": "Law No. 99-Z, Article 6",
+    },
+}
+REPRESENTATION = {
+    "code": "representation",
+    "text": {
+        "be": "Хто можа дзейнічаць ад імя арганізацыі",
+        "ru": "Кто может действовать от имени организации",
+        "en": "Who may act for an organisation",
+    },
+    "legal_basis": {"be": "", "ru": "", "en": ""},
+}
+
+
+def _access(at: str, member: str, purposes: list, issue: str, message_id: str, data: str) -> dict:
     return {
         "at": at,
         "client": f"BY/GOV/{member}/backoffice",
         "member": member,
         "service": data,
         "data": data,
-        "purpose": purpose,
+        "purposes": purposes,
         "issue": issue,
         "user_id": "BY-STAFF-SYSTEM",
         "message_id": message_id,
     }
 
 
-def test_the_page_lists_every_access_newest_first_from_both_registers(client, exchange):
-    citizen = UserFactory()
-    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
-    exchange.received.clear()
+def _three_accesses(exchange, citizen, application) -> None:  # type: ignore[no-untyped-def]
     pn = citizen.personal_number
     exchange.answer(
         POPULATION_LOG,
@@ -41,18 +78,13 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
                 _access(
                     "2026-03-05T10:00:00+00:00",
                     "MVD",
-                    f"check:{application.number}",
+                    [CHECK],
                     application.number,
                     "msg-3",
                     "person",
                 ),
                 _access(
-                    "2026-03-01T09:00:00+00:00",
-                    "NCES",
-                    "prefill:200.13.1",
-                    "draft-1",
-                    "msg-1",
-                    "family",
+                    "2026-03-01T09:00:00+00:00", "NCES", [PREFILL], "200.13.1", "msg-1", "family"
                 ),
             ],
         },
@@ -66,7 +98,7 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
                 _access(
                     "2026-03-03T12:00:00+00:00",
                     "NCES",
-                    "representation:refresh",
+                    [REPRESENTATION],
                     "",
                     "msg-2",
                     "directorships",
@@ -74,21 +106,55 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
             ],
         },
     )
+
+
+def _rows(html: str) -> list[list[str]]:
+    """The table's cells as text, row by row."""
+    body = html.split('<tbody class="govuk-table__body">', 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for row in body.split("</tr>")[:-1]:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+        rows.append([" ".join(unescape(re.sub(r"<[^>]+>", " ", cell)).split()) for cell in cells])
+    return rows
+
+
+def test_the_page_lists_every_access_newest_first_from_both_registers(client, exchange):
+    citizen = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
+    exchange.received.clear()
+    pn = citizen.personal_number
+    _three_accesses(exchange, citizen, application)
     login(client, citizen)
     page = client.get(PAGE)
     html = page.content.decode()
     assert page.status_code == 200
-    assert html.index("msg-3") < html.index("msg-2") < html.index("msg-1")
-    assert "Ministry of Internal Affairs of the Republic of Belarus" in html
-    assert "National Center for Electronic Services" in html
-    assert f"Checking application {application.number}" in html
+    assert _rows(html) == [
+        [
+            "05.03.2026 13:00",
+            "Ministry of Internal Affairs of the Republic of Belarus",
+            "Your personal details Population register",
+            "Checking an application's facts Legal basis: Law No. 433-Z, Article 21",
+            f"Application {application.number}",
+            "msg-3",
+        ],
+        [
+            "03.03.2026 15:00",
+            "National Center for Electronic Services",
+            "Organisations you direct Legal entities register",
+            "Who may act for an organisation",
+            "—",
+            "msg-2",
+        ],
+        [
+            "01.03.2026 12:00",
+            "National Center for Electronic Services",
+            "Your family Population register",
+            "Prefilling your own application Legal basis: Law No. 99-Z, Article 6",
+            "Registering your place of residence",
+            "msg-1",
+        ],
+    ]
     assert f'href="/en/my-account/applications/{application.number}/"' in html
-    assert "Filling in the form of “Registering your place of residence”" in html
-    assert "Checking which organisations you may act for" in html
-    assert "Your personal details" in html
-    assert "Your family" in html
-    assert "Organisations you direct" in html
-    assert "Legal entities register" in html
     calls = exchange.calls(POPULATION_LOG) + exchange.calls(ENTITIES_LOG)
     assert [call.path for call in calls] == [
         f"/r1/{POPULATION_LOG}/{pn}",
@@ -97,7 +163,95 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
     for call in calls:
         assert call.headers["X-Road-Client"] == "BY/GOV/NCES/portal"
         assert call.headers["X-Road-UserId"] == f"BY{pn}"
-        assert call.headers["X-Egov-Purpose"] == "cabinet:data-access"
+        assert call.headers["X-Egov-Purpose"] == "own-data"
+        assert "X-Road-Issue" not in call.headers
+
+
+@pytest.mark.parametrize(
+    ("language", "check", "basis", "prefill"),
+    [
+        (
+            "be",
+            "Праверка звестак заявы",
+            "Закон № 433-З, арт. 21",
+            "Запаўненне вашай заявы",
+        ),
+        (
+            "ru",
+            "Проверка сведений заявления",
+            "Закон № 433-З, ст. 21",
+            "Заполнение вашего заявления",
+        ),
+        (
+            "en",
+            "Checking an application&#x27;s facts",
+            "Law No. 433-Z, Article 21",
+            "Prefilling your own application",
+        ),
+    ],
+    ids=["be", "ru", "en"],
+)
+def test_purposes_and_legal_basis_are_shown_in_the_language_of_the_page(
+    client, exchange, language, check, basis, prefill
+):
+    citizen = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
+    _three_accesses(exchange, citizen, application)
+    login(client, citizen)
+    html = client.get(f"/{language}/my-account/data-access/").content.decode()
+    assert check in html
+    assert basis in html
+    assert prefill in html
+    others = {"be", "ru", "en"} - {language}
+    for other in others:
+        assert CHECK["legal_basis"][other] not in html
+        assert PREFILL["text"][other].replace("'", "&#x27;") not in html
+
+
+def test_a_record_without_the_pages_language_falls_back_and_one_without_texts_shows_the_code(
+    client, exchange
+):
+    citizen = UserFactory()
+    pn = citizen.personal_number
+    only_russian = {"code": "check", "text": {"ru": "Проверка"}, "legal_basis": {"ru": "Закон"}}
+    bare = {"code": "prefill:200.13.1", "text": {}, "legal_basis": {}}
+    exchange.answer(
+        POPULATION_LOG,
+        pn,
+        {
+            "personal_number": pn,
+            "accesses": [
+                _access("2026-03-05T10:00:00Z", "MVD", [only_russian], "", "msg-2", "person"),
+                _access("2026-03-01T10:00:00Z", "NCES", [bare], "draft-7", "msg-1", "person"),
+            ],
+        },
+    )
+    login(client, citizen)
+    rows = _rows(client.get(PAGE).content.decode())
+    assert [row[3:5] for row in rows] == [
+        ["Проверка Legal basis: Закон", "—"],
+        ["prefill:200.13.1", "draft-7"],
+    ]
+
+
+def test_another_persons_application_is_named_but_not_linked(client, exchange):
+    owner = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", owner, CRIMINAL_RECORD_ANSWERS)
+    relative = UserFactory()
+    exchange.answer(
+        POPULATION_LOG,
+        relative.personal_number,
+        {
+            "personal_number": relative.personal_number,
+            "accesses": [
+                _access("2026-03-05T10:00:00Z", "MVD", [CHECK], application.number, "m", "family")
+            ],
+        },
+    )
+    login(client, relative)
+    html = client.get(PAGE).content.decode()
+    assert _rows(html)[0][4] == application.number
+    assert f"/my-account/applications/{application.number}/" not in html
 
 
 def test_another_citizen_sees_only_their_own_whatever_the_url_says(client, exchange):
@@ -108,9 +262,7 @@ def test_another_citizen_sees_only_their_own_whatever_the_url_says(client, excha
         owner.personal_number,
         {
             "personal_number": owner.personal_number,
-            "accesses": [
-                _access("2026-03-05T10:00:00Z", "MVD", "check:X", "X", "secret", "person")
-            ],
+            "accesses": [_access("2026-03-05T10:00:00Z", "MVD", [CHECK], "X", "secret", "person")],
         },
     )
     login(client, other)

@@ -51,7 +51,7 @@ def test_automatic_step_checks_the_applicant_is_alive(exchange):
     assert check.message_id == call.headers["X-Road-Id"]
     assert call.headers["X-Road-Client"] == "BY/GOV/MVD/backoffice"
     assert call.headers["X-Road-UserId"] == "BY-STAFF-SYSTEM"
-    assert call.headers["X-Egov-Purpose"] == f"check:{application.number}"
+    assert call.headers["X-Egov-Purpose"] == "check"
     assert call.headers["X-Road-Issue"] == application.number
     assert registry_data.registry_checks_passed(application) is True
 

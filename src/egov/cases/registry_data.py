@@ -24,8 +24,7 @@ from typing import Any
 import structlog
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
 from egov.cases.models import Application, Draft, RegistryCheck
@@ -40,6 +39,7 @@ from egov.exchange.client import (
     ExchangeError,
     ExchangeRefused,
     ExchangeUnavailable,
+    Purpose,
     exchange_call,
     user_id_for,
 )
@@ -151,7 +151,7 @@ def _fetch(
     *,
     path: str,
     user_id: str,
-    purpose: str,
+    purpose: Purpose,
     issue: str,
     client: str | None = None,
 ) -> Fetched:
@@ -269,16 +269,20 @@ def draft_prefill(*, actor: User, draft_id: Any, retry_after_seconds: int = 0) -
                 source,
                 path=subject,
                 user_id=user_id_for(actor),
-                purpose=f"prefill:{service_code}",
-                issue=str(draft.pk),
+                purpose=Purpose.PREFILL,
+                issue=service_code,
             )
         except ExchangeRefused as refused:
             status = NOT_FOUND if refused.status == 404 else UNAVAILABLE
-            logger.warning("prefill of draft %s refused by %s: %s", draft.pk, source_name, refused)
+            logger.warning(
+                "prefill_refused", draft=str(draft.pk), source=source_name, code=refused.code
+            )
             break
         except ExchangeError as error:
             status = UNAVAILABLE
-            logger.warning("prefill of draft %s: %s unavailable: %s", draft.pk, source_name, error)
+            logger.warning(
+                "prefill_unavailable", draft=str(draft.pk), source=source_name, code=error.code
+            )
             break
     if status == DONE and not fetched:
         return NONE
@@ -414,7 +418,7 @@ def registry_check_run(*, check_id: int) -> str:
                 path=subject,
                 client=f"BY/GOV/{application.agency.code}/backoffice",
                 user_id=user_id_for(check.requested_by) if check.requested_by else SYSTEM_USER_ID,
-                purpose=f"check:{application.number}",
+                purpose=Purpose.CHECK,
                 issue=application.number,
             )
         except ExchangeRefused as refused:
@@ -455,7 +459,7 @@ def _check_later(check: RegistryCheck, error: ExchangeError) -> str:
     delay = RETRY_SECONDS[min(check.attempts, len(RETRY_SECONDS) - 1)]
     run_after = timezone.now() + datetime.timedelta(seconds=delay)
     logger.warning(
-        "registry check %s: register unavailable (%s), again in %ss", check.pk, error, delay
+        "registry_check_unavailable", check=check.pk, code=error.code, retry_seconds=delay
     )
     updated = RegistryCheck.objects.filter(pk=check.pk, status=RegistryCheck.Status.PENDING).update(
         attempts=F("attempts") + 1, next_attempt_at=run_after, detail=error.code[:200]
@@ -531,35 +535,66 @@ DATA_NAMES = {
 
 
 @dataclass(frozen=True)
+class AccessPurpose:
+    """A purpose of the access right a register recorded with an access, in one language."""
+
+    code: str
+    text: str
+    legal_basis: str
+
+
+@dataclass(frozen=True)
 class DataAccess:
     at: datetime.datetime | None
     agency: str
     registry: str
     data: str
-    purpose: str
+    purposes: tuple[AccessPurpose, ...]
+    #: ``X-Road-Issue`` of the call, and what it names: the person's own application (linked)
+    #: or a service (a prefilled form before it is submitted); anything else is shown as is.
+    issue: str
     application_number: str
     own_application: bool
+    service_name: str
     message_id: str
     client: str
 
 
-def _purpose_text(purpose: str, services: Mapping[str, str]) -> str:
-    kind, _sep, rest = purpose.partition(":")
-    if kind == "prefill" and rest:
-        return _("Filling in the form of “%(service)s”") % {"service": services.get(rest, rest)}
-    if kind == "check" and rest:
-        return _("Checking application %(number)s") % {"number": rest}
-    if kind == "cabinet":
-        return _("You viewed your data in the portal")
-    if purpose == "representation:refresh":
-        return _("Checking which organisations you may act for")
-    return purpose
+def _in_language(texts: Any, language: str) -> str:
+    """The text in ``language``; a register's record without it falls back to another
+    official language rather than show nothing."""
+    if not isinstance(texts, Mapping):
+        return ""
+    for candidate in (language, "be", "ru", "en"):
+        value = texts.get(candidate)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+def _purposes(recorded: Any, language: str) -> tuple[AccessPurpose, ...]:
+    if not isinstance(recorded, list):
+        return ()
+    purposes = []
+    for item in recorded:
+        if not isinstance(item, Mapping) or not str(item.get("code", "")):
+            continue
+        code = str(item["code"])
+        purposes.append(
+            AccessPurpose(
+                code=code,
+                text=_in_language(item.get("text"), language) or code,
+                legal_basis=_in_language(item.get("legal_basis"), language),
+            )
+        )
+    return tuple(purposes)
 
 
 def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
     """Every access the registers logged to the signed-in person's data, newest first, and
     the names of the registers that could not be asked now. Only ever the actor's own: the
-    personal number comes from the account, never from the request."""
+    personal number comes from the account, never from the request. Purposes and their legal
+    basis are the ones the access right declares, in the language of the page."""
     personal_number = actor.personal_number or ""
     if not personal_number:
         return [], []
@@ -572,25 +607,26 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
                 source,
                 path=personal_number,
                 user_id=user_id_for(actor),
-                purpose="cabinet:data-access",
+                purpose=Purpose.OWN_DATA,
                 issue="",
             )
         except ExchangeRefused as refused:
             if refused.status == 404:
                 continue  # the register holds nothing about the person: nothing to show
-            logger.warning("data access log %s refused: %s", service, refused)
+            logger.warning("data_access_log_refused", service=service, code=refused.code)
             missing.append(str(registry_name))
             continue
         except ExchangeError as error:
-            logger.warning("data access log %s unavailable: %s", service, error)
+            logger.warning("data_access_log_unavailable", service=service, code=error.code)
             missing.append(str(registry_name))
             continue
-        raw += [(item, str(registry_name)) for item in fetched.document.get("accesses", [])]
+        accesses = fetched.document.get("accesses", [])
+        raw += [(item, str(registry_name)) for item in accesses if isinstance(item, Mapping)]
+    language = (translation.get_language() or "be").split("-")[0]
     members = {str(item.get("member", "")) for item, _r in raw}
-    codes = {str(item.get("purpose", "")).partition(":")[2] for item, _r in raw}
-    issues = {str(item.get("issue", "")) for item, _r in raw} | codes
+    issues = {str(item.get("issue", "")) for item, _r in raw} - {""}
     agencies = {a.code: a.name for a in Agency.objects.filter(code__in=members)}
-    services = {s.code: str(s.name) for s in Service.objects.filter(code__in=codes)}
+    services = {s.code: str(s.name) for s in Service.objects.filter(code__in=issues)}
     own = set(
         Application.objects.filter(applicant=actor, number__in=issues).values_list(
             "number", flat=True
@@ -598,12 +634,7 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
     )
     out = []
     for item, registry in raw:
-        purpose = str(item.get("purpose", ""))
-        kind, _sep, rest = purpose.partition(":")
-        number = rest if kind == "check" else ""
         issue = str(item.get("issue", ""))
-        if not number and issue in own:
-            number = issue
         member = str(item.get("member", ""))
         data = str(item.get("data", ""))
         out.append(
@@ -612,9 +643,11 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
                 agency=agencies.get(member) or member,
                 registry=registry,
                 data=str(DATA_NAMES.get(data, data)),
-                purpose=_purpose_text(purpose, services),
-                application_number=number,
-                own_application=number in own,
+                purposes=_purposes(item.get("purposes"), language),
+                issue=issue,
+                application_number=issue if issue in own else "",
+                own_application=issue in own,
+                service_name=services.get(issue, ""),
                 message_id=str(item.get("message_id", "")),
                 client=str(item.get("client", "")),
             )

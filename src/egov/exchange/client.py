@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -21,7 +22,20 @@ from django.conf import settings
 #: One pool per process: keep-alive connections to the local gateway.
 _pool = urllib3.PoolManager(num_pools=4, maxsize=16, retries=False)
 
+#: Narrows the purpose of a call to one code of the access right (ADR 0008); the detail
+#: (the application number, the service code) goes in ``X-Road-Issue``.
 PURPOSE_HEADER = "X-Egov-Purpose"
+
+
+class Purpose(StrEnum):
+    """The purpose codes of the platform's own calls, as the demo's access rights declare
+    them (ADR 0008, "The demo's purposes")."""
+
+    PREFILL = "prefill"  # the portal fills in the person's own application
+    CHECK = "check"  # back offices and workers check an application's facts
+    REPRESENTATION = "representation"  # the portal: who may act for an organisation
+    OWN_DATA = "own-data"  # the portal shows a person their own data and who used it
+    PROACTIVE = "proactive"  # event feeds: services that follow from a life event
 
 
 class ExchangeError(Exception):
@@ -81,7 +95,7 @@ def exchange_call(
     query: dict[str, Any] | None = None,
     client: str | None = None,
     user_id: str = "",
-    purpose: str = "",
+    purpose: Purpose | str = "",
     issue: str = "",
     timeout: float | None = None,
     body: bytes | None = None,
@@ -102,7 +116,7 @@ def exchange_call(
     if issue:
         headers["X-Road-Issue"] = issue
     if purpose:
-        headers[PURPOSE_HEADER] = purpose
+        headers[PURPOSE_HEADER] = str(purpose)
     if content_type:
         headers["Content-Type"] = content_type
     url = settings.EXCHANGE_GATEWAY_URL.rstrip("/") + service_path(service, path)

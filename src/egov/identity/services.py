@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
-from egov.exchange.client import ExchangeError, exchange_get_json, user_id_for
+from egov.exchange.client import ExchangeError, Purpose, exchange_get_json, user_id_for
 from egov.identity.models import LevelOfAssurance, Representation, User, UserKind
 from egov.identity.selectors import SESSION_LOA
 from egov.identity.validators import validate_personal_number
@@ -217,7 +217,7 @@ def representations_refresh(*, user: User) -> dict[str, int]:
         service=DIRECTED_BY_SERVICE,
         path=user.personal_number,
         user_id=user_id_for(user),
-        purpose="representation:refresh",
+        purpose=Purpose.REPRESENTATION,
     )
     listed: dict[str, str] = {}
     for entity in document.get("entities", []) if isinstance(document, dict) else []:
