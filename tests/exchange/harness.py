@@ -23,11 +23,12 @@ from aiohttp import web
 
 from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.server import Gateway
-from egov.exchange.globalconf import globalconf_sign, timestamp
+from egov.exchange.globalconf import FORMAT, globalconf_sign, timestamp
 from egov.trust.pki import (
     certificate_current,
     certificate_issue,
     certificate_pem,
+    fingerprint_sha256,
     load_certificate,
     load_private_key,
     pki_init,
@@ -37,6 +38,10 @@ from tests.ports import free_port
 INSTANCE = "BY"
 PORTAL = "BY/GOV/NCES/portal"
 OFFICE = "BY/GOV/MVD/backoffice"
+#: Connection type HTTP: plain HTTP, no certificate (the curl tutorials' subsystem).
+TRAINING = "BY/GOV/NCES/training"
+#: Connection type HTTPS_NO_AUTH: TLS, no client certificate.
+KIOSK = "BY/GOV/NCES/kiosk"
 STRANGER = "BY/COM/ACME/crm"
 PROVIDER = "BY/GOV/MVD/population"
 PERSON = f"{PROVIDER}/person"
@@ -45,6 +50,11 @@ OPENAPI = "openapi: 3.0.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
 
 
 GATEWAYS = ("GW-A", "GW-B", "GW-ROGUE", "GW-UNKNOWN")
+#: Information systems' certificates (profile information-system): the portal's and the
+#: back office's are registered for their subsystems, the stranger's for nobody.
+INFORMATION_SYSTEMS = {"portal-is": PORTAL, "office-is": OFFICE, "stranger-is": "stranger"}
+#: The certificate each client presents when a test does not say otherwise.
+CLIENT_CERTIFICATES = {PORTAL: "portal-is", OFFICE: "office-is"}
 _TEMPLATE: list[Path] = []
 
 
@@ -72,6 +82,13 @@ def _pki_template() -> Path:
                 profile="gateway-signing",
                 common_name=code,
                 name=f"{code}-signing",
+            )
+        for name, common_name in INFORMATION_SYSTEMS.items():
+            certificate_issue(
+                directory=directory,
+                profile="information-system",
+                common_name=common_name,
+                name=name,
             )
         _TEMPLATE.append(directory)
     return _TEMPLATE[0]
@@ -107,23 +124,47 @@ class Stack:
         self.central_cert = certificate_current(directory=self.pki, name="central-signing")
         # Servers bind port 0 and report the port they got: no race with other processes.
         self.ports = dict.fromkeys(
-            ("central", "service", "a-client", "a-server", "b-client", "b-server"), 0
+            (
+                "central",
+                "service",
+                "a-client",
+                "a-client-tls",
+                "a-server",
+                "b-client",
+                "b-client-tls",
+                "b-server",
+            ),
+            0,
         )
         self.certs: dict[str, Any] = {
             f"{code}-{use}": certificate_current(directory=self.pki, name=f"{code}-{use}")
             for code in GATEWAYS
             for use in ("tls", "signing")
         }
+        for name in INFORMATION_SYSTEMS:
+            self.certs[name] = certificate_current(directory=self.pki, name=name)
+        #: Connection type and registered certificates of each client, as the central
+        #: registry publishes them.
+        self.connection_types = {PORTAL: "HTTPS", OFFICE: "HTTPS", TRAINING: "HTTP"}
+        self.connection_types[KIOSK] = "HTTPS_NO_AUTH"
+        self.client_certificates = {PORTAL: ["portal-is"], OFFICE: ["office-is"]}
         self.service_key = "service-key-for-tests"
         (directory / "service_key").write_text(self.service_key)
         self.recorder = Recorder()
         self.serial = 1
         self.validity = timedelta(minutes=10)
         self.central_up = True
-        self.rights = [(PORTAL, PERSON), (PORTAL, ECHO), (OFFICE, PERSON)]
+        self.rights: list[dict[str, Any]] = [
+            right(PORTAL, PERSON, purposes=[PREFILL, CHECK]),
+            right(PORTAL, ECHO),
+            right(OFFICE, PERSON, purposes=[CHECK]),
+            right(TRAINING, ECHO),
+            right(KIOSK, ECHO),
+        ]
         self.revoked: list[int] = []
         self.envelope_override: dict[str, Any] | None = None
         self.http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(10))
+        self._tls_pools: dict[str, urllib3.PoolManager] = {}
         self.loop = asyncio.new_event_loop()
         self.gateways: dict[str, Gateway] = {}
         self._runners: list[web.AppRunner] = []
@@ -132,10 +173,32 @@ class Stack:
     def pem(self, name: str) -> str:
         return certificate_pem(load_certificate(self.certs[name].certificate_path))
 
+    def fingerprint(self, name: str) -> str:
+        return fingerprint_sha256(load_certificate(self.certs[name].certificate_path))
+
+    def _client(self, client: str) -> dict[str, Any]:
+        """What format 2 says of a client: its connection type and certificates (a missing
+        connection type means HTTPS)."""
+        described: dict[str, Any] = {}
+        if client in self.connection_types:
+            described["connection_type"] = self.connection_types[client]
+        described["client_certificates"] = [
+            self.fingerprint(name) for name in self.client_certificates.get(client, [])
+        ]
+        return described
+
+    def grant(self, client: str, service: str, **fields: Any) -> None:
+        self.rights.append(right(client, service, **fields))
+
+    def withdraw(self, client: str, service: str) -> None:
+        self.rights = [
+            item for item in self.rights if (item["client"], item["service"]) != (client, service)
+        ]
+
     def content(self) -> dict[str, Any]:
         now = datetime.now(UTC)
         return {
-            "format": 1,
+            "format": FORMAT,
             "instance": INSTANCE,
             "serial": self.serial,
             "generated_at": timestamp(now),
@@ -158,24 +221,42 @@ class Stack:
                     "member": "BY/GOV/NCES",
                     "subsystem_code": "portal",
                     "gateway": "GW-A",
+                    **self._client(PORTAL),
                 },
                 {
                     "id": OFFICE,
                     "member": "BY/GOV/MVD",
                     "subsystem_code": "backoffice",
                     "gateway": "GW-A",
+                    **self._client(OFFICE),
+                },
+                {
+                    "id": TRAINING,
+                    "member": "BY/GOV/NCES",
+                    "subsystem_code": "training",
+                    "gateway": "GW-A",
+                    **self._client(TRAINING),
+                },
+                {
+                    "id": KIOSK,
+                    "member": "BY/GOV/NCES",
+                    "subsystem_code": "kiosk",
+                    "gateway": "GW-A",
+                    **self._client(KIOSK),
                 },
                 {
                     "id": STRANGER,
                     "member": "BY/COM/ACME",
                     "subsystem_code": "crm",
                     "gateway": "GW-ROGUE",
+                    **self._client(STRANGER),
                 },
                 {
                     "id": PROVIDER,
                     "member": "BY/GOV/MVD",
                     "subsystem_code": "population",
                     "gateway": "GW-B",
+                    **self._client(PROVIDER),
                 },
             ],
             "gateways": [
@@ -203,9 +284,7 @@ class Stack:
                     "openapi": "",
                 },
             ],
-            "access_rights": [
-                {"client": client, "service": service} for client, service in self.rights
-            ],
+            "access_rights": [dict(item) for item in self.rights],
         }
 
     def _gateway(self, code: str, port: int) -> dict[str, str]:
@@ -226,12 +305,15 @@ class Stack:
             certificate=load_certificate(self.central_cert.certificate_path),
         )
 
-    def settings_for(self, code: str, client_port: int, server_port: int) -> GatewaySettings:
+    def settings_for(
+        self, code: str, client_port: int, server_port: int, client_tls_port: int = 0
+    ) -> GatewaySettings:
         folder = self.directory / code
         return GatewaySettings(
             code=code,
             instance=INSTANCE,
             client_listen=f"127.0.0.1:{client_port}",
+            client_tls_listen=f"127.0.0.1:{client_tls_port}",
             server_listen=f"127.0.0.1:{server_port}",
             central_url=f"http://127.0.0.1:{self.ports['central']}/exchange/globalconf",
             anchor=self.central_cert.certificate_path,
@@ -252,9 +334,11 @@ class Stack:
             service_timeout=1.5,
         )
 
-    def write_settings(self, code: str, client_port: int, server_port: int) -> Path:
+    def write_settings(
+        self, code: str, client_port: int, server_port: int, client_tls_port: int = 0
+    ) -> Path:
         """gateway.json for a gateway run as its own process (``egov gateway run``)."""
-        settings = self.settings_for(code, client_port, server_port)
+        settings = self.settings_for(code, client_port, server_port, client_tls_port)
         folder = self.directory / code
         folder.mkdir(parents=True, exist_ok=True)
         document = {
@@ -284,14 +368,12 @@ class Stack:
             self.ports[name] = int(runner.addresses[0][1])
             self._runners.append(runner)
         if gateways:
-            for code, client, server in (
-                ("GW-A", "a-client", "a-server"),
-                ("GW-B", "b-client", "b-server"),
-            ):
+            for code, side in (("GW-A", "a"), ("GW-B", "b")):
                 gateway = Gateway(self.settings_for(code, 0, 0))
                 await gateway.start()
-                self.ports[client] = gateway.bound["client"]
-                self.ports[server] = gateway.bound["server"]
+                self.ports[f"{side}-client"] = gateway.bound["client"]
+                self.ports[f"{side}-client-tls"] = gateway.bound["client_tls"]
+                self.ports[f"{side}-server"] = gateway.bound["server"]
                 self.gateways[code] = gateway
             # The configuration the gateways fetched at start did not know their ports yet:
             # the central registry's serial moves with every change, addresses included.
@@ -319,6 +401,8 @@ class Stack:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         self.http.clear()
+        for pool in self._tls_pools.values():
+            pool.clear()
 
     def refresh(self, code: str = "") -> None:
         for name, gateway in self.gateways.items():
@@ -330,19 +414,99 @@ class Stack:
     def client_url(self) -> str:
         return f"http://127.0.0.1:{self.ports['a-client']}"
 
+    @property
+    def client_tls_url(self) -> str:
+        return f"https://127.0.0.1:{self.ports['a-client-tls']}"
+
+    def tls_pool(self, certificate: str | None) -> urllib3.PoolManager:
+        """HTTPS to the gateways' TLS client side, presenting ``certificate`` (or none)."""
+        import ssl
+
+        key = certificate or ""
+        if key not in self._tls_pools:
+            context = ssl.create_default_context(cafile=str(self.pki / "issuing.cert.pem"))
+            context.load_verify_locations(cafile=str(self.pki / "root.cert.pem"))
+            if certificate:
+                issued = self.certs[certificate]
+                context.load_cert_chain(str(issued.certificate_path), str(issued.key_path))
+            self._tls_pools[key] = urllib3.PoolManager(
+                retries=False, timeout=urllib3.Timeout(10), ssl_context=context
+            )
+        return self._tls_pools[key]
+
     def call(
         self,
         path: str,
         *,
         method: str = "GET",
         headers: dict[str, str] | None = None,
-        body: bytes | None = None,
+        body: Any = None,
         client: str | None = PORTAL,
+        certificate: str | None = "",
+        tls: bool | None = None,
+        **options: Any,
     ) -> urllib3.BaseHTTPResponse:
+        """Call GW-A's client side as an information system would. By default a client
+        with a certificate presents it over TLS and any other calls over plain HTTP;
+        ``certificate=None`` presents none, ``tls`` forces the transport."""
         sent = dict(headers or {})
         if client is not None:
             sent.setdefault("X-Road-Client", client)
-        return self.http.request(method, self.client_url + path, headers=sent, body=body)
+        if certificate == "":
+            certificate = CLIENT_CERTIFICATES.get(client or "")
+        if tls is None:
+            tls = certificate is not None
+        if not tls:
+            return self.http.request(
+                method, self.client_url + path, headers=sent, body=body, **options
+            )
+        return self.tls_pool(certificate).request(
+            method, self.client_tls_url + path, headers=sent, body=body, **options
+        )
+
+
+PREFILL = {
+    "code": "prefill",
+    "text": {
+        "be": "Запаўненне заявы асобы",
+        "ru": "Заполнение заявления лица",
+        "en": "Prefilling the person's own application",
+    },
+    "legal_basis": {
+        "be": "Закон 433-З, арт. 21",
+        "ru": "Закон 433-З, ст. 21",
+        "en": "Law 433-Z, art. 21",
+    },
+}
+CHECK = {
+    "code": "check",
+    "text": {
+        "be": "Праверка звестак заявы",
+        "ru": "Проверка сведений заявления",
+        "en": "Checking an application's facts",
+    },
+    "legal_basis": {
+        "be": "Закон 433-З, арт. 22",
+        "ru": "Закон 433-З, ст. 22",
+        "en": "Law 433-Z, art. 22",
+    },
+}
+
+
+def right(
+    client: str,
+    service: str,
+    *,
+    endpoints: list[dict[str, str]] | None = None,
+    purposes: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """An access right of format 2: no endpoints grant the whole service."""
+    return {
+        "client": client,
+        "service": service,
+        "endpoints": list(endpoints or []),
+        "purposes": list(purposes or []),
+    }
 
 
 def signed_headers(

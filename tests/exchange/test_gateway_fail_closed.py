@@ -68,7 +68,7 @@ def test_missing_access_right_is_refused_by_the_provider(stack: Stack) -> None:
 
 def test_access_right_removed_centrally_takes_effect_at_the_next_refresh(stack: Stack) -> None:
     assert stack.call(ECHO_PATH).status == 200
-    stack.rights.remove((PORTAL, "BY/GOV/MVD/population/echo"))
+    stack.withdraw(PORTAL, "BY/GOV/MVD/population/echo")
     stack.serial += 1
     stack.refresh()
 
@@ -234,13 +234,7 @@ def test_oversized_chunked_request_is_refused(stack: Stack) -> None:
         for _ in range(20):
             yield b"y" * 8192
 
-    response = stack.http.request(
-        "POST",
-        stack.client_url + ECHO_PATH,
-        body=chunks(),
-        headers={"X-Road-Client": PORTAL},
-        chunked=True,
-    )
+    response = stack.call(ECHO_PATH, method="POST", body=chunks(), chunked=True)
 
     assert response.status == 400
     assert error_type(response) == "Client.RequestTooLarge"

@@ -31,11 +31,14 @@ def wait_for(url: str, seconds: float = 20.0) -> None:
 
 def test_two_gateway_processes_carry_a_call_and_seal_their_logs(tmp_path: Path) -> None:
     stack = Stack(tmp_path).start(gateways=False)
-    ports = {name: free_port() for name in ("a-client", "a-server", "b-client", "b-server")}
+    names = ("a-client", "a-client-tls", "a-server", "b-client", "b-client-tls", "b-server")
+    ports = {name: free_port() for name in names}
     stack.ports.update(ports)
     configs = {
-        "GW-A": stack.write_settings("GW-A", ports["a-client"], ports["a-server"]),
-        "GW-B": stack.write_settings("GW-B", ports["b-client"], ports["b-server"]),
+        code: stack.write_settings(
+            code, ports[f"{side}-client"], ports[f"{side}-server"], ports[f"{side}-client-tls"]
+        )
+        for code, side in (("GW-A", "a"), ("GW-B", "b"))
     }
     environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
     processes = [

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exchange.harness import ECHO, OFFICE, PORTAL, Stack
+from tests.exchange.harness import ECHO, OFFICE, PORTAL, TRAINING, Stack
 
 PERSONAL = {"X-Road-UserId": "BY4150592M012PB5", "X-Egov-Purpose": "prefill:200.13.1"}
 
@@ -106,7 +106,11 @@ def test_accept_defaults_to_json_and_host_user_agent_are_not_passed(stack: Stack
 
 
 def test_identifier_parts_are_percent_decoded_one_by_one(stack: Stack) -> None:
-    response = stack.call("/r1/BY/GOV/MVD/popul%61tion/echo/x", client="BY/GOV/NCES/port%61l")
+    response = stack.call(
+        "/r1/BY/GOV/MVD/popul%61tion/echo/x",
+        client="BY/GOV/NCES/port%61l",
+        certificate="portal-is",
+    )
 
     assert response.status == 200
     assert response.headers["X-Road-Service"] == ECHO
@@ -115,7 +119,10 @@ def test_identifier_parts_are_percent_decoded_one_by_one(stack: Stack) -> None:
 
 def test_header_names_are_case_insensitive(stack: Stack) -> None:
     response = stack.call(
-        "/r1/BY/GOV/MVD/population/echo/x", client=None, headers={"x-road-client": PORTAL}
+        "/r1/BY/GOV/MVD/population/echo/x",
+        client=None,
+        headers={"x-road-client": PORTAL},
+        certificate="portal-is",
     )
 
     assert response.status == 200
@@ -209,7 +216,7 @@ def test_list_clients_in_x_road_json_shape(stack: Stack) -> None:
         },
         "name": "Ministry of Internal Affairs",
     } in members
-    assert len(members) == 3 + 4
+    assert len(members) == 3 + 6
 
 
 def test_list_methods_lists_every_service_of_the_provider(stack: Stack) -> None:
@@ -287,7 +294,7 @@ def test_header_value_that_is_not_utf8_is_a_bad_request(stack: Stack) -> None:
 
     connection = http.client.HTTPConnection("127.0.0.1", stack.ports["a-client"], timeout=10)
     connection.putrequest("GET", "/r1/BY/GOV/MVD/population/echo/x")
-    connection.putheader("X-Road-Client", PORTAL)
+    connection.putheader("X-Road-Client", TRAINING)
     connection.putheader("X-Note", b"\xff\xfe")
     connection.endheaders()
     response = connection.getresponse()

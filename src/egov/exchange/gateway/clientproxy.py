@@ -9,16 +9,19 @@ provider. The answer must come back signed by that gateway and bound to this req
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import ssl
 import time
 import uuid
 from typing import TYPE_CHECKING
 
 from aiohttp import ClientError, ClientTimeout, web
+from cryptography import x509
 from yarl import URL
 
 from egov.exchange.gateway import messages
-from egov.exchange.gateway.conf import GlobalConf
+from egov.exchange.gateway.conf import HTTP, HTTPS, HTTPS_NO_AUTH, GlobalConf
 from egov.exchange.gateway.errors import XRoadError, client_error, client_proxy_error
 from egov.exchange.gateway.metaservices import METASERVICES, list_clients
 from egov.exchange.gateway.rest import (
@@ -32,6 +35,57 @@ from egov.exchange.gateway.rest import (
 
 if TYPE_CHECKING:
     from egov.exchange.gateway.server import Gateway
+
+
+@functools.lru_cache(maxsize=256)
+def _serial(der: bytes) -> int:
+    return x509.load_der_x509_certificate(der).serial_number
+
+
+def information_system_authenticate(
+    request: web.BaseRequest, conf: GlobalConf, client: str
+) -> None:
+    """Whether the connection may speak for ``client``, by its connection type (X-Road's
+    IS authentication): ``HTTP`` any connection, ``HTTPS_NO_AUTH`` TLS, ``HTTPS`` TLS with
+    a client certificate registered for that client and not revoked. Refusals are X-Road's
+    ``Server.ClientProxy.SslAuthenticationFailed`` with X-Road's messages."""
+    connection_type = conf.client_connection_type(client)
+    if connection_type == HTTP:
+        return
+    transport = request.transport
+    ssl_object = transport.get_extra_info("ssl_object") if transport else None
+    if connection_type == HTTPS_NO_AUTH:
+        if ssl_object is None:
+            raise client_proxy_error(
+                "SslAuthenticationFailed",
+                f"Client ({client}) specifies HTTPS NO AUTH but client made plaintext connection",
+            )
+        return
+    if connection_type != HTTPS:
+        raise client_proxy_error(
+            "SslAuthenticationFailed",
+            f"Client ({client}) has an unknown connection type {connection_type!r}",
+        )
+    der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    if not der:
+        raise client_proxy_error(
+            "SslAuthenticationFailed",
+            f"Client ({client}) specifies HTTPS but did not supply TLS certificate",
+        )
+    registered = conf.client_certificates(client)
+    if not registered:
+        raise client_proxy_error(
+            "SslAuthenticationFailed", f"Client ({client}) has no IS certificates"
+        )
+    if hashlib.sha256(der).hexdigest() not in registered:
+        raise client_proxy_error(
+            "SslAuthenticationFailed",
+            f"Client ({client}) TLS certificate does not match any IS certificates",
+        )
+    if _serial(der) in conf.revoked:
+        raise client_proxy_error(
+            "SslAuthenticationFailed", f"Client ({client}) TLS certificate is revoked"
+        )
 
 
 class ClientProxy:
@@ -62,11 +116,12 @@ class ClientProxy:
         client, service = parsed.client, parsed.service
         conf = self._usable()
         client_text, service_text = str(client), str(service)
-        subsystem = conf.subsystems.get(client_text)
-        if subsystem is None or subsystem.get("gateway") != self.code:
+        registered = conf.clients.get(client_text)
+        if registered is None or registered.get("gateway") != self.code:
             raise client_proxy_error(
                 "UnknownMember", f"client {client_text} is not registered at gateway {self.code}"
             )
+        information_system_authenticate(request, conf, client_text)
         if service.service_code not in METASERVICES:
             description = conf.services.get(service_text)
             if description is None:

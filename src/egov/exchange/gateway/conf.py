@@ -31,11 +31,17 @@ from egov.trust.pki import fingerprint_sha256, load_private_key
 
 logger = logging.getLogger("egov.exchange.gateway")
 
+#: X-Road's connection types between an information system and its gateway's client side.
+HTTP = "HTTP"
+HTTPS_NO_AUTH = "HTTPS_NO_AUTH"
+HTTPS = "HTTPS"
+
 
 @dataclass(frozen=True)
 class GatewaySettings:
     code: str
     instance: str
+    #: Plain HTTP for information systems (connection type HTTP).
     client_listen: str
     server_listen: str
     central_url: str
@@ -52,6 +58,9 @@ class GatewaySettings:
     refresh_seconds: float = 60.0
     max_body_bytes: int = 10 * 1024 * 1024
     service_timeout: float = 30.0
+    #: TLS for information systems, client certificates optional (HTTPS_NO_AUTH, HTTPS);
+    #: empty: not served.
+    client_tls_listen: str = ""
 
     @classmethod
     def load(cls, path: Path) -> GatewaySettings:
@@ -77,6 +86,7 @@ class GatewaySettings:
             refresh_seconds=float(data.get("refresh_seconds", 60)),
             max_body_bytes=int(data.get("max_body_bytes", 10 * 1024 * 1024)),
             service_timeout=float(data.get("service_timeout", 30)),
+            client_tls_listen=data.get("client_tls_listen", ""),
         )
 
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
@@ -110,6 +120,8 @@ class GlobalConf:
     generated_at: datetime
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     subsystems: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Who may call: every subsystem, and a member without a subsystem that has a gateway.
+    clients: dict[str, dict[str, Any]] = field(default_factory=dict)
     gateways: dict[str, Peer] = field(default_factory=dict)
     by_tls: dict[str, Peer] = field(default_factory=dict)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -126,6 +138,10 @@ class GlobalConf:
         )
         conf.members = {item["id"]: item for item in content.get("members", [])}
         conf.subsystems = {item["id"]: item for item in content.get("subsystems", [])}
+        conf.clients = {
+            **{item["id"]: item for item in content.get("members", []) if item.get("gateway")},
+            **conf.subsystems,
+        }
         conf.revoked = {int(serial) for serial in content.get("revoked_serials", [])}
         for item in content.get("gateways", []):
             tls = x509.load_pem_x509_certificate(item["tls_certificate"].encode("ascii"))
@@ -163,6 +179,15 @@ class GlobalConf:
         if peer is None or self.peer_revoked(peer):
             return None
         return peer
+
+    def client_connection_type(self, client: str) -> str:
+        """``HTTP``, ``HTTPS_NO_AUTH`` or ``HTTPS``; a missing one is ``HTTPS`` (fail closed)."""
+        return str(self.clients.get(client, {}).get("connection_type") or HTTPS)
+
+    def client_certificates(self, client: str) -> frozenset[str]:
+        """Lower-case hex SHA-256 fingerprints of the certificates registered for a client."""
+        fingerprints = self.clients.get(client, {}).get("client_certificates") or []
+        return frozenset(str(item).lower() for item in fingerprints)
 
     def peer_revoked(self, peer: Peer) -> bool:
         return peer.tls_serial in self.revoked or peer.signing_serial in self.revoked

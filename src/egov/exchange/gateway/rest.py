@@ -71,7 +71,9 @@ def rest_request_parse(request: web.BaseRequest) -> RestRequest:
         service, rest = service_path_parse(raw_path)
     except IdentifierError as error:
         raise client_error("BadRequest", f"invalid service path: {error}") from None
-    header = request.headers.get("X-Road-Client")
+    # PR-REST §4.3: with several X-Road-Client headers the last one counts.
+    given = request.headers.getall("X-Road-Client", [])
+    header = given[-1] if given else ""
     if not header:
         raise client_error("InvalidClientIdentifier", "the X-Road-Client header is missing")
     try:
@@ -80,6 +82,8 @@ def rest_request_parse(request: web.BaseRequest) -> RestRequest:
         raise client_error("InvalidClientIdentifier", f"invalid X-Road-Client: {error}") from None
     if not client.subsystem_code:
         raise client_error("InvalidClientIdentifier", "the client must name a subsystem")
+    if len(request.headers.getall("X-Road-UserId", [])) > 1:
+        raise client_error("BadRequest", "a request names at most one user (X-Road-UserId)")
     return RestRequest(client, service, rest, query)
 
 

@@ -48,6 +48,8 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._servers: list[asyncio.Server] = []
         self._handlers: list[web.Server] = []
+        #: The ports each side listens on (``client``, ``client_tls``, ``server``).
+        self.bound: dict[str, int] = {}
 
     # --- TLS -----------------------------------------------------------------------------
     def _ca_file_contents(self) -> str:
@@ -59,6 +61,17 @@ class Gateway:
         context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
         context.load_verify_locations(cadata=self._ca_file_contents())
         context.verify_mode = ssl.CERT_REQUIRED
+        return context
+
+    def client_side_tls(self) -> ssl.SSLContext:
+        """TLS for information systems: this gateway's certificate; a client certificate is
+        optional (connection type HTTPS_NO_AUTH) and, when presented, must chain to the
+        platform's CA; whose it is, is decided per client (connection type HTTPS)."""
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
+        context.load_verify_locations(cadata=self._ca_file_contents())
+        context.verify_mode = ssl.CERT_OPTIONAL
         return context
 
     def client_tls(self, peer: Peer) -> ssl.SSLContext:
@@ -102,25 +115,36 @@ class Gateway:
         loop = asyncio.get_running_loop()
         client_host, client_port = self.settings.client_listen.rsplit(":", 1)
         server_host, server_port = self.settings.server_listen.rsplit(":", 1)
-        self._handlers = [
-            web.Server(self.client_proxy.handle),
-            web.Server(self.server_proxy.handle),
+        listeners = [
+            ("client", self.client_proxy.handle, client_host, int(client_port), None),
+            ("server", self.server_proxy.handle, server_host, int(server_port), self.server_tls()),
         ]
-        self._servers = [
-            await loop.create_server(self._handlers[0], client_host, int(client_port)),
-            await loop.create_server(
-                self._handlers[1], server_host, int(server_port), ssl=self.server_tls()
-            ),
-        ]
-        self.bound = {
-            side: int(server.sockets[0].getsockname()[1])
-            for side, server in zip(("client", "server"), self._servers, strict=True)
-        }
+        if self.settings.client_tls_listen:
+            tls_host, tls_port = self.settings.client_tls_listen.rsplit(":", 1)
+            listeners.append(
+                (
+                    "client_tls",
+                    self.client_proxy.handle,
+                    tls_host,
+                    int(tls_port),
+                    self.client_side_tls(),
+                )
+            )
+        self.bound = {}
+        for side, handle, host, port, context in listeners:
+            handler = web.Server(handle)
+            server = await loop.create_server(handler, host, port, ssl=context)
+            self._handlers.append(handler)
+            self._servers.append(server)
+            self.bound[side] = int(server.sockets[0].getsockname()[1])
         logger.info(
-            "gateway %s: client side http://%s, provider side https://%s",
+            "gateway %s: client side http://%s:%s and TLS %s, provider side https://%s:%s",
             self.code,
-            f"{client_host}:{self.bound['client']}",
-            f"{server_host}:{self.bound['server']}",
+            client_host,
+            self.bound["client"],
+            self.bound.get("client_tls", "-"),
+            server_host,
+            self.bound["server"],
         )
 
     async def stop(self) -> None:
