@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from egov.trust.pki import certificate_pem, load_certificate, sign, verify
 
-FORMAT = 1
+#: ADR 0008: connection types, client certificates, endpoint rights and purposes.
+FORMAT = 2
 
 
 class GlobalconfInvalid(Exception):

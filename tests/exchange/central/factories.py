@@ -29,6 +29,11 @@ CHECK = {
         "en": "Law No. 433-Z, article 15",
     },
 }
+TRAINING = {
+    "code": "training",
+    "text": {"be": "Навучанне", "ru": "Обучение", "en": "Training"},
+    "legal_basis": {"be": "Закон № 455-З", "ru": "Закон № 455-З", "en": "Law No. 455-Z"},
+}
 
 
 @dataclass

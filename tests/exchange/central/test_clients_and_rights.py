@@ -30,7 +30,7 @@ from egov.exchange.central.services import (
     subsystem_save,
 )
 from egov.trust.pki import Profile, certificate_issue, load_certificate, profile_register
-from tests.exchange.central.factories import CHECK, small_registry
+from tests.exchange.central.factories import CHECK, TRAINING, small_registry
 
 LICENCES = """openapi: 3.1.0
 info: {title: Hunting licence, version: '1'}
@@ -40,11 +40,6 @@ paths:
   /licences:
     post: {responses: {'201': {description: Issued}}}
 """
-TRAINING = {
-    "code": "training",
-    "text": {"be": "Навучанне", "ru": "Обучение", "en": "Training"},
-    "legal_basis": {"be": "Закон № 455-З", "ru": "Закон № 455-З", "en": "Law No. 455-Z"},
-}
 
 
 def _state() -> dict:

@@ -7,12 +7,20 @@ from unittest import mock
 
 import pytest
 
+from egov.exchange.central.models import Subsystem
 from egov.exchange.central.publication import (
     GlobalconfNotConfigured,
     globalconf_build,
     globalconf_signed,
 )
-from egov.exchange.central.services import gateway_save, member_save
+from egov.exchange.central.services import (
+    access_right_grant,
+    client_certificate_add,
+    gateway_save,
+    member_save,
+    service_save,
+    subsystem_save,
+)
 from egov.exchange.globalconf import (
     GlobalconfInvalid,
     globalconf_content_bytes,
@@ -27,7 +35,7 @@ from egov.trust.pki import (
     load_certificate,
     load_private_key,
 )
-from tests.exchange.central.factories import OPENAPI, small_registry
+from tests.exchange.central.factories import CHECK, OPENAPI, TRAINING, small_registry
 
 NOW = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -41,7 +49,7 @@ def test_content_describes_the_registry_exactly(registry):
     with _now():
         content = globalconf_build()
     assert content == {
-        "format": 1,
+        "format": 2,
         "instance": "BY",
         "serial": 7,
         "generated_at": "2026-03-01T09:30:15Z",
@@ -57,12 +65,18 @@ def test_content_describes_the_registry_exactly(registry):
                 "member_class": "GOV",
                 "member_code": "MVD",
                 "name": "Ministry of Internal Affairs",
+                "gateway": None,
+                "connection_type": "HTTPS",
+                "client_certificates": [],
             },
             {
                 "id": "BY/GOV/NCES",
                 "member_class": "GOV",
                 "member_code": "NCES",
                 "name": "National Centre",
+                "gateway": None,
+                "connection_type": "HTTPS",
+                "client_certificates": [],
             },
         ],
         "subsystems": [
@@ -71,12 +85,16 @@ def test_content_describes_the_registry_exactly(registry):
                 "member": "BY/GOV/MVD",
                 "subsystem_code": "population",
                 "gateway": "GW-A",
+                "connection_type": "HTTPS",
+                "client_certificates": [],
             },
             {
                 "id": "BY/GOV/NCES/portal",
                 "member": "BY/GOV/NCES",
                 "subsystem_code": "portal",
                 "gateway": "GW-A",
+                "connection_type": "HTTPS",
+                "client_certificates": [],
             },
         ],
         "gateways": [
@@ -100,9 +118,111 @@ def test_content_describes_the_registry_exactly(registry):
             }
         ],
         "access_rights": [
-            {"client": "BY/GOV/NCES/portal", "service": "BY/GOV/MVD/population/person"}
+            {
+                "client": "BY/GOV/NCES/portal",
+                "service": "BY/GOV/MVD/population/person",
+                "endpoints": [],
+                "purposes": [CHECK],
+            }
         ],
     }
+
+
+def test_clients_certificates_endpoints_and_purposes_are_published(registry):
+    small = small_registry(registry)
+    portal_one = certificate_issue(
+        directory=registry, profile="information-system", common_name="portal", name="p1"
+    )
+    portal_two = certificate_issue(
+        directory=registry, profile="information-system", common_name="portal", name="p2"
+    )
+    member = certificate_issue(
+        directory=registry, profile="information-system", common_name="mvd", name="m1"
+    )
+    for issued in (portal_one, portal_two):
+        client_certificate_add(client=small.portal, certificate=issued.certificate_path.read_text())
+    client_certificate_add(client=small.mvd, certificate=member.certificate_path.read_text())
+    small.mvd.gateway = small.gateway
+    small.mvd.connection_type = "HTTPS_NO_AUTH"
+    member_save(member=small.mvd)
+    training = subsystem_save(
+        subsystem=Subsystem(member=small.nces, code="training", gateway=small.gateway)
+    )
+    training.connection_type = "HTTP"
+    subsystem_save(subsystem=training)
+    access_right_grant(
+        client=training,
+        service=small.person,
+        endpoints=[{"method": "GET", "path": "/*"}],
+        purposes=[TRAINING, CHECK],
+    )
+    access_right_grant(client=small.mvd, service=small.person, purposes=[CHECK])
+
+    content = globalconf_build()
+
+    assert {member["id"]: member for member in content["members"]}["BY/GOV/MVD"] == {
+        "id": "BY/GOV/MVD",
+        "member_class": "GOV",
+        "member_code": "MVD",
+        "name": "Ministry of Internal Affairs",
+        "gateway": "GW-A",
+        "connection_type": "HTTPS_NO_AUTH",
+        "client_certificates": [member.fingerprint],
+    }
+    subsystems = {subsystem["id"]: subsystem for subsystem in content["subsystems"]}
+    assert subsystems["BY/GOV/NCES/portal"]["client_certificates"] == sorted(
+        [portal_one.fingerprint, portal_two.fingerprint]
+    )
+    assert subsystems["BY/GOV/NCES/training"] == {
+        "id": "BY/GOV/NCES/training",
+        "member": "BY/GOV/NCES",
+        "subsystem_code": "training",
+        "gateway": "GW-A",
+        "connection_type": "HTTP",
+        "client_certificates": [],
+    }
+    assert all(
+        len(value) == 64 for value in subsystems["BY/GOV/NCES/portal"]["client_certificates"]
+    )
+    assert content["access_rights"] == [
+        {
+            "client": "BY/GOV/MVD",
+            "service": "BY/GOV/MVD/population/person",
+            "endpoints": [],
+            "purposes": [CHECK],
+        },
+        {
+            "client": "BY/GOV/NCES/portal",
+            "service": "BY/GOV/MVD/population/person",
+            "endpoints": [],
+            "purposes": [CHECK],
+        },
+        {
+            "client": "BY/GOV/NCES/training",
+            "service": "BY/GOV/MVD/population/person",
+            "endpoints": [{"method": "GET", "path": "/*"}],
+            "purposes": [TRAINING, CHECK],
+        },
+    ]
+    serial = content["serial"]
+    small.gateway.enabled = False
+    gateway_save(gateway=small.gateway)
+    content = globalconf_build()
+    assert content["serial"] == serial + 1
+    assert [member["gateway"] for member in content["members"]] == [None, None]
+
+
+def test_local_fields_of_a_gateway_and_a_service_are_not_published(registry):
+    small = small_registry(registry)
+    small.gateway.client_listen = "127.0.0.1:18080"
+    small.gateway.client_tls_listen = "127.0.0.1:18090"
+    small.gateway.server_listen = "10.0.0.8:18443"
+    gateway_save(gateway=small.gateway)
+    small.person.backend_url = "http://10.0.0.7:8001/registries/population/v1/persons"
+    service_save(service=small.person)
+    published = json.dumps(globalconf_build())
+    for value in ("18080", "18090", "10.0.0.8", "10.0.0.7"):
+        assert value not in published
 
 
 def test_expiry_follows_the_setting(registry, settings):
@@ -209,14 +329,20 @@ def test_tampered_content_or_another_signer_is_refused(registry):
         assert raised.value.code == "malformed"
 
 
-def test_signed_content_that_is_not_a_document_is_refused(registry):
+def test_signed_content_that_is_not_a_format_2_document_is_refused(registry):
     small = small_registry(registry)
     key = load_private_key(small.central.key_path)
     certificate = load_certificate(small.central.certificate_path)
+    anchor = small.central.certificate_path.read_bytes()
+    with _now():
+        format_1 = {**globalconf_build(), "format": 1}
+    for content in (format_1, {"serial": 1}, {"format": "2"}):
+        envelope = globalconf_sign(content=content, private_key=key, certificate=certificate)
+        with pytest.raises(GlobalconfInvalid) as raised:
+            globalconf_verify(envelope, anchor)
+        assert raised.value.code == "bad_content"
     envelope = globalconf_sign(content={"format": 2}, private_key=key, certificate=certificate)
-    with pytest.raises(GlobalconfInvalid) as raised:
-        globalconf_verify(envelope, small.central.certificate_path.read_bytes())
-    assert raised.value.code == "bad_content"
+    assert globalconf_verify(envelope, anchor) == {"format": 2}
 
 
 def test_without_pki_or_central_key_it_is_not_configured(registry):

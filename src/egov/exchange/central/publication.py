@@ -1,7 +1,8 @@
 """The global configuration the central registry publishes to the gateways: its content
-(``globalconf_build``) and the envelope signed with the central-signing key
-(``globalconf_signed``). The envelope format is shared with the gateways through
-``egov.exchange.globalconf``."""
+(``globalconf_build``, format 2 of ADR 0008) and the envelope signed with the central-signing
+key (``globalconf_signed``). The envelope format is shared with the gateways through
+``egov.exchange.globalconf``. Local fields of a gateway (its listen addresses, the backend
+URLs of its services) are never published."""
 
 from __future__ import annotations
 
@@ -62,12 +63,15 @@ def globalconf_build() -> dict[str, Any]:
             _("The exchange PKI is not set up: run `egov exchange setup`.")
         ) from None
     gateways = list(Gateway.objects.filter(enabled=True).select_related("owner"))
-    enabled_gateways = {gateway.pk for gateway in gateways}
-    subsystems = Subsystem.objects.select_related("member", "gateway")
+    enabled_gateways = {gateway.pk: gateway.code for gateway in gateways}
+    members = Member.objects.prefetch_related("client_certificates")
+    subsystems = Subsystem.objects.select_related("member").prefetch_related(
+        "client_certificates"
+    )
     services = Service.objects.select_related("subsystem__member")
     access_rights = AccessRight.objects.select_related(
         "client__member", "client_member", "service__subsystem__member"
-    )
+    ).prefetch_related("purposes")
     content = {
         "format": FORMAT,
         "instance": INSTANCE,
@@ -82,17 +86,20 @@ def globalconf_build() -> dict[str, Any]:
                 "member_class": member.member_class,
                 "member_code": member.member_code,
                 "name": member.name,
+                "gateway": enabled_gateways.get(member.gateway_id or 0),
+                "connection_type": member.connection_type,
+                "client_certificates": _fingerprints(member),
             }
-            for member in Member.objects.all()
+            for member in members
         ],
         "subsystems": [
             {
                 "id": subsystem.identifier,
                 "member": subsystem.member.identifier,
                 "subsystem_code": subsystem.code,
-                "gateway": subsystem.gateway.code
-                if subsystem.gateway_id in enabled_gateways and subsystem.gateway
-                else None,
+                "gateway": enabled_gateways.get(subsystem.gateway_id or 0),
+                "connection_type": subsystem.connection_type,
+                "client_certificates": _fingerprints(subsystem),
             }
             for subsystem in subsystems
         ],
@@ -120,13 +127,23 @@ def globalconf_build() -> dict[str, Any]:
         ],
         "access_rights": sorted(
             (
-                {"client": right.client_identifier, "service": right.service.identifier}
+                {
+                    "client": right.client_identifier,
+                    "service": right.service.identifier,
+                    "endpoints": right.endpoints,
+                    "purposes": [purpose.as_published() for purpose in right.purposes.all()],
+                }
                 for right in access_rights
             ),
             key=lambda right: (right["client"], right["service"]),
         ),
     }
     return content
+
+
+def _fingerprints(client: Member | Subsystem) -> list[str]:
+    """Lower-case hex SHA-256 of each certificate registered for the client, sorted."""
+    return sorted(certificate.fingerprint for certificate in client.client_certificates.all())
 
 
 def globalconf_signed() -> dict[str, str]:
