@@ -226,6 +226,14 @@ AXES_COOLOFF_TIME = (
     ENV.int("EGOV_LOGIN_COOLOFF_MINUTES", 15, "Minutes a throttled login must wait.") / 60
 )
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Password spraying (one password against many accounts) is slowed per address, across
+# accounts, at a higher limit: people behind one shared address must not lock each other out.
+AXES_HANDLER = "egov.identity.throttling.LoginThrottleHandler"
+LOGIN_ADDRESS_FAILURE_LIMIT = ENV.int(
+    "EGOV_LOGIN_ADDRESS_FAILURE_LIMIT",
+    20,
+    "Failed logins from one address, for any accounts, before logins from it pause.",
+)
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "egov.identity.views.login_throttled"

@@ -29,6 +29,7 @@ from egov.identity import selectors as identity_selectors
 from egov.identity import services
 from egov.identity.forms import CodeForm, LoginForm, RegistrationForm
 from egov.identity.models import LevelOfAssurance, User, UserKind
+from egov.identity.throttling import ADDRESS, lockout_log
 
 PENDING_USER = "egov_pending_user"
 PENDING_AT = "egov_pending_at"
@@ -77,9 +78,13 @@ def _clear_pending(request: HttpRequest) -> str | None:
 def login_throttled(
     request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
 ) -> HttpResponse:
-    """What django-axes shows after too many failed logins."""
+    """What django-axes shows after too many failed logins: for one account from this
+    address, or for any account from this address (``egov.identity.throttling``)."""
+    username = (credentials or {}).get("username") or request.POST.get("username")
+    scope = lockout_log(request, str(username or "").strip().lower() or None)
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
-    return render(request, "identity/throttled.html", {"minutes": minutes}, status=429)
+    context = {"minutes": minutes, "whole_address": scope == ADDRESS}
+    return render(request, "identity/throttled.html", context, status=429)
 
 
 @sensitive_post_parameters("password")
