@@ -100,6 +100,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "egov.core.request_logging.RequestLogMiddleware",
+    "egov.demo.mailbox.DemoMailboxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "egov.identity.middleware.SessionLifetimeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -366,7 +367,8 @@ EMAIL_BACKEND = ENV.str(
     "EGOV_EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend",
     "Django email backend. The demo writes emails to files in the data folder and shows them "
-    "at /<lang>/demo/mailbox/ (django.core.mail.backends.filebased.EmailBackend).",
+    "at /<lang>/demo/mailbox/, each browser the mail to its own addresses "
+    "(egov.demo.mailbox.EmailBackend).",
 )
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 
