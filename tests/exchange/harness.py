@@ -21,6 +21,7 @@ from typing import Any
 import urllib3
 from aiohttp import web
 
+from egov.core.exchange_files import provider_key_path
 from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.server import Gateway
 from egov.exchange.globalconf import FORMAT, globalconf_sign, timestamp
@@ -46,6 +47,9 @@ STRANGER = "BY/COM/ACME/crm"
 PROVIDER = "BY/GOV/MVD/population"
 PERSON = f"{PROVIDER}/person"
 ECHO = f"{PROVIDER}/echo"
+#: A second provider behind the same gateway, with its own credential.
+ADDRESSES = "BY/GOV/NKA/addresses"
+ADDRESS = f"{ADDRESSES}/address"
 OPENAPI = "openapi: 3.0.0\ninfo: {title: Person, version: '1'}\npaths: {}\n"
 
 
@@ -148,8 +152,13 @@ class Stack:
         self.connection_types = {PORTAL: "HTTPS", OFFICE: "HTTPS", TRAINING: "HTTP"}
         self.connection_types[KIOSK] = "HTTPS_NO_AUTH"
         self.client_certificates = {PORTAL: ["portal-is"], OFFICE: ["office-is"]}
-        self.service_key = "service-key-for-tests"
-        (directory / "service_key").write_text(self.service_key)
+        self.provider_keys = {PROVIDER: "population-key-for-tests", ADDRESSES: "addresses-key"}
+        self.provider_credentials: dict[str, Path] = {}
+        for provider, key in self.provider_keys.items():
+            path = provider_key_path(directory / "provider-keys", provider)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(key + "\n")
+            self.provider_credentials[provider] = path
         self.recorder = Recorder()
         self.serial = 1
         self.validity = timedelta(minutes=10)
@@ -160,6 +169,7 @@ class Stack:
             right(OFFICE, PERSON, purposes=[CHECK]),
             right(TRAINING, ECHO),
             right(KIOSK, ECHO),
+            right(PORTAL, ADDRESS),
         ]
         self.revoked: list[int] = []
         self.envelope_override: dict[str, Any] | None = None
@@ -214,6 +224,12 @@ class Stack:
                     "name": "Ministry of Internal Affairs",
                 },
                 {"id": "BY/COM/ACME", "member_class": "COM", "member_code": "ACME", "name": "Acme"},
+                {
+                    "id": "BY/GOV/NKA",
+                    "member_class": "GOV",
+                    "member_code": "NKA",
+                    "name": "National Cadastral Agency",
+                },
             ],
             "subsystems": [
                 {
@@ -258,6 +274,13 @@ class Stack:
                     "gateway": "GW-B",
                     **self._client(PROVIDER),
                 },
+                {
+                    "id": ADDRESSES,
+                    "member": "BY/GOV/NKA",
+                    "subsystem_code": "addresses",
+                    "gateway": "GW-B",
+                    **self._client(ADDRESSES),
+                },
             ],
             "gateways": [
                 self._gateway("GW-A", self.ports["a-server"]),
@@ -281,6 +304,15 @@ class Stack:
                     "title": "Echo",
                     "personal_data": False,
                     "endpoints": [{"method": "*", "path": "/**"}],
+                    "openapi": "",
+                },
+                {
+                    "id": ADDRESS,
+                    "subsystem": ADDRESSES,
+                    "service_code": "address",
+                    "title": "Address",
+                    "personal_data": False,
+                    "endpoints": [{"method": "GET", "path": "/*"}],
                     "openapi": "",
                 },
             ],
@@ -325,8 +357,9 @@ class Stack:
             services={
                 PERSON: f"http://127.0.0.1:{self.ports['service']}/registries/population/v1/persons",
                 ECHO: f"http://127.0.0.1:{self.ports['service']}/echo",
+                ADDRESS: f"http://127.0.0.1:{self.ports['service']}/addresses",
             },
-            service_key_file=self.directory / "service_key",
+            provider_credentials=dict(self.provider_credentials),
             cache_file=folder / "globalconf.json",
             log_dir=folder / "messagelog",
             refresh_seconds=3600,
@@ -346,6 +379,9 @@ class Stack:
             for key, value in settings.__dict__.items()
         }
         document["ca_certificates"] = [str(path) for path in settings.ca_certificates]
+        document["provider_credentials"] = {
+            provider: str(path) for provider, path in settings.provider_credentials.items()
+        }
         path = folder / "gateway.json"
         path.write_text(json.dumps(document))
         return path

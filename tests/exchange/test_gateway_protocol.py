@@ -41,7 +41,7 @@ def test_get_reaches_the_service_with_path_and_query_unchanged(stack: Stack) -> 
     assert received["path"] == "/echo/v1/bar/zyggy?quu=1&x=%20y"
     assert received["headers"]["x-road-client"] == PORTAL
     assert received["headers"]["x-road-service"] == ECHO
-    assert received["headers"]["x-egov-gateway-key"] == "service-key-for-tests"
+    assert received["headers"]["x-egov-gateway-key"] == "population-key-for-tests"
 
 
 def test_response_carries_the_x_road_headers(stack: Stack) -> None:
@@ -216,7 +216,7 @@ def test_list_clients_in_x_road_json_shape(stack: Stack) -> None:
         },
         "name": "Ministry of Internal Affairs",
     } in members
-    assert len(members) == 3 + 6
+    assert len(members) == 4 + 7
 
 
 def test_list_methods_lists_every_service_of_the_provider(stack: Stack) -> None:
@@ -285,7 +285,7 @@ def test_header_names_with_underscores_are_not_passed(stack: Stack) -> None:
     assert response.status == 200
     assert headers["x-road-client"] == PORTAL
     assert "x_road_client" not in headers
-    assert headers["x-egov-gateway-key"] == "service-key-for-tests"
+    assert headers["x-egov-gateway-key"] == "population-key-for-tests"
     assert not [name for name in headers if "_" in name]
 
 

@@ -52,7 +52,9 @@ class GatewaySettings:
     signing_certificate: Path
     ca_certificates: list[Path]
     services: dict[str, str]
-    service_key_file: Path | None
+    #: The credential of each provider subsystem served here (a key file each, ADR 0008):
+    #: its services receive their own provider's key and no other.
+    provider_credentials: dict[str, Path]
     cache_file: Path
     log_dir: Path
     refresh_seconds: float = 60.0
@@ -78,9 +80,10 @@ class GatewaySettings:
             signing_certificate=Path(data["signing_certificate"]),
             ca_certificates=[Path(item) for item in data["ca_certificates"]],
             services=dict(data.get("services", {})),
-            service_key_file=Path(data["service_key_file"])
-            if data.get("service_key_file")
-            else None,
+            provider_credentials={
+                str(provider): Path(path)
+                for provider, path in dict(data.get("provider_credentials", {})).items()
+            },
             cache_file=Path(data["cache_file"]),
             log_dir=Path(data["log_dir"]),
             refresh_seconds=float(data.get("refresh_seconds", 60)),
@@ -92,8 +95,12 @@ class GatewaySettings:
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
         return load_private_key(self.signing_key)
 
-    def service_key(self) -> str:
-        return self.service_key_file.read_text().strip() if self.service_key_file else ""
+    def provider_keys(self) -> dict[str, str]:
+        """Each provider's key, read once at start."""
+        return {
+            provider: path.read_text(encoding="utf-8").strip()
+            for provider, path in self.provider_credentials.items()
+        }
 
 
 @dataclass

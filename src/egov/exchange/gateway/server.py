@@ -37,7 +37,7 @@ class Gateway:
         self.conf = ConfHolder(settings)
         self.signing_key = settings.signing_private_key()
         self.signing_certificate_pem = settings.signing_certificate.read_text(encoding="ascii")
-        self.service_key = settings.service_key()
+        self.provider_keys = settings.provider_keys()
         self.log = MessageLog(
             settings.log_dir, self.code, self.signing_key, self.signing_certificate_pem
         )

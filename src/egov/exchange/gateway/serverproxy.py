@@ -141,7 +141,14 @@ class ServerProxy:
             )
         else:
             status, answer_headers, answer_body = await self._service_call(
-                conf, request, client_text, service_text, parsed.rest, parsed.query, body
+                conf,
+                request,
+                client_text,
+                str(service.provider),
+                service_text,
+                parsed.rest,
+                parsed.query,
+                body,
             )
         answer_headers = [
             *forwardable(answer_headers),
@@ -171,6 +178,7 @@ class ServerProxy:
         conf: GlobalConf,
         request: web.BaseRequest,
         client_text: str,
+        provider: str,
         service_text: str,
         rest: str,
         query: str,
@@ -191,8 +199,11 @@ class ServerProxy:
             ("X-Road-Client", client_text),
             ("X-Road-Service", service_text),
             ("X-Road-Id", request.headers.get("X-Road-Id", "")),
-            ("X-Egov-Gateway-Key", self.gateway.service_key),
         ]
+        # Only the called service's own provider's credential, never another's.
+        provider_key = self.gateway.provider_keys.get(provider)
+        if provider_key:
+            headers.append(("X-Egov-Gateway-Key", provider_key))
         url = base_url.rstrip("/") + rest + (f"?{query}" if query else "")
         try:
             async with self.gateway.services.request(
