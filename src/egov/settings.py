@@ -460,8 +460,16 @@ EXCHANGE_DIR = Path(
 ).resolve()
 EXCHANGE_GATEWAY_URL = ENV.str(
     "EGOV_EXCHANGE_GATEWAY_URL",
-    "http://127.0.0.1:8080",
-    "Client side of the gateway the portal and the back office call registries through.",
+    "https://127.0.0.1:8090",
+    "Client side of the gateway the portal, the back offices and the workers call registries "
+    "through. On `https://` each call presents the certificate of the subsystem it speaks "
+    "for (from the client certificates folder); plain `http://` presents none.",
+)
+EXCHANGE_CA_FILE = ENV.str(
+    "EGOV_EXCHANGE_CA_FILE",
+    "",
+    "PEM file of the CA certificates the gateway's TLS certificate must chain to. Empty means "
+    "the platform PKI's root and issuing certificates (in the PKI folder).",
 )
 EXCHANGE_CLIENT_TLS_DIR = Path(
     ENV.str(

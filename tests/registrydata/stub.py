@@ -1,6 +1,8 @@
 """A stand-in for the local exchange gateway: a small HTTP server on loopback that answers
 ``/r1/<service id>/<path>`` with registry-shaped JSON, records what it was sent, and can be
-switched to "down" (its port closed) or to answer an X-Road error.
+switched to "down" (its port closed) or to answer an X-Road error. Given a server TLS context
+it is the gateway's TLS client side instead, and records the client certificate each request
+came with.
 
 Import the fixtures into a ``conftest.py``: ``exchange`` (the stub, reachable) and
 ``exchange_down`` (autouse there: no test reaches a real gateway on the default port).
@@ -8,7 +10,9 @@ Import the fixtures into a ``conftest.py``: ``exchange`` (the stub, reachable) a
 
 from __future__ import annotations
 
+import hashlib
 import json
+import ssl
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -61,6 +65,10 @@ class Received:
     method: str
     path: str
     headers: dict[str, str]
+    #: SHA-256 (hex) of the client certificate of the connection; "" without one.
+    client_certificate: str = ""
+    #: The caller's port: which connection the request came on.
+    client_port: int = 0
 
 
 @dataclass
@@ -74,10 +82,11 @@ class ExchangeStub:
     xroad_error: str = "Server.ServerProxy.ServiceFailed"
     server: ThreadingHTTPServer | None = None
     thread: threading.Thread | None = None
+    tls: ssl.SSLContext | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def answer(self, service: str, path: str, document: Any, status: int = 200) -> None:
         self.answers[(service, path)] = (status, document)
@@ -87,7 +96,18 @@ class ExchangeStub:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                stub.received.append(Received("GET", self.path, dict(self.headers.items())))
+                certificate = b""
+                if isinstance(self.connection, ssl.SSLSocket):
+                    certificate = self.connection.getpeercert(binary_form=True) or b""
+                stub.received.append(
+                    Received(
+                        "GET",
+                        self.path,
+                        dict(self.headers.items()),
+                        hashlib.sha256(certificate).hexdigest() if certificate else "",
+                        self.client_address[1],
+                    )
+                )
                 if stub.mode == "xroad_error":
                     self._send(
                         500,
@@ -124,7 +144,12 @@ class ExchangeStub:
             def log_message(self, *args: Any) -> None:
                 return
 
+        if self.tls is not None:
+            # Keep-alive, as the real gateway: a connection carries several calls.
+            Handler.protocol_version = "HTTP/1.1"
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 

@@ -5,22 +5,42 @@ request (``/r1/{service id}/{path}`` with ``X-Road-Client``) to the client side 
 gateway, which signs it, logs it and carries it over mutual TLS to the provider's gateway.
 Every call has a timeout, and every failure becomes an :class:`ExchangeError` the caller turns
 into a clear message for the person: a registry that does not answer never becomes a 500.
+
+The gateway authenticates the subsystem a call speaks for (ADR 0008, connection type
+``HTTPS``): on an ``https://`` gateway URL the call presents that subsystem's own
+information-system certificate (``core/exchange_files.client_certificate_paths``) and checks
+the gateway's TLS certificate against the platform CA. Each certificate has its own pool of
+keep-alive connections, so a connection opened for one subsystem never carries another's
+call. A plain ``http://`` URL presents no certificate (connection type ``HTTP``).
 """
 
 from __future__ import annotations
 
 import json
+import ssl
+import threading
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import structlog
 import urllib3
 from django.conf import settings
 
-#: One pool per process: keep-alive connections to the local gateway.
-_pool = urllib3.PoolManager(num_pools=4, maxsize=16, retries=False)
+from egov.core.exchange_files import client_certificate_paths
+from egov.trust.pki.ca import ISSUING_CERT, ROOT_CERT
+
+logger = structlog.get_logger(__name__)
+
+#: Keep-alive connections to the local gateway: one pool for plain HTTP, and one per client
+#: certificate for TLS (keyed by the client and the files' identity, so a renewed certificate
+#: gets a fresh pool).
+_plain_pool = urllib3.PoolManager(num_pools=4, maxsize=16, retries=False)
+_tls_pools: dict[str, tuple[tuple[object, ...], urllib3.PoolManager]] = {}
+_tls_lock = threading.Lock()
 
 #: Narrows the purpose of a call to one code of the access right (ADR 0008); the detail
 #: (the application number, the service code) goes in ``X-Road-Issue``.
@@ -87,6 +107,62 @@ def service_path(service: str, path: str = "") -> str:
     return f"/r1/{encoded}" + (f"/{suffix}" if suffix else "")
 
 
+def _ca_files() -> list[Path]:
+    """The CA certificates the gateway's TLS certificate must chain to."""
+    configured = str(settings.EXCHANGE_CA_FILE or "")
+    if configured:
+        return [Path(configured)]
+    pki = Path(settings.PKI_DIR)
+    return [pki / ROOT_CERT, pki / ISSUING_CERT]
+
+
+def _files_identity(paths: list[Path]) -> tuple[object, ...]:
+    identity: list[object] = []
+    for path in paths:
+        status = path.stat()
+        identity += [str(path), status.st_ino, status.st_size, status.st_mtime_ns]
+    return tuple(identity)
+
+
+def _tls_pool(client: str) -> urllib3.PoolManager:
+    """The pool whose connections present ``client``'s certificate; built on first use and
+    again when the certificate, its key or the CA files change on disk."""
+    certificate, key = client_certificate_paths(Path(settings.EXCHANGE_CLIENT_TLS_DIR), client)
+    ca_files = _ca_files()
+    try:
+        identity = _files_identity([certificate, key, *ca_files])
+    except OSError as error:
+        logger.error("exchange_client_certificate_missing", client=client, file=error.filename)
+        raise ExchangeUnavailable(
+            "client_certificate_missing", f"{client}: {error.filename} is missing"
+        ) from error
+    cached = _tls_pools.get(client)
+    if cached is not None and cached[0] == identity:
+        return cached[1]
+    with _tls_lock:
+        cached = _tls_pools.get(client)
+        if cached is not None and cached[0] == identity:
+            return cached[1]
+        try:
+            context = ssl.create_default_context(
+                ssl.Purpose.SERVER_AUTH,
+                cadata="".join(path.read_text(encoding="ascii") for path in ca_files),
+            )
+            context.load_cert_chain(certificate, key)
+        except (OSError, ValueError, ssl.SSLError) as error:
+            logger.error("exchange_client_certificate_invalid", client=client, error=str(error))
+            raise ExchangeUnavailable("client_certificate_invalid", client) from error
+        pool = urllib3.PoolManager(num_pools=2, maxsize=16, retries=False, ssl_context=context)
+        _tls_pools[client] = (identity, pool)
+    if cached is not None:
+        cached[1].clear()  # connections of the replaced certificate close as they come back
+    return pool
+
+
+def _pool_for(url: str, client: str) -> urllib3.PoolManager:
+    return _tls_pool(client) if url.startswith("https://") else _plain_pool
+
+
 def exchange_call(
     *,
     service: str,
@@ -101,13 +177,16 @@ def exchange_call(
     body: bytes | None = None,
     content_type: str = "",
 ) -> ExchangeResponse:
-    """Send one request through the local gateway and return the provider's answer as is.
+    """Send one request through the local gateway, as ``client`` (the platform's own
+    subsystem by default), and return the provider's answer as is.
 
-    Raises :class:`ExchangeUnavailable` when no answer came back (connection refused, timeout)
-    or the exchange itself failed (a response with ``X-Road-Error``)."""
+    Raises :class:`ExchangeUnavailable` when no answer came back (connection refused, timeout,
+    TLS refused, no certificate for ``client``) or the exchange itself failed (a response with
+    ``X-Road-Error``)."""
     message_id = str(uuid.uuid4())
+    client = client or settings.EXCHANGE_CLIENT
     headers = {
-        "X-Road-Client": client or settings.EXCHANGE_CLIENT,
+        "X-Road-Client": client,
         "X-Road-Id": message_id,
         "Accept": "application/json",
     }
@@ -123,8 +202,9 @@ def exchange_call(
     if query:
         url += "?" + urlencode(query)
     seconds = float(timeout if timeout is not None else settings.EXCHANGE_TIMEOUT)
+    pool = _pool_for(url, client)
     try:
-        answer = _pool.request(
+        answer = pool.request(
             method,
             url,
             body=body,
