@@ -31,20 +31,25 @@ class Command(BaseCommand):
             # Beside the web server, and stopped with it: the background worker
             # (notifications, automatic workflow steps), the base registries' own web process
             # (reachable only through the exchange) and the two gateways (docs/exchange.md).
+            # The web server and the worker call the registries on the TLS client side of the
+            # portal's gateway, each call with its subsystem's certificate (ADR 0008).
             egov = [sys.executable, "-m", "egov.cli"]
-            registries = {**os.environ, "EGOV_ROOT_URLCONF": "egov.registries.urls"}
+            platform = {**os.environ, **exchange_client_environment()}
+            registries = {**platform, "EGOV_ROOT_URLCONF": "egov.registries.urls"}
             helpers = [
-                subprocess.Popen([*egov, "worker"]),
+                subprocess.Popen([*egov, "worker"], env=platform),
                 subprocess.Popen(
                     [*egov, "serve", "--bind", options["registries_bind"], "--workers", "2"],
                     env=registries,
                 ),
-                subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"]),
-                subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"]),
+                subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"], env=platform),
+                subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"], env=platform),
             ]
             self.stdout.write(
                 f"registries on http://{options['registries_bind']}/ (through the exchange only); "
-                "the portal's gateway, client side, on http://127.0.0.1:8080"
+                f"the portal and the workers call them through {settings.EXCHANGE_GATEWAY_URL} "
+                "(a certificate per subsystem); information systems on plain HTTP, e.g. "
+                "BY/GOV/NCES/training, at http://127.0.0.1:8080"
             )
             try:
                 call_command("serve", bind=options["bind"])
@@ -53,3 +58,16 @@ class Command(BaseCommand):
                     helper.terminate()
                 for helper in helpers:
                     helper.wait(timeout=15)
+
+
+def exchange_client_environment() -> dict[str, str]:
+    """How the demo's web server and workers reach the exchange, as this process resolved it:
+    the gateway's client side and the folders of the certificates and keys ``egov exchange
+    setup`` wrote, so every process of the demo presents the same files."""
+    return {
+        "EGOV_EXCHANGE_GATEWAY_URL": str(settings.EXCHANGE_GATEWAY_URL),
+        "EGOV_EXCHANGE_CLIENT_TLS_DIR": str(settings.EXCHANGE_CLIENT_TLS_DIR),
+        "EGOV_EXCHANGE_PROVIDER_KEYS_DIR": str(settings.EXCHANGE_PROVIDER_KEYS_DIR),
+        "EGOV_PKI_DIR": str(settings.PKI_DIR),
+        "EGOV_EXCHANGE_DIR": str(settings.EXCHANGE_DIR),
+    }
