@@ -116,20 +116,6 @@ def test_malformed_number_message_is_translated(client, mailbox):
     assert "Ідэнтыфікацыйны нумар складаецца з 14 знакаў" in body
 
 
-def test_duplicate_email_or_number_is_refused(client, mailbox):
-    client.post(REGISTER, FORM)
-    response = client.post(REGISTER, {**FORM, "personal_number": "4010190M102PB6"})
-    assert "waiting for its email address to be confirmed" in response.content.decode()
-    User.objects.filter(email=FORM["email"]).update(is_active=True, email_verified=True)
-    response = client.post(REGISTER, {**FORM, "personal_number": "4010190M102PB6"})
-    assert "An account with this email address already exists" in response.content.decode()
-    response = client.post(REGISTER, {**FORM, "email": "other@example.org"})
-    assert "An account with this identification number already exists" in (
-        response.content.decode()
-    )
-    assert User.objects.filter(last_name="Мароз", first_name="Ганна").count() == 1
-
-
 def test_an_expired_unconfirmed_registration_does_not_block_the_real_person(
     client, mailbox, settings
 ):

@@ -10,7 +10,9 @@ from datetime import timedelta
 import structlog
 from django.conf import settings
 from django.contrib.auth import login
+from django.contrib.auth.hashers import make_password
 from django.core import signing
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -23,6 +25,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
+from egov.core.logging import security_event
 from egov.exchange.client import ExchangeError, Purpose, exchange_get_json, user_id_for
 from egov.identity.models import LevelOfAssurance, Representation, User, UserKind
 from egov.identity.selectors import SESSION_LOA
@@ -56,39 +59,24 @@ def citizen_register(
     patronymic: str,
     personal_number: str,
     language: str,
-) -> User:
+) -> User | None:
     """Create an inactive citizen account and send the link that activates it.
+
+    Whether an email address or an identification number already has an account is never
+    told to whoever fills in the form: with details that are taken, nothing is created, the
+    owner of the existing account is told by email (in their language) that someone tried,
+    and the answer is the same as for a new account (``None`` instead of the user). Only the
+    owner of the address or the number learns anything.
 
     One transaction: if the email cannot be handed to the mail server, no account remains,
     so the person can simply try again."""
     number = validate_personal_number(personal_number)
     email = User.objects.normalize_email(email).lower()
     _unconfirmed_expired_delete(email=email, personal_number=number)
-    if (
-        User.objects.filter(email__iexact=email, email_verified=False).exists()
-        or User.objects.filter(personal_number=number, email_verified=False).exists()
-    ):
-        raise RegistrationError(
-            _(
-                "An account with these details is waiting for its email address to be "
-                "confirmed. Open the link we sent, or register again once the link has expired "
-                "(after %(hours)d hours)."
-            )
-            % {"hours": settings.EMAIL_VERIFICATION_SECONDS // 3600}
-        )
-    if User.objects.filter(email__iexact=email).exists():
-        raise RegistrationError(
-            _("An account with this email address already exists. Log in or reset the password."),
-            field="email",
-        )
-    if User.objects.filter(personal_number=number).exists():
-        raise RegistrationError(
-            _(
-                "An account with this identification number already exists. Log in or reset "
-                "the password."
-            ),
-            field="personal_number",
-        )
+    if _registration_taken(email=email, personal_number=number):
+        make_password(password)  # the same work as a new account: no timing difference
+        _registration_attempt_notify(email=email, personal_number=number)
+        return None
     try:
         with transaction.atomic():
             user = User.objects.create_user(
@@ -104,18 +92,59 @@ def citizen_register(
             _send_verification_email(user=user, language=language)
     except IntegrityError:
         # Two registrations with the same email or number raced; the other one won.
-        raise RegistrationError(
-            _("An account with these details already exists. Log in or reset the password.")
-        ) from None
+        _registration_attempt_notify(email=email, personal_number=number)
+        return None
     except (OSError, smtplib.SMTPException):
         logger.warning("verification email could not be sent", exc_info=True)
-        raise RegistrationError(
-            _(
-                "We could not send the confirmation email just now, so no account was created. "
-                "Try again in a few minutes."
-            )
-        ) from None
+        raise _mail_unavailable() from None
     return user
+
+
+def _mail_unavailable() -> RegistrationError:
+    return RegistrationError(
+        _(
+            "We could not send the confirmation email just now, so no account was created. "
+            "Try again in a few minutes."
+        )
+    )
+
+
+def _registration_taken(*, email: str, personal_number: str) -> bool:
+    return User.objects.filter(Q(email__iexact=email) | Q(personal_number=personal_number)).exists()
+
+
+#: At most one "someone tried to register" email per account in this many seconds, so that
+#: nobody can flood a person's mailbox through the registration form.
+REGISTRATION_NOTICE_INTERVAL = 3600
+
+
+def _registration_attempt_notify(*, email: str, personal_number: str) -> None:
+    """Tell the owners of the accounts that hold the email address or the number that
+    someone tried to register with them. An account whose address is not confirmed yet is
+    not written to: its address may not be its owner's.
+
+    A mail failure is the same error a new registration meets, so the answers stay alike."""
+    owners = User.objects.filter(
+        Q(email__iexact=email) | Q(personal_number=personal_number), email_verified=True
+    ).order_by("pk")
+    for owner in owners:
+        key = f"identity:registration-notice:{owner.pk}"
+        if not cache.add(key, 1, timeout=REGISTRATION_NOTICE_INTERVAL):
+            continue
+        language = owner.language if owner.language in dict(settings.LANGUAGES) else "be"
+        with translation.override(language):
+            subject = _("Someone tried to register with your details")
+            body = render_to_string(
+                "identity/email/registration_attempt.txt",
+                {"user": owner, "base_url": settings.PORTAL_BASE_URL},
+            )
+        try:
+            send_mail(subject, body, None, [owner.email])
+        except (OSError, smtplib.SMTPException):
+            cache.delete(key)
+            logger.warning("registration notice could not be sent", user_id=owner.pk)
+            raise _mail_unavailable() from None
+        security_event("registration_attempt_with_existing_details", user_id=owner.pk)
 
 
 def _unconfirmed_expired_delete(*, email: str, personal_number: str) -> None:

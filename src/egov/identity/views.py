@@ -286,6 +286,7 @@ def register(request: HttpRequest) -> HttpResponse:
         except ApplicationError as error:
             form.add_error(error.field, error.message)
         else:
+            # The same answer whether the details were new or taken (see citizen_register).
             request.session["egov_registered_email"] = data["email"]
             return redirect("identity:register_done")
     return render(request, "identity/register.html", {"form": form})
