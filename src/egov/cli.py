@@ -13,14 +13,24 @@ from __future__ import annotations
 import os
 import sys
 
+#: Commands whose output is public and read by another user: nginx serves the collected
+#: static files (from a static root outside the data folder, docs/deployment.md).
+PUBLIC_OUTPUT_COMMANDS = frozenset({"collectstatic"})
+
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "egov.settings")
     from django.core.management import execute_from_command_line
 
+    from egov.core.secrets import restrict_umask
+
     args = list(sys.argv if argv is None else argv)
     if len(args) > 1 and not args[1].startswith("-"):
         args[1] = args[1].replace("-", "_")
+    if len(args) < 2 or args[1] not in PUBLIC_OUTPUT_COMMANDS:
+        # The database, uploads, message logs and keys this process or its children write
+        # are for the platform's user only (folders 0700, files 0600).
+        restrict_umask()
     execute_from_command_line(["egov", *args[1:]])
 
 

@@ -152,6 +152,11 @@ DATABASE_URL = ENV.str(
 DATABASES = {
     "default": environ.Env.db_url_config(DATABASE_URL or f"sqlite:///{DATA_DIR / 'egov.sqlite3'}")
 }
+if not DATABASE_URL:
+    from egov.core.secrets import private_file
+
+    # Created here as 0600 in a 0700 data folder, before SQLite would create it by the umask.
+    private_file(DATA_DIR / "egov.sqlite3")
 CONN_MAX_AGE = ENV.int(
     "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open for reuse."
 )
@@ -334,9 +339,21 @@ LANGUAGE_COOKIE_NAME = "egov_language"
 
 # --- static files ---------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(
+    ENV.str(
+        "EGOV_STATIC_ROOT",
+        "",
+        "Folder `collectstatic` writes the static files to. Empty means `static` in the data "
+        "folder (the demo: the web server serves them); behind nginx, a folder outside the "
+        "private data folder that nginx can read, e.g. /srv/egov/static.",
+    )
+    or DATA_DIR / "static"
+).resolve()
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
+# Uploaded files are personal data: only the platform's user reads them, whatever the umask.
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -347,6 +364,12 @@ STORAGES = {
         )
     },
 }
+if STORAGES["staticfiles"]["BACKEND"].startswith(("django.contrib.staticfiles.", "whitenoise.")):
+    # Static files are public (nginx serves them as its own user): not the uploads' modes.
+    STORAGES["staticfiles"]["OPTIONS"] = {
+        "file_permissions_mode": 0o644,
+        "directory_permissions_mode": 0o755,
+    }
 WHITENOISE_USE_FINDERS = ENV.bool(
     "EGOV_STATIC_FROM_SOURCE",
     False,

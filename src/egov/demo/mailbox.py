@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
 import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
@@ -32,6 +33,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from egov.core.admin_site import admin_site
+from egov.core.secrets import PRIVATE_FILE, private_directory
 
 MAX_MESSAGES = 30
 #: Header of each message written by :class:`EmailBackend`: the sending browser's mailbox id.
@@ -108,6 +110,19 @@ class DemoMailboxMiddleware:
 class EmailBackend(FileEmailBackend):
     """Django's file backend, marking each message with the sending browser's mailbox id
     (messages sent outside a browser's request, by the worker, carry none)."""
+
+    def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
+        # The mail holds reset and confirmation links: its folder and files are private.
+        private_directory(Path(file_path or settings.EMAIL_FILE_PATH).absolute())
+        super().__init__(*args, file_path=file_path, **kwargs)
+
+    def open(self) -> bool:
+        if self.stream is None:
+            filename = self._get_filename()
+            descriptor = os.open(filename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, PRIVATE_FILE)
+            self.stream = os.fdopen(descriptor, "ab")
+            return True
+        return False
 
     def send_messages(self, email_messages: Any) -> int:
         request = _current_request.get()
