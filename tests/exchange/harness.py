@@ -445,6 +445,12 @@ class Stack:
             if not code or code == name:
                 self.run(gateway.refresh())
 
+    def log_records(self, code: str, kind: str = "request") -> list[dict[str, Any]]:
+        """The records of one kind in a running gateway's message log (flushed per message)."""
+        path = self.gateways[code].log.path
+        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return [row for row in rows if row["kind"] == kind]
+
     # --- calling -------------------------------------------------------------------------------
     @property
     def client_url(self) -> str:

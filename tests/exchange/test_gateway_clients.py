@@ -30,9 +30,7 @@ def refusal(response) -> tuple[int, str, str]:
 
 def provider_requests(stack: Stack) -> list[dict]:
     """Requests the provider's gateway logged: a refusal on the client side sends none."""
-    stack.gateways["GW-B"].log._file.flush()
-    rows = [json.loads(line) for line in stack.gateways["GW-B"].log.path.read_text().splitlines()]
-    return [row for row in rows if row["kind"] == "request"]
+    return stack.log_records("GW-B")
 
 
 def test_portal_certificate_speaks_for_the_portal(stack: Stack) -> None:

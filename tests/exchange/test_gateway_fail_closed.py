@@ -58,8 +58,21 @@ def test_gateway_cannot_speak_for_a_client_of_another_member(stack: Stack) -> No
     assert stack.recorder.calls == []
 
 
-def test_missing_access_right_is_refused_by_the_provider(stack: Stack) -> None:
+def test_missing_access_right_is_refused_by_the_clients_gateway_before_sending(
+    stack: Stack,
+) -> None:
     response = stack.call(ECHO_PATH, client=OFFICE)
+
+    assert response.status == 500
+    assert error_type(response) == "Server.ServerProxy.AccessDenied"
+    assert stack.recorder.calls == []
+    assert stack.log_records("GW-B") == []
+
+
+def test_missing_access_right_is_refused_by_the_providers_gateway_alone(stack: Stack) -> None:
+    headers = signed_headers(stack, "GW-A", "GET", ECHO_PATH, {"X-Road-Client": OFFICE})
+
+    response = direct(stack, "GW-A-tls", "GET", ECHO_PATH, headers)
 
     assert response.status == 500
     assert error_type(response) == "Server.ServerProxy.AccessDenied"

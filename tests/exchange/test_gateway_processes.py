@@ -57,7 +57,8 @@ def test_two_gateway_processes_carry_a_call_and_seal_their_logs(tmp_path: Path) 
             "/r1/BY/GOV/MVD/population/person/4150592M012PB5",
             headers={
                 "X-Road-UserId": "BY4150592M012PB5",
-                "X-Egov-Purpose": "check:MVD-2026-000001",
+                "X-Egov-Purpose": "check",
+                "X-Road-Issue": "MVD-2026-000001",
             },
         )
         assert response.status == 200

@@ -13,8 +13,6 @@ import pytest
 
 from tests.exchange.harness import ECHO, OFFICE, PORTAL, TRAINING, Stack
 
-PERSONAL = {"X-Road-UserId": "BY4150592M012PB5", "X-Egov-Purpose": "prefill:200.13.1"}
-
 
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
@@ -176,20 +174,6 @@ def test_protocol_violations_are_refused_before_anything_is_sent(
     assert response.status == status
     assert xroad_error(response)["type"] == error_type
     assert stack.recorder.calls == []
-
-
-def test_personal_data_service_needs_the_user_and_a_purpose(stack: Stack) -> None:
-    without = stack.call(
-        "/r1/BY/GOV/MVD/population/person/4150592M012PB5",
-        headers={"X-Road-UserId": "BY4150592M012PB5"},
-    )
-    with_both = stack.call("/r1/BY/GOV/MVD/population/person/4150592M012PB5", headers=PERSONAL)
-
-    assert without.status == 400
-    assert xroad_error(without)["type"] == "Client.MissingPurpose"
-    assert with_both.status == 200
-    assert len(stack.recorder.calls) == 1
-    assert stack.recorder.calls[0]["headers"]["x-egov-purpose"] == "prefill:200.13.1"
 
 
 def test_list_clients_in_x_road_json_shape(stack: Stack) -> None:

@@ -16,7 +16,7 @@ from tests.exchange.harness import PORTAL, Stack
 PERSON_PATH = "/r1/BY/GOV/MVD/population/person/4150592M012PB5"
 HEADERS = {
     "X-Road-UserId": "BY4150592M012PB5",
-    "X-Egov-Purpose": "prefill:200.13.1",
+    "X-Egov-Purpose": "prefill",
     "X-Road-Issue": "draft-17",
 }
 
@@ -64,7 +64,7 @@ def test_both_sides_log_request_and_response_with_identifiers(logs) -> None:
     assert first["client"] == PORTAL
     assert first["service"] == "BY/GOV/MVD/population/person"
     assert first["user_id"] == "BY4150592M012PB5"
-    assert first["purpose"] == "prefill:200.13.1"
+    assert first["purposes"] == ["prefill"]
     assert first["issue"] == "draft-17"
     assert first["signer"] == "GW-A"
     assert first["timestamp"] is None
@@ -180,11 +180,13 @@ def test_verify_log_command_passes_a_good_log_and_fails_a_bad_one(logs, capsys) 
 
 def test_exchange_errors_are_logged_and_the_log_still_verifies(tmp_path: Path) -> None:
     """A refusal by the provider's gateway is on record on the client's side (no data, no
-    signature: X-Road-Error), and the file verifies."""
-    from tests.exchange.harness import OFFICE
-
+    signature: X-Road-Error), and the file verifies. The provider's gateway has already
+    heard of the withdrawn right, the client's not yet, so only the provider refuses."""
     stack = Stack(tmp_path).start()
-    refused = stack.call("/r1/BY/GOV/MVD/population/echo/x", client=OFFICE)
+    stack.withdraw(PORTAL, "BY/GOV/MVD/population/echo")
+    stack.serial += 1
+    stack.refresh("GW-B")
+    refused = stack.call("/r1/BY/GOV/MVD/population/echo/x")
     client_log = stack.gateways["GW-A"].log.path
     stack.stop()
 
@@ -193,7 +195,7 @@ def test_exchange_errors_are_logged_and_the_log_still_verifies(tmp_path: Path) -
 
     assert refused.status == 500
     assert [row["error"] for row in errors] == ["Server.ServerProxy.AccessDenied"]
-    assert errors[0]["client"] == OFFICE
+    assert errors[0]["client"] == PORTAL
     assert result.problems == []
     assert result.errors == 1
     assert result.messages == 2

@@ -21,14 +21,18 @@ from cryptography import x509
 from yarl import URL
 
 from egov.exchange.gateway import messages
+from egov.exchange.gateway.access import (
+    PURPOSE_HEADER,
+    Purpose,
+    access_decide,
+    purpose_codes,
+)
 from egov.exchange.gateway.conf import HTTP, HTTPS, HTTPS_NO_AUTH, GlobalConf
 from egov.exchange.gateway.errors import XRoadError, client_error, client_proxy_error
 from egov.exchange.gateway.metaservices import METASERVICES, list_clients
 from egov.exchange.gateway.rest import (
-    PURPOSE,
     body_read,
     forwardable,
-    purpose_require,
     rest_request_parse,
     to_client,
 )
@@ -122,14 +126,23 @@ class ClientProxy:
                 "UnknownMember", f"client {client_text} is not registered at gateway {self.code}"
             )
         information_system_authenticate(request, conf, client_text)
+        purposes: list[Purpose] = []
         if service.service_code not in METASERVICES:
             description = conf.services.get(service_text)
             if description is None:
                 raise client_proxy_error(
                     "UnknownService", f"service {service_text} is not registered"
                 )
-            if description.get("personal_data"):
-                purpose_require(request)
+            # Checked here too, so that nothing leaves for a call the provider refuses.
+            purposes = access_decide(
+                conf,
+                client=client_text,
+                service=service_text,
+                personal_data=bool(description.get("personal_data")),
+                method=request.method,
+                rest=parsed.rest,
+                requested=request.headers.getall(PURPOSE_HEADER, []),
+            )
         peer = conf.gateway_of(str(service.provider))
         if peer is None:
             raise client_proxy_error(
@@ -159,7 +172,7 @@ class ClientProxy:
             "service": service_text,
             "user_id": request.headers.get("X-Road-UserId", ""),
             "issue": request.headers.get("X-Road-Issue", ""),
-            "purpose": request.headers.get(PURPOSE, ""),
+            "purposes": purpose_codes(purposes),
         }
         log = self.gateway.log
         log.message(

@@ -117,6 +117,14 @@ class Peer:
     signing_serial: int
 
 
+@dataclass(frozen=True)
+class Grant:
+    """One access right: which endpoints (none: the whole service) and which purposes."""
+
+    endpoints: tuple[dict[str, str], ...] = ()
+    purposes: tuple[dict[str, Any], ...] = ()
+
+
 @dataclass
 class GlobalConf:
     """A verified configuration, indexed for the per-request checks."""
@@ -132,7 +140,7 @@ class GlobalConf:
     gateways: dict[str, Peer] = field(default_factory=dict)
     by_tls: dict[str, Peer] = field(default_factory=dict)
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
-    rights: set[tuple[str, str]] = field(default_factory=set)
+    rights: dict[tuple[str, str], list[Grant]] = field(default_factory=dict)
     revoked: set[int] = field(default_factory=set)
 
     @classmethod
@@ -170,9 +178,12 @@ class GlobalConf:
             conf.gateways[peer.code] = peer
             conf.by_tls[peer.tls_fingerprint] = peer
         conf.services = {item["id"]: item for item in content.get("services", [])}
-        conf.rights = {
-            (item["client"], item["service"]) for item in content.get("access_rights", [])
-        }
+        for item in content.get("access_rights", []):
+            grant = Grant(
+                endpoints=tuple(dict(endpoint) for endpoint in item.get("endpoints") or []),
+                purposes=tuple(dict(purpose) for purpose in item.get("purposes") or []),
+            )
+            conf.rights.setdefault((item["client"], item["service"]), []).append(grant)
         return conf
 
     def expired(self, now: datetime | None = None) -> bool:
@@ -201,6 +212,9 @@ class GlobalConf:
 
     def allowed(self, client: str, service: str) -> bool:
         return (client, service) in self.rights
+
+    def grants(self, client: str, service: str) -> list[Grant]:
+        return self.rights.get((client, service), [])
 
 
 class ConfHolder:

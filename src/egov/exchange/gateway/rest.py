@@ -22,7 +22,6 @@ from egov.exchange.identifiers import (
     service_path_parse,
 )
 
-PURPOSE = "x-egov-purpose"
 #: Set by the gateways, never taken from the caller.
 OWN_HEADERS = frozenset(
     {
@@ -33,6 +32,7 @@ OWN_HEADERS = frozenset(
         "x-road-request-hash",
         "x-road-error",
         "x-egov-time",
+        "x-egov-purposes",
     }
 )
 NOT_FORWARDED = messages.UNSIGNED | OWN_HEADERS
@@ -99,11 +99,3 @@ async def body_read(request: web.BaseRequest, limit: int) -> bytes:
             raise client_error("RequestTooLarge", f"the request body is larger than {limit} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def purpose_require(request: web.BaseRequest) -> None:
-    if not request.headers.get("X-Road-UserId") or not request.headers.get(PURPOSE):
-        raise client_error(
-            "MissingPurpose",
-            "a personal-data service needs X-Road-UserId and X-Egov-Purpose",
-        )

@@ -10,6 +10,7 @@ provider's credential. The answer is signed and bound to the request.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from typing import TYPE_CHECKING
 
@@ -17,16 +18,17 @@ from aiohttp import ClientError, ClientTimeout, web
 from yarl import URL
 
 from egov.exchange.gateway import messages
+from egov.exchange.gateway.access import (
+    PURPOSE_HEADER,
+    PURPOSES_HEADER,
+    Purpose,
+    access_decide,
+    purpose_codes,
+)
 from egov.exchange.gateway.conf import GlobalConf, Peer
 from egov.exchange.gateway.errors import XRoadError, client_error, server_proxy_error
 from egov.exchange.gateway.metaservices import METASERVICES, Answer, metaservice_answer
-from egov.exchange.gateway.rest import (
-    PURPOSE,
-    body_read,
-    forwardable,
-    purpose_require,
-    rest_request_parse,
-)
+from egov.exchange.gateway.rest import body_read, forwardable, rest_request_parse
 
 if TYPE_CHECKING:
     from egov.exchange.gateway.server import Gateway
@@ -112,14 +114,38 @@ class ServerProxy:
             raise server_proxy_error(
                 "AccessDenied", f"gateway {peer.code} does not serve client {client_text}"
             )
+        provider = str(service.provider)
+        registered = conf.subsystems.get(provider)
+        if registered is None or registered.get("gateway") != self.code:
+            raise server_proxy_error("UnknownService", f"{provider} is not served here")
+        purposes: list[Purpose] = []
+        base_url = ""
+        if service.service_code not in METASERVICES:
+            description = conf.services.get(service_text)
+            base_url = self.gateway.settings.services.get(service_text, "")
+            if description is None or not base_url:
+                raise server_proxy_error(
+                    "UnknownService", f"service {service_text} is not served here"
+                )
+            # Decided again here: nothing the calling gateway decided is trusted.
+            purposes = access_decide(
+                conf,
+                client=client_text,
+                service=service_text,
+                personal_data=bool(description.get("personal_data")),
+                method=request.method,
+                rest=parsed.rest,
+                requested=request.headers.getall(PURPOSE_HEADER, []),
+            )
+        request_id = request.headers.get("X-Road-Request-Id", "")
         entry = {
             "message_id": message_id,
-            "request_id": request.headers.get("X-Road-Request-Id", ""),
+            "request_id": request_id,
             "client": client_text,
             "service": service_text,
             "user_id": request.headers.get("X-Road-UserId", ""),
             "issue": request.headers.get("X-Road-Issue", ""),
-            "purpose": request.headers.get(PURPOSE, ""),
+            "purposes": purpose_codes(purposes),
         }
         log = self.gateway.log
         log.certify(peer.code, peer.signing_certificate_pem)
@@ -132,30 +158,28 @@ class ServerProxy:
             signature=signature,
             **entry,
         )
-        provider = conf.subsystems.get(str(service.provider))
-        if provider is None or provider.get("gateway") != self.code:
-            raise server_proxy_error("UnknownService", f"{service.provider} is not served here")
         if service.service_code in METASERVICES:
             status, answer_headers, answer_body = metaservice_answer(
-                conf, client_text, str(service.provider), service.service_code, request
+                conf, client_text, provider, service.service_code, request
             )
         else:
             status, answer_headers, answer_body = await self._service_call(
-                conf,
                 request,
-                client_text,
-                str(service.provider),
-                service_text,
-                parsed.rest,
-                parsed.query,
-                body,
+                url=base_url.rstrip("/")
+                + parsed.rest
+                + (f"?{parsed.query}" if parsed.query else ""),
+                client=client_text,
+                provider=provider,
+                service=service_text,
+                purposes=purposes,
+                body=body,
             )
         answer_headers = [
             *forwardable(answer_headers),
             ("X-Road-Id", message_id),
             ("X-Road-Client", client_text),
             ("X-Road-Service", service_text),
-            ("X-Road-Request-Id", entry["request_id"]),
+            ("X-Road-Request-Id", request_id),
             ("X-Road-Request-Hash", request_hash),
         ]
         response_hash = messages.message_hash(str(status), answer_headers, answer_body)
@@ -175,36 +199,32 @@ class ServerProxy:
 
     async def _service_call(
         self,
-        conf: GlobalConf,
         request: web.BaseRequest,
-        client_text: str,
+        *,
+        url: str,
+        client: str,
         provider: str,
-        service_text: str,
-        rest: str,
-        query: str,
+        service: str,
+        purposes: list[Purpose],
         body: bytes,
     ) -> Answer:
-        description = conf.services.get(service_text)
-        base_url = self.gateway.settings.services.get(service_text)
-        if description is None or base_url is None:
-            raise server_proxy_error("UnknownService", f"service {service_text} is not served here")
-        if not conf.allowed(client_text, service_text):
-            raise server_proxy_error(
-                "AccessDenied", f"{client_text} has no right to use {service_text}"
-            )
-        if description.get("personal_data"):
-            purpose_require(request)
         headers = [
-            *forwardable(request.headers.items()),
-            ("X-Road-Client", client_text),
-            ("X-Road-Service", service_text),
+            (name, value)
+            for name, value in forwardable(request.headers.items())
+            # The client's own purpose is never passed on: the service reads the purposes
+            # in effect, decided here.
+            if name.lower() != "x-egov-purpose"
+        ]
+        headers += [
+            ("X-Road-Client", client),
+            ("X-Road-Service", service),
             ("X-Road-Id", request.headers.get("X-Road-Id", "")),
+            (PURPOSES_HEADER, json.dumps(purposes, ensure_ascii=True, separators=(",", ":"))),
         ]
         # Only the called service's own provider's credential, never another's.
         provider_key = self.gateway.provider_keys.get(provider)
         if provider_key:
             headers.append(("X-Egov-Gateway-Key", provider_key))
-        url = base_url.rstrip("/") + rest + (f"?{query}" if query else "")
         try:
             async with self.gateway.services.request(
                 request.method,
@@ -216,10 +236,8 @@ class ServerProxy:
             ) as answer:
                 return answer.status, list(answer.headers.items()), await answer.read()
         except TimeoutError:
-            raise server_proxy_error(
-                "ServiceFailed", f"{service_text} did not answer in time"
-            ) from None
+            raise server_proxy_error("ServiceFailed", f"{service} did not answer in time") from None
         except (ClientError, OSError) as error:
             raise server_proxy_error(
-                "NetworkError", f"{service_text} cannot be reached: {error or type(error).__name__}"
+                "NetworkError", f"{service} cannot be reached: {error or type(error).__name__}"
             ) from None
