@@ -4,6 +4,7 @@ environment variable declared in :mod:`egov.env`, with a safe production default
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONE, SELF
@@ -354,7 +355,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 # Uploaded files are personal data: only the platform's user reads them, whatever the umask.
 FILE_UPLOAD_PERMISSIONS = 0o600
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": ENV.str(

@@ -111,10 +111,10 @@ class EmailBackend(FileEmailBackend):
     """Django's file backend, marking each message with the sending browser's mailbox id
     (messages sent outside a browser's request, by the worker, carry none)."""
 
-    def __init__(self, *args: Any, file_path: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *, file_path: str | None = None, **kwargs: Any) -> None:
         # The mail holds reset and confirmation links: its folder and files are private.
         private_directory(Path(file_path or settings.EMAIL_FILE_PATH).absolute())
-        super().__init__(*args, file_path=file_path, **kwargs)
+        super().__init__(file_path=file_path, **kwargs)
 
     def open(self) -> bool:
         if self.stream is None:
