@@ -63,6 +63,20 @@ def list_clients(conf: GlobalConf) -> web.Response:
     return _json_response({"member": members})
 
 
+def _granted_endpoints(
+    conf: GlobalConf, client: str, service: str, endpoints: list[dict[str, str]]
+) -> list[dict[str, str]]:
+    """The endpoints open to the client (PR-MREST allowedMethods): the service's own when a
+    right grants it whole, else those its rights name."""
+    grants = conf.grants(client, service)
+    if any(not grant.endpoints for grant in grants):
+        return endpoints
+    granted: list[dict[str, str]] = []
+    for grant in grants:
+        granted += [endpoint for endpoint in grant.endpoints if endpoint not in granted]
+    return granted
+
+
 def metaservice_answer(
     conf: GlobalConf, client: str, provider: str, code: str, request: web.BaseRequest
 ) -> Answer:
@@ -81,6 +95,9 @@ def metaservice_answer(
         services = [item for item in services if conf.allowed(client, item["id"])]
     listed = []
     for item in services:
+        endpoints = list(item.get("endpoints", []))
+        if code == "allowedMethods":
+            endpoints = _granted_endpoints(conf, client, item["id"], endpoints)
         instance, member_class, member_code, subsystem_code, service_code = item["id"].split("/")
         listed.append(
             _identifier_json(
@@ -92,7 +109,7 @@ def metaservice_answer(
                 service_code=service_code,
                 service_type="OPENAPI" if item.get("openapi") else "REST",
             )
-            | {"endpoint_list": item.get("endpoints", [])}
+            | {"endpoint_list": endpoints}
         )
     body = json.dumps({"service": listed}, ensure_ascii=False).encode("utf-8")
     return 200, [("Content-Type", "application/json; charset=utf-8")], body
