@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Before anything that reads a body (the CSRF check reads forms): see egov.core.uploads.
+    "egov.core.uploads.RequestSizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -418,6 +420,12 @@ SMS_LOOPBACK_DIR = DATA_DIR / "sms"
 
 # --- uploads --------------------------------------------------------------------------------
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops a body at EGOV_UPLOAD_MAX_BYTES while it streams (egov.core.uploads).
+FILE_UPLOAD_HANDLERS = [
+    "egov.core.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.int(
     "EGOV_UPLOAD_MAX_BYTES",
     60 * 1024 * 1024,

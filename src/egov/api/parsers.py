@@ -20,6 +20,7 @@ from rest_framework import exceptions, parsers
 
 from egov.api.errors import NumberOutOfBounds, RequestTooLarge
 from egov.core.numbers import MAX_DIGITS, NumberError, json_float, json_integer
+from egov.core.uploads import declared_length, upload_limit, upload_refused, upload_refused_log
 
 #: The largest JSON document accepted: answers to a form are a few kilobytes.
 MAX_JSON_BYTES = 1024 * 1024
@@ -60,6 +61,20 @@ def json_parse(raw: bytes | str) -> Any:
         raise exceptions.ParseError(_("The body is not valid JSON.")) from None
 
 
+def body_size_check(request: Any) -> None:
+    """Refuse a body whose Content-Length is over its limit (``MAX_JSON_BYTES`` for JSON, the
+    upload limit otherwise) before a byte of it is read: DRF reads a JSON body whole before
+    its parser sees it, so this runs when the view starts."""
+    content_type = (request.content_type or "").split(";")[0].strip()
+    limit = upload_limit() if content_type == MULTIPART else MAX_JSON_BYTES
+    declared = declared_length(request)
+    if declared > limit:
+        upload_refused_log(
+            getattr(request, "_request", request), reason="content_length", size=declared
+        )
+        raise RequestTooLarge()
+
+
 class JSONParser(parsers.JSONParser):
     def parse(
         self,
@@ -68,6 +83,23 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         return json_parse(stream.read(MAX_JSON_BYTES + 1))
+
+
+class MultiPartParser(parsers.MultiPartParser):
+    """Files stream through ``egov.core.uploads.BoundedUploadHandler``, which stops them at
+    the upload limit: then this is a 413 problem, whatever part of the body was parsed."""
+
+    def parse(
+        self,
+        stream: IO[bytes],
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
+        parsed = super().parse(stream, media_type, parser_context)
+        request = (parser_context or {}).get("request")
+        if request is not None and upload_refused(getattr(request, "_request", request)):
+            raise RequestTooLarge()
+        return parsed
 
 
 def body_and_files(request: Any) -> tuple[Any, dict[str, list[UploadedFile]]]:

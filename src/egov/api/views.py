@@ -18,7 +18,6 @@ from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -29,7 +28,7 @@ from egov.api.errors import (
     RequestTooLarge,
     TooManyParts,
 )
-from egov.api.parsers import JSONParser, body_and_files
+from egov.api.parsers import JSONParser, MultiPartParser, body_and_files, body_size_check
 from egov.api.permissions import IsApplicant, IsOfficial, acting_user, assurance_require
 from egov.api.schema import (
     ACCEPT_LANGUAGE,
@@ -107,6 +106,10 @@ class ApiView(GenericAPIView):
     pagination_class = Pagination
     #: OPTIONS is not part of the API: it answers 405 like any method an address lacks.
     http_method_names = [name for name in GenericAPIView.http_method_names if name != "options"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        body_size_check(request)
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every failure is a problem: limits Django enforces while reading the body become
