@@ -41,8 +41,13 @@ class RegistryEntryInvalid(ApplicationError):
     http_status = 400
 
     def __init__(self, error: ValidationError):
-        super().__init__(_("Some values are not valid: %(errors)s") % {"errors": error})
         self.errors = error.message_dict if hasattr(error, "error_dict") else {}
+        described = (
+            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in self.errors.items())
+            if self.errors
+            else " ".join(error.messages)
+        )
+        super().__init__(_("Some values are not valid: %(errors)s") % {"errors": described})
 
 
 def configuration_bump() -> int:
