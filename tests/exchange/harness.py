@@ -43,6 +43,8 @@ OFFICE = "BY/GOV/MVD/backoffice"
 TRAINING = "BY/GOV/NCES/training"
 #: Connection type HTTPS_NO_AUTH: TLS, no client certificate.
 KIOSK = "BY/GOV/NCES/kiosk"
+#: A member without a subsystem as a client (PR-REST: the subsystem code is optional).
+MEMBER = "BY/GOV/NCES"
 STRANGER = "BY/COM/ACME/crm"
 PROVIDER = "BY/GOV/MVD/population"
 PERSON = f"{PROVIDER}/person"
@@ -149,9 +151,11 @@ class Stack:
             self.certs[name] = certificate_current(directory=self.pki, name=name)
         #: Connection type and registered certificates of each client, as the central
         #: registry publishes them.
-        self.connection_types = {PORTAL: "HTTPS", OFFICE: "HTTPS", TRAINING: "HTTP"}
+        self.connection_types = {PORTAL: "HTTPS", OFFICE: "HTTPS", TRAINING: "HTTP", MEMBER: "HTTP"}
         self.connection_types[KIOSK] = "HTTPS_NO_AUTH"
         self.client_certificates = {PORTAL: ["portal-is"], OFFICE: ["office-is"]}
+        #: Names of members that a test changes.
+        self.member_names: dict[str, str] = {}
         self.provider_keys = {PROVIDER: "population-key-for-tests", ADDRESSES: "addresses-key"}
         self.provider_credentials: dict[str, Path] = {}
         for provider, key in self.provider_keys.items():
@@ -170,6 +174,7 @@ class Stack:
             right(TRAINING, ECHO),
             right(KIOSK, ECHO),
             right(PORTAL, ADDRESS),
+            right(MEMBER, ECHO),
         ]
         self.revoked: list[int] = []
         self.envelope_override: dict[str, Any] | None = None
@@ -215,109 +220,131 @@ class Stack:
             "expires_at": timestamp(now + self.validity),
             "ca_certificates": [],
             "revoked_serials": list(self.revoked),
-            "members": [
-                {"id": "BY/GOV/NCES", "member_class": "GOV", "member_code": "NCES", "name": "NCES"},
-                {
-                    "id": "BY/GOV/MVD",
-                    "member_class": "GOV",
-                    "member_code": "MVD",
-                    "name": "Ministry of Internal Affairs",
-                },
-                {"id": "BY/COM/ACME", "member_class": "COM", "member_code": "ACME", "name": "Acme"},
-                {
-                    "id": "BY/GOV/NKA",
-                    "member_class": "GOV",
-                    "member_code": "NKA",
-                    "name": "National Cadastral Agency",
-                },
-            ],
-            "subsystems": [
-                {
-                    "id": PORTAL,
-                    "member": "BY/GOV/NCES",
-                    "subsystem_code": "portal",
-                    "gateway": "GW-A",
-                    **self._client(PORTAL),
-                },
-                {
-                    "id": OFFICE,
-                    "member": "BY/GOV/MVD",
-                    "subsystem_code": "backoffice",
-                    "gateway": "GW-A",
-                    **self._client(OFFICE),
-                },
-                {
-                    "id": TRAINING,
-                    "member": "BY/GOV/NCES",
-                    "subsystem_code": "training",
-                    "gateway": "GW-A",
-                    **self._client(TRAINING),
-                },
-                {
-                    "id": KIOSK,
-                    "member": "BY/GOV/NCES",
-                    "subsystem_code": "kiosk",
-                    "gateway": "GW-A",
-                    **self._client(KIOSK),
-                },
-                {
-                    "id": STRANGER,
-                    "member": "BY/COM/ACME",
-                    "subsystem_code": "crm",
-                    "gateway": "GW-ROGUE",
-                    **self._client(STRANGER),
-                },
-                {
-                    "id": PROVIDER,
-                    "member": "BY/GOV/MVD",
-                    "subsystem_code": "population",
-                    "gateway": "GW-B",
-                    **self._client(PROVIDER),
-                },
-                {
-                    "id": ADDRESSES,
-                    "member": "BY/GOV/NKA",
-                    "subsystem_code": "addresses",
-                    "gateway": "GW-B",
-                    **self._client(ADDRESSES),
-                },
-            ],
-            "gateways": [
-                self._gateway("GW-A", self.ports["a-server"]),
-                self._gateway("GW-B", self.ports["b-server"]),
-                self._gateway("GW-ROGUE", free_port()),
-            ],
-            "services": [
-                {
-                    "id": PERSON,
-                    "subsystem": PROVIDER,
-                    "service_code": "person",
-                    "title": "Person",
-                    "personal_data": True,
-                    "endpoints": [{"method": "GET", "path": "/*"}],
-                    "openapi": OPENAPI,
-                },
-                {
-                    "id": ECHO,
-                    "subsystem": PROVIDER,
-                    "service_code": "echo",
-                    "title": "Echo",
-                    "personal_data": False,
-                    "endpoints": [{"method": "*", "path": "/**"}],
-                    "openapi": "",
-                },
-                {
-                    "id": ADDRESS,
-                    "subsystem": ADDRESSES,
-                    "service_code": "address",
-                    "title": "Address",
-                    "personal_data": False,
-                    "endpoints": [{"method": "GET", "path": "/*"}],
-                    "openapi": "",
-                },
-            ],
+            "members": [self._named(member) for member in self._members()],
+            "subsystems": self._subsystems(),
+            "gateways": self._gateways(),
+            "services": self._services(),
             "access_rights": [dict(item) for item in self.rights],
         }
+
+    def _named(self, member: dict[str, Any]) -> dict[str, Any]:
+        return {**member, "name": self.member_names.get(member["id"], member["name"])}
+
+    def _members(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": MEMBER,
+                "member_class": "GOV",
+                "member_code": "NCES",
+                "name": "NCES",
+                "gateway": "GW-A",
+                **self._client(MEMBER),
+            },
+            {
+                "id": "BY/GOV/MVD",
+                "member_class": "GOV",
+                "member_code": "MVD",
+                "name": "Ministry of Internal Affairs",
+            },
+            {"id": "BY/COM/ACME", "member_class": "COM", "member_code": "ACME", "name": "Acme"},
+            {
+                "id": "BY/GOV/NKA",
+                "member_class": "GOV",
+                "member_code": "NKA",
+                "name": "National Cadastral Agency",
+            },
+        ]
+
+    def _subsystems(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": PORTAL,
+                "member": "BY/GOV/NCES",
+                "subsystem_code": "portal",
+                "gateway": "GW-A",
+                **self._client(PORTAL),
+            },
+            {
+                "id": OFFICE,
+                "member": "BY/GOV/MVD",
+                "subsystem_code": "backoffice",
+                "gateway": "GW-A",
+                **self._client(OFFICE),
+            },
+            {
+                "id": TRAINING,
+                "member": "BY/GOV/NCES",
+                "subsystem_code": "training",
+                "gateway": "GW-A",
+                **self._client(TRAINING),
+            },
+            {
+                "id": KIOSK,
+                "member": "BY/GOV/NCES",
+                "subsystem_code": "kiosk",
+                "gateway": "GW-A",
+                **self._client(KIOSK),
+            },
+            {
+                "id": STRANGER,
+                "member": "BY/COM/ACME",
+                "subsystem_code": "crm",
+                "gateway": "GW-ROGUE",
+                **self._client(STRANGER),
+            },
+            {
+                "id": PROVIDER,
+                "member": "BY/GOV/MVD",
+                "subsystem_code": "population",
+                "gateway": "GW-B",
+                **self._client(PROVIDER),
+            },
+            {
+                "id": ADDRESSES,
+                "member": "BY/GOV/NKA",
+                "subsystem_code": "addresses",
+                "gateway": "GW-B",
+                **self._client(ADDRESSES),
+            },
+        ]
+
+    def _gateways(self) -> list[dict[str, str]]:
+        return [
+            self._gateway("GW-A", self.ports["a-server"]),
+            self._gateway("GW-B", self.ports["b-server"]),
+            self._gateway("GW-ROGUE", free_port()),
+        ]
+
+    def _services(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": PERSON,
+                "subsystem": PROVIDER,
+                "service_code": "person",
+                "title": "Person",
+                "personal_data": True,
+                "endpoints": [{"method": "GET", "path": "/*"}],
+                "openapi": OPENAPI,
+            },
+            {
+                "id": ECHO,
+                "subsystem": PROVIDER,
+                "service_code": "echo",
+                "title": "Echo",
+                "personal_data": False,
+                "endpoints": [{"method": "*", "path": "/**"}],
+                "openapi": "",
+            },
+            {
+                "id": ADDRESS,
+                "subsystem": ADDRESSES,
+                "service_code": "address",
+                "title": "Address",
+                "personal_data": False,
+                "endpoints": [{"method": "GET", "path": "/*"}],
+                "openapi": "",
+            },
+        ]
 
     def _gateway(self, code: str, port: int) -> dict[str, str]:
         return {
@@ -552,9 +579,16 @@ def right(
 
 
 def signed_headers(
-    stack: Stack, signer: str, method: str, path: str, headers: dict[str, str], body: bytes = b""
+    stack: Stack,
+    signer: str,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    omit: tuple[str, ...] = (),
 ) -> dict[str, str]:
-    """What a gateway sends to another one: the request's headers, signed with ``signer``'s key."""
+    """What a gateway sends to another one: the request's headers, signed with ``signer``'s
+    key; ``omit`` leaves out some of the headers a gateway always sends."""
     import time
     import uuid
 
@@ -568,6 +602,8 @@ def signed_headers(
         "X-Egov-Time": str(int(time.time())),
         **headers,
     }
+    for name in omit:
+        del sent[name]
     request_hash = messages.message_hash(f"{method} {path}", list(sent.items()), body)
     key = load_private_key(stack.certs[f"{signer}-signing"].key_path)
     sent["X-Egov-Signature"] = messages.sign(key, request_hash)

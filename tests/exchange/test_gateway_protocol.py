@@ -140,7 +140,9 @@ def test_providers_own_error_passes_through_unchanged(stack: Stack) -> None:
     [
         ("/r1/BY/GOV/MVD/population/echo", None, 400, "Client.InvalidClientIdentifier"),
         ("/r1/BY/GOV/MVD/population/echo", "BY/GOV", 400, "Client.InvalidClientIdentifier"),
-        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NCES", 400, "Client.InvalidClientIdentifier"),
+        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC_ES", 400, "Client.InvalidClientIdentifier"),
+        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC:ES", 400, "Client.InvalidClientIdentifier"),
+        ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC%3BES", 400, "Client.InvalidClientIdentifier"),
         (
             "/r1/BY/GOV/MVD/population/echo",
             "BY/XXX/NCES/portal",
@@ -177,7 +179,7 @@ def test_protocol_violations_are_refused_before_anything_is_sent(
 
 
 def test_list_clients_in_x_road_json_shape(stack: Stack) -> None:
-    response = stack.call("/listClients", client=None)
+    response = stack.call("/listClients", client=None, headers={"Accept": "application/json"})
 
     assert response.status == 200
     members = json.loads(response.data)["member"]

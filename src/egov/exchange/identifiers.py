@@ -1,7 +1,10 @@
 """X-Road identifiers: ``BY/GOV/MVD/population`` (a client) and ``.../person`` (a service).
 
 Each part is UTF-8, percent-encoded on its own (X-Road Message Protocol for REST §4.2), and
-strictly validated here: an identifier the gateway cannot parse is a protocol violation.
+strictly validated here: an identifier the gateway cannot parse is a protocol violation. After
+decoding, a part holds only the characters PR-REST §4.8 allows in X-Road identifiers: letters
+``A-Z a-z``, digits and ``'()+,-.=?`` (so no ``/ \\ ; : %``, no ``_``, no space, no control
+character).
 """
 
 from __future__ import annotations
@@ -13,15 +16,24 @@ from urllib.parse import unquote
 
 #: Member classes of the instance; the central registry may only use these.
 MEMBER_CLASSES = ("GOV", "COM", "NGO")
-#: A part of an identifier after decoding: letters, digits and ``.``, ``_``, ``-``.
-PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+#: The characters of an identifier part after decoding (PR-REST §4.8), at most 64 of them.
+PART_CHARACTERS = "A-Za-z0-9'()+,\\-.=?"
+PART = re.compile(f"[{PART_CHARACTERS}]{{1,64}}")
 MAX_URI_LENGTH = 2000
-#: Encoded separators and NUL: a proxy that decodes them could climb out of the service.
-FORBIDDEN_IN_PATH = re.compile(r"%(2f|5c|00)|\\", re.IGNORECASE)
+#: Backslashes and NUL in the path after the service code, encoded or not: a server that
+#: reads ``\\`` as a separator could climb out of the service. An encoded ``/`` (``%2F``) is
+#: data inside its segment and passes, encoded.
+FORBIDDEN_IN_PATH = re.compile(r"%(5c|00)|\\", re.IGNORECASE)
 
 
 class IdentifierError(ValueError):
     """The text is not a valid identifier; the message says why."""
+
+
+def identifier_part_valid(part: str) -> bool:
+    """Whether a decoded part (a member, subsystem or service code) uses only the
+    characters PR-REST allows; the central registry validates codes with it too."""
+    return bool(PART.fullmatch(part)) and part not in {".", ".."}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -30,8 +42,10 @@ def _decode(part: str) -> str:
         decoded = unquote(part, encoding="utf-8", errors="strict")
     except UnicodeDecodeError as error:
         raise IdentifierError(f"'{part}' is not valid percent-encoded UTF-8") from error
-    if not PART.match(decoded) or decoded in {".", ".."}:
-        raise IdentifierError(f"'{decoded}' is not a valid identifier part")
+    if not identifier_part_valid(decoded):
+        raise IdentifierError(
+            f"{decoded!r} is not a valid identifier part (letters, digits and '()+,-.=?)"
+        )
     return decoded
 
 
@@ -95,11 +109,12 @@ def service_path_parse(raw_path: str) -> tuple[ServiceId, str]:
     _check_class(member_class)
     rest = segments[5:]
     for segment in rest:
-        if unquote(segment) in {".", ".."}:
+        # ``..`` must not climb, not even for a server that decodes ``%2F`` into ``/``.
+        if any(part in {".", ".."} for part in unquote(segment).split("/")):
             raise IdentifierError("the service path must not contain '.' or '..' segments")
         if FORBIDDEN_IN_PATH.search(segment):
             raise IdentifierError(
-                "the service path must not contain encoded '/', '\\' or NUL characters"
+                "the service path must not contain '\\' or NUL characters, encoded or not"
             )
     provider = ClientId(instance, member_class, member_code, subsystem)
     return ServiceId(provider, service_code), ("/" + "/".join(rest) if rest else "")

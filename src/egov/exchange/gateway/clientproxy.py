@@ -33,6 +33,7 @@ from egov.exchange.gateway.metaservices import METASERVICES, list_clients
 from egov.exchange.gateway.rest import (
     body_read,
     forwardable,
+    message_id_read,
     rest_request_parse,
     to_client,
 )
@@ -98,14 +99,17 @@ class ClientProxy:
         self.code = gateway.code
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        message_id = str(uuid.uuid4())
         try:
             if request.path == "/listClients" and request.method == "GET":
-                return list_clients(self._usable())
-            return await self._call(request)
+                return list_clients(self._usable(), request)
+            message_id = message_id_read(request, message_id)
+            return await self._call(request, message_id)
         except XRoadError as error:
-            return error.response()
+            return error.response(message_id)
         except UnicodeError:
-            return client_error("BadRequest", "header values must be UTF-8 text").response()
+            bad = client_error("BadRequest", "header values must be UTF-8 text")
+            return bad.response(message_id)
 
     def _usable(self) -> GlobalConf:
         conf = self.gateway.conf.usable()
@@ -115,7 +119,7 @@ class ClientProxy:
             )
         return conf
 
-    async def _call(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _call(self, request: web.BaseRequest, message_id: str) -> web.StreamResponse:
         parsed = rest_request_parse(request)
         client, service = parsed.client, parsed.service
         conf = self._usable()
@@ -127,6 +131,8 @@ class ClientProxy:
             )
         information_system_authenticate(request, conf, client_text)
         purposes: list[Purpose] = []
+        if service.service_code == "getOpenAPI" and not request.query.get("serviceCode"):
+            raise client_error("BadRequest", "getOpenAPI needs the serviceCode query parameter")
         if service.service_code not in METASERVICES:
             description = conf.services.get(service_text)
             if description is None:
@@ -149,7 +155,8 @@ class ClientProxy:
                 "UnknownMember", f"no gateway serves the provider {service.provider}"
             )
         body = await body_read(request, self.gateway.settings.max_body_bytes)
-        message_id = request.headers.get("X-Road-Id") or str(uuid.uuid4())
+        # The replay protection between gateways is by this id, never by the client's
+        # message id: a client may retry with the same X-Road-Id.
         request_id = str(uuid.uuid4())
         headers = forwardable(request.headers.items())
         if "Accept" not in request.headers:
@@ -218,7 +225,10 @@ class ClientProxy:
                 signature="",
                 **entry,
             )
-            return web.Response(status=status, body=answer_body, headers=to_client(answer_headers))
+            passed = to_client(answer_headers)
+            if "x-road-id" not in lower:
+                passed.append(("X-Road-Id", message_id))
+            return web.Response(status=status, body=answer_body, headers=passed)
         response_hash = messages.message_hash(str(status), answer_headers, answer_body)
         answer_signature = lower.get("x-egov-signature", "")
         if lower.get("x-road-request-hash") != request_hash or not messages.verify(

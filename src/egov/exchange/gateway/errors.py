@@ -22,20 +22,21 @@ class XRoadError(Exception):
         self.status = status
         self.error_type = error_type
         self.message = message
+        self.detail = str(uuid.uuid4())
 
-    def response(self, detail: str = "") -> web.Response:
-        body = {
-            "type": self.error_type,
-            "message": self.message,
-            "detail": detail or str(uuid.uuid4()),
+    def response(self, message_id: str = "") -> web.Response:
+        """The error for the caller; ``message_id`` (the client's ``X-Road-Id`` or the one
+        generated for it) is returned in ``X-Road-Id``, as with any answer. ``detail`` is a
+        fresh id to find this error in the gateway's log."""
+        body = {"type": self.error_type, "message": self.message, "detail": self.detail}
+        headers = {
+            "Content-Type": "application/json; charset=utf-8",
+            "X-Road-Error": self.error_type,
         }
+        if message_id:
+            headers["X-Road-Id"] = message_id
         return web.Response(
-            status=self.status,
-            body=json.dumps(body).encode("utf-8"),
-            headers={
-                "Content-Type": "application/json; charset=utf-8",
-                "X-Road-Error": self.error_type,
-            },
+            status=self.status, body=json.dumps(body).encode("utf-8"), headers=headers
         )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from xml.sax.saxutils import escape
 
 import yaml
 from aiohttp import web
@@ -14,6 +15,8 @@ from egov.exchange.gateway.conf import GlobalConf
 from egov.exchange.gateway.errors import server_proxy_error
 
 METASERVICES = ("listMethods", "allowedMethods", "getOpenAPI")
+XROAD = "http://x-road.eu/xsd/xroad.xsd"
+XROAD_IDENTIFIERS = "http://x-road.eu/xsd/identifiers"
 Answer = tuple[int, list[tuple[str, str]], bytes]
 
 
@@ -35,32 +38,52 @@ def _json_response(document: Any) -> web.Response:
     )
 
 
-def list_clients(conf: GlobalConf) -> web.Response:
-    members = []
+def list_clients(conf: GlobalConf, request: web.BaseRequest) -> web.Response:
+    """PR-META §2: every member and subsystem of the instance (``?xRoadInstance=`` names
+    it; this gateway knows only its own), as ``text/xml`` unless the client accepts
+    ``application/json``."""
+    instance = request.query.get("xRoadInstance") or conf.content.get("instance", "")
+    clients: list[tuple[list[str], str]] = []
     for member in conf.members.values():
-        instance, member_class, member_code = member["id"].split("/")
-        members.append(
-            {
-                "id": _identifier_json(instance, member_class, member_code, object_type="MEMBER"),
-                "name": member.get("name", ""),
-            }
-        )
+        clients.append((member["id"].split("/"), member.get("name", "")))
     for subsystem in conf.subsystems.values():
-        instance, member_class, member_code, code = subsystem["id"].split("/")
         name = conf.members.get(subsystem["member"], {}).get("name", "")
-        members.append(
-            {
-                "id": _identifier_json(
-                    instance,
-                    member_class,
-                    member_code,
-                    object_type="SUBSYSTEM",
-                    subsystem_code=code,
-                ),
-                "name": name,
-            }
-        )
-    return _json_response({"member": members})
+        clients.append((subsystem["id"].split("/"), name))
+    clients = [(parts, name) for parts, name in clients if parts[0] == instance]
+    if "application/json" in request.headers.get("Accept", ""):
+        members = []
+        for parts, name in clients:
+            extra = {"object_type": "MEMBER"}
+            if len(parts) == 4:
+                extra = {"object_type": "SUBSYSTEM", "subsystem_code": parts[3]}
+            members.append({"id": _identifier_json(*parts[:3], **extra), "name": name})
+        return _json_response({"member": members})
+    return web.Response(
+        body=_client_list_xml(clients).encode("utf-8"),
+        headers={"Content-Type": "text/xml; charset=utf-8"},
+    )
+
+
+def _client_list_xml(clients: list[tuple[list[str], str]]) -> str:
+    """X-Road's ``clientList`` (PR-META Annex A), namespaces prefixed as X-Road does."""
+    lines = [
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>',
+        f'<ns2:clientList xmlns:ns1="{XROAD_IDENTIFIERS}" xmlns:ns2="{XROAD}">',
+    ]
+    for parts, name in clients:
+        object_type = "SUBSYSTEM" if len(parts) == 4 else "MEMBER"
+        tags = ("xRoadInstance", "memberClass", "memberCode", "subsystemCode")[: len(parts)]
+        fields = zip(tags, parts, strict=True)
+        lines += [
+            "<ns2:member>",
+            f'<ns2:id ns1:objectType="{object_type}">',
+            *(f"<ns1:{tag}>{escape(value)}</ns1:{tag}>" for tag, value in fields),
+            "</ns2:id>",
+            f"<ns2:name>{escape(name)}</ns2:name>",
+            "</ns2:member>",
+        ]
+    lines.append("</ns2:clientList>")
+    return "\n".join(lines) + "\n"
 
 
 def _granted_endpoints(
@@ -84,7 +107,7 @@ def metaservice_answer(
     if code == "getOpenAPI":
         wanted = request.query.get("serviceCode", "")
         matches = [item for item in services if item.get("service_code") == wanted]
-        if not wanted or not matches:
+        if not matches:
             raise server_proxy_error("UnknownService", f"no service {wanted!r} at {provider}")
         document = matches[0].get("openapi") or ""
         if "application/json" in request.headers.get("Accept", ""):

@@ -36,6 +36,7 @@ OWN_HEADERS = frozenset(
     }
 )
 NOT_FORWARDED = messages.UNSIGNED | OWN_HEADERS
+MAX_MESSAGE_ID = 255
 
 
 @dataclass(frozen=True)
@@ -80,11 +81,24 @@ def rest_request_parse(request: web.BaseRequest) -> RestRequest:
         client = client_id_parse(header)
     except IdentifierError as error:
         raise client_error("InvalidClientIdentifier", f"invalid X-Road-Client: {error}") from None
-    if not client.subsystem_code:
-        raise client_error("InvalidClientIdentifier", "the client must name a subsystem")
     if len(request.headers.getall("X-Road-UserId", [])) > 1:
         raise client_error("BadRequest", "a request names at most one user (X-Road-UserId)")
     return RestRequest(client, service, rest, query)
+
+
+def message_id_read(request: web.BaseRequest, generated: str) -> str:
+    """The client's ``X-Road-Id`` (the last one, if several), else ``generated`` (PR-REST:
+    the consumer's gateway generates it). One that cannot be returned in a header (not
+    printable ASCII, or longer than 255 characters) is a bad request."""
+    given = request.headers.getall("X-Road-Id", [])
+    if not given:
+        return generated
+    value = given[-1]
+    if not (value and value.isascii() and value.isprintable() and len(value) <= MAX_MESSAGE_ID):
+        raise client_error(
+            "BadRequest", f"X-Road-Id must be printable ASCII of 1 to {MAX_MESSAGE_ID} characters"
+        )
+    return value
 
 
 async def body_read(request: web.BaseRequest, limit: int) -> bytes:

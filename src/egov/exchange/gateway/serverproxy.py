@@ -28,7 +28,12 @@ from egov.exchange.gateway.access import (
 from egov.exchange.gateway.conf import GlobalConf, Peer
 from egov.exchange.gateway.errors import XRoadError, client_error, server_proxy_error
 from egov.exchange.gateway.metaservices import METASERVICES, Answer, metaservice_answer
-from egov.exchange.gateway.rest import body_read, forwardable, rest_request_parse
+from egov.exchange.gateway.rest import (
+    body_read,
+    forwardable,
+    message_id_read,
+    rest_request_parse,
+)
 
 if TYPE_CHECKING:
     from egov.exchange.gateway.server import Gateway
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
 #: is remembered to refuse a replay.
 CLOCK_SKEW_SECONDS = 300
 REPLAY_WINDOW_SECONDS = 2 * CLOCK_SKEW_SECONDS
+MAX_REQUEST_ID = 64
 
 
 class ServerProxy:
@@ -51,12 +57,16 @@ class ServerProxy:
             del self.seen[key]
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        message_id = ""
         try:
-            return await self._call(request)
+            # Returned with any error; the request's signature covers it once verified.
+            message_id = message_id_read(request, "")
+            return await self._call(request, message_id)
         except XRoadError as error:
-            return error.response()
+            return error.response(message_id)
         except UnicodeError:
-            return client_error("BadRequest", "header values must be UTF-8 text").response()
+            bad = client_error("BadRequest", "header values must be UTF-8 text")
+            return bad.response(message_id)
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport
@@ -74,7 +84,7 @@ class ServerProxy:
             )
         return peer
 
-    async def _call(self, request: web.BaseRequest) -> web.StreamResponse:
+    async def _call(self, request: web.BaseRequest, message_id: str) -> web.StreamResponse:
         conf = self.gateway.conf.usable()
         if conf is None:
             raise server_proxy_error(
@@ -102,15 +112,22 @@ class ServerProxy:
             raise server_proxy_error("InvalidMessage", "the message has no time") from None
         if abs(time.time() - sent) > CLOCK_SKEW_SECONDS:
             raise server_proxy_error("InvalidMessage", "the message's time is too far from ours")
-        message_id = request.headers.get("X-Road-Id", "")
-        key = (client_text, message_id)
-        if not message_id or key in self.seen:
+        if not message_id:
+            raise server_proxy_error("InvalidMessage", "the message has no X-Road-Id")
+        # Replays are recognised by the request id the calling gateway generates for every
+        # request it sends (never by the client's message id, which a client may reuse
+        # when it retries).
+        request_id = request.headers.get("X-Road-Request-Id", "")
+        if not request_id or len(request_id) > MAX_REQUEST_ID:
+            raise server_proxy_error("InvalidMessage", "the message has no X-Road-Request-Id")
+        key = (peer.code, request_id)
+        if key in self.seen:
             raise server_proxy_error(
-                "DuplicateMessageId", f"message id {message_id!r} was already used"
+                "DuplicateMessageId", f"request {request_id!r} was already received (a replay)"
             )
         self.seen[key] = time.monotonic() + REPLAY_WINDOW_SECONDS
-        subsystem = conf.subsystems.get(client_text)
-        if subsystem is None or subsystem.get("gateway") != peer.code:
+        registered_client = conf.clients.get(client_text)
+        if registered_client is None or registered_client.get("gateway") != peer.code:
             raise server_proxy_error(
                 "AccessDenied", f"gateway {peer.code} does not serve client {client_text}"
             )
@@ -120,6 +137,8 @@ class ServerProxy:
             raise server_proxy_error("UnknownService", f"{provider} is not served here")
         purposes: list[Purpose] = []
         base_url = ""
+        if service.service_code == "getOpenAPI" and not request.query.get("serviceCode"):
+            raise client_error("BadRequest", "getOpenAPI needs the serviceCode query parameter")
         if service.service_code not in METASERVICES:
             description = conf.services.get(service_text)
             base_url = self.gateway.settings.services.get(service_text, "")
@@ -137,7 +156,6 @@ class ServerProxy:
                 rest=parsed.rest,
                 requested=request.headers.getall(PURPOSE_HEADER, []),
             )
-        request_id = request.headers.get("X-Road-Request-Id", "")
         entry = {
             "message_id": message_id,
             "request_id": request_id,
