@@ -13,6 +13,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooMany
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django.utils import translation
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiRequest, extend_schema
 from rest_framework import exceptions, status
@@ -107,9 +108,21 @@ class ApiView(GenericAPIView):
     #: OPTIONS is not part of the API: it answers 405 like any method an address lacks.
     http_method_names = [name for name in GenericAPIView.http_method_names if name != "options"]
 
+    #: Public catalogue data, the same for everyone: caches may keep a successful answer.
+    #: Every other answer, errors included, may carry personal data and is ``no-store``.
+    public_data = False
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         body_size_check(request)
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not (self.public_data and response.status_code < 400):
+            add_never_cache_headers(response)
+        return response
 
     def handle_exception(self, exc: Exception) -> Response:
         """Every failure is a problem: limits Django enforces while reading the body become
@@ -148,6 +161,7 @@ class ServiceListView(ApiView):
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    public_data = True
 
     @extend_schema(
         operation_id="catalogue_services_list",
@@ -169,6 +183,7 @@ class ServiceListView(ApiView):
 class ServiceDetailView(ApiView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
+    public_data = True
 
     @extend_schema(
         operation_id="catalogue_services_retrieve",

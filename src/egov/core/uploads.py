@@ -26,6 +26,7 @@ from django.core.exceptions import RequestDataTooBig
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
 from egov.core.logging import security_event
@@ -125,8 +126,7 @@ def too_large_response(request: HttpRequest) -> HttpResponse:
     else:
         context = {"megabytes": megabytes, "again": request.get_full_path()}
         response = render(request, "errors/413.html", context, status=413)
-    # The client may still be sending: it should not reuse this connection.
-    response["Connection"] = "close"
+    add_never_cache_headers(response)
     return response
 
 
