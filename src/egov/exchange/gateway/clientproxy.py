@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING
 
+import structlog
 from aiohttp import ClientError, ClientTimeout, web
 from cryptography import x509
 from yarl import URL
@@ -40,6 +41,8 @@ from egov.exchange.gateway.rest import (
 
 if TYPE_CHECKING:
     from egov.exchange.gateway.server import Gateway
+
+logger = structlog.get_logger(__name__)
 
 
 @functools.lru_cache(maxsize=256)
@@ -110,6 +113,19 @@ class ClientProxy:
         except UnicodeError:
             bad = client_error("BadRequest", "header values must be UTF-8 text")
             return bad.response(message_id)
+        except Exception:
+            # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
+            failure = client_proxy_error(
+                "InternalError", f"internal error in gateway {self.code}; see detail in its log"
+            )
+            logger.exception(
+                "exchange_internal_error",
+                side="client",
+                gateway=self.code,
+                message_id=message_id,
+                detail=failure.detail,
+            )
+            return failure.response(message_id)
 
     def _usable(self) -> GlobalConf:
         conf = self.gateway.conf.usable()

@@ -14,6 +14,7 @@ import json
 import time
 from typing import TYPE_CHECKING
 
+import structlog
 from aiohttp import ClientError, ClientTimeout, web
 from yarl import URL
 
@@ -37,6 +38,8 @@ from egov.exchange.gateway.rest import (
 
 if TYPE_CHECKING:
     from egov.exchange.gateway.server import Gateway
+
+logger = structlog.get_logger(__name__)
 
 #: How far a message's time may be from the receiving gateway's clock, and how long its id
 #: is remembered to refuse a replay.
@@ -67,6 +70,19 @@ class ServerProxy:
         except UnicodeError:
             bad = client_error("BadRequest", "header values must be UTF-8 text")
             return bad.response(message_id)
+        except Exception:
+            # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
+            failure = server_proxy_error(
+                "InternalError", f"internal error in gateway {self.code}; see detail in its log"
+            )
+            logger.exception(
+                "exchange_internal_error",
+                side="provider",
+                gateway=self.code,
+                message_id=message_id,
+                detail=failure.detail,
+            )
+            return failure.response(message_id)
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport
