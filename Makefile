@@ -42,8 +42,9 @@ demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:80
 		$(BIN)/egov demo --bind 127.0.0.1:$(PORT)
 
 .PHONY: test
-test: install ## Run the whole test suite (browser tests need /usr/bin/chromium)
+test: install ## Run the whole test suite (browser tests need /usr/bin/chromium, deploy tests /usr/sbin/nginx)
 	@if [ ! -x /usr/bin/chromium ]; then echo "NOTE: /usr/bin/chromium is missing, so the browser tests are SKIPPED (CI installs it and never skips them)."; fi
+	@if [ ! -x /usr/sbin/nginx ]; then echo "NOTE: /usr/sbin/nginx is missing, so the nginx front tests (tests/deploy/) are SKIPPED (CI installs it and never skips them)."; fi
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest ran no tests: that is a failure"; exit 1; fi; \
 	exit $$status

@@ -254,7 +254,9 @@ PROXY_COUNT = ENV.int(
     "then takes the client's address from X-Forwarded-For instead of the proxy's.",
 )
 if PROXY_COUNT:
-    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+    # The proxy next to the web servers (deploy/nginx/) sets X-Forwarded-For itself, without
+    # its own address: the header holds the client and the proxies before it, if they append.
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 SESSION_IDLE_MINUTES = {

@@ -108,3 +108,17 @@ def test_a_page_that_does_not_exist_is_logged_without_its_path(json_logs, client
         "warning",
     )
     assert "4010190H001PB7" not in json_logs.getvalue()
+
+
+@pytest.mark.django_db
+def test_the_front_request_id_is_kept_beside_egov_own_only_in_nginx_shape(json_logs, client):
+    client.get("/healthz", HTTP_X_REQUEST_ID="0123456789abcdef0123456789abcdef")
+    client.get("/healthz", HTTP_X_REQUEST_ID="4010190H001PB7 injected")
+
+    lines = [line for line in json_lines(json_logs.getvalue()) if "request_id" in line]
+    assert [line.get("edge_request_id") for line in lines] == [
+        "0123456789abcdef0123456789abcdef",
+        None,
+    ]
+    assert all(UUID(str(line["request_id"])).version == 4 for line in lines)
+    assert "injected" not in json_logs.getvalue()

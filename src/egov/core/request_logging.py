@@ -9,8 +9,10 @@ the user is named by the account's id only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+import structlog
 from django.http import HttpRequest, HttpResponse
 from django.urls import ResolverMatch
 from django_structlog import signals
@@ -30,10 +32,19 @@ class RequestLogMiddleware(RequestMiddleware):
         return f"{request.method} {request_route(request)}"
 
 
+#: nginx's ``$request_id`` (deploy/nginx/egov-proxy.conf sets ``X-Request-ID`` from it).
+EDGE_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+
+
 def _leave_out_the_user_agent(
     sender: Any, request: HttpRequest, log_kwargs: dict[str, Any], **kwargs: Any
 ) -> None:
     log_kwargs.pop("user_agent", None)
+    # egov makes its own request id; the front's id, when it has nginx's shape, is kept beside
+    # it so that a line of nginx's access log leads to egov's lines of the same request.
+    edge = request.headers.get("X-Request-ID", "")
+    if EDGE_REQUEST_ID.fullmatch(edge):
+        structlog.contextvars.bind_contextvars(edge_request_id=edge)
 
 
 def _name_the_view(
