@@ -29,7 +29,12 @@ from egov.exchange.gateway.access import (
     purpose_codes,
 )
 from egov.exchange.gateway.conf import HTTP, HTTPS, HTTPS_NO_AUTH, GlobalConf
-from egov.exchange.gateway.errors import XRoadError, client_error, client_proxy_error
+from egov.exchange.gateway.errors import (
+    XRoadError,
+    client_error,
+    client_proxy_error,
+    exchange_error_report,
+)
 from egov.exchange.gateway.metaservices import METASERVICES, list_clients
 from egov.exchange.gateway.rest import (
     body_read,
@@ -103,15 +108,19 @@ class ClientProxy:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         message_id = str(uuid.uuid4())
+        #: The identifiers of the call, once parsed, for the logs.
+        ids: dict[str, str] = {}
         try:
             if request.path == "/listClients" and request.method == "GET":
                 return list_clients(self._usable(), request)
             message_id = message_id_read(request, message_id)
-            return await self._call(request, message_id)
+            return await self._call(request, message_id, ids)
         except XRoadError as error:
+            self._report(error, message_id, ids)
             return error.response(message_id)
         except UnicodeError:
             bad = client_error("BadRequest", "header values must be UTF-8 text")
+            self._report(bad, message_id, ids)
             return bad.response(message_id)
         except Exception:
             # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
@@ -124,8 +133,14 @@ class ClientProxy:
                 gateway=self.code,
                 message_id=message_id,
                 detail=failure.detail,
+                **ids,
             )
             return failure.response(message_id)
+
+    def _report(self, error: XRoadError, message_id: str, ids: dict[str, str]) -> None:
+        exchange_error_report(
+            error, side="client", gateway=self.code, message_id=message_id, ids=ids
+        )
 
     def _usable(self) -> GlobalConf:
         conf = self.gateway.conf.usable()
@@ -135,9 +150,12 @@ class ClientProxy:
             )
         return conf
 
-    async def _call(self, request: web.BaseRequest, message_id: str) -> web.StreamResponse:
+    async def _call(
+        self, request: web.BaseRequest, message_id: str, ids: dict[str, str]
+    ) -> web.StreamResponse:
         parsed = rest_request_parse(request)
         client, service = parsed.client, parsed.service
+        ids.update(client=str(client), service=str(service))
         conf = self._usable()
         client_text, service_text = str(client), str(service)
         registered = conf.clients.get(client_text)

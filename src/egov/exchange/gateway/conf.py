@@ -10,7 +10,6 @@ verified configuration in a cache file, refreshes it, and refuses to work once i
 from __future__ import annotations
 
 import json
-import logging
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -29,7 +29,7 @@ from egov.exchange.globalconf import (
 )
 from egov.trust.pki import fingerprint_sha256, load_private_key
 
-logger = logging.getLogger("egov.exchange.gateway")
+logger = structlog.get_logger(__name__)
 
 #: X-Road's connection types between an information system and its gateway's client side.
 HTTP = "HTTP"
@@ -254,7 +254,9 @@ class ConfHolder:
             return
         except (GlobalconfInvalid, ValueError, KeyError) as error:
             self.last_error = str(error)
-            logger.warning("cached global configuration not used: %s", error)
+            logger.warning(
+                "globalconf_cache_not_used", gateway=self.settings.code, reason=str(error)
+            )
 
     def store_cache(self, envelope: dict[str, Any]) -> None:
         target = self.settings.cache_file

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 
+import structlog
 from aiohttp import web
+
+from egov.core.logging import security_event
+
+logger = structlog.get_logger(__name__)
+
+#: Failures of the exchange's own machinery; every other error refuses a call.
+OPERATIONAL = frozenset({"OutdatedGlobalConf", "NetworkError", "ServiceFailed", "InternalError"})
 
 
 class XRoadError(Exception):
@@ -23,6 +32,11 @@ class XRoadError(Exception):
         self.error_type = error_type
         self.message = message
         self.detail = str(uuid.uuid4())
+
+    @property
+    def refusal(self) -> bool:
+        """Whether the exchange refused the call (a security event), rather than failed."""
+        return self.error_type.rsplit(".", 1)[-1] not in OPERATIONAL
 
     def response(self, message_id: str = "") -> web.Response:
         """The error for the caller; ``message_id`` (the client's ``X-Road-Id`` or the one
@@ -50,3 +64,24 @@ def client_proxy_error(error_type: str, message: str) -> XRoadError:
 
 def server_proxy_error(error_type: str, message: str) -> XRoadError:
     return XRoadError(500, f"Server.ServerProxy.{error_type}", message)
+
+
+def exchange_error_report(
+    error: XRoadError, *, side: str, gateway: str, message_id: str, ids: Mapping[str, str]
+) -> None:
+    """Log an error this gateway answered with: a refusal as a security event on
+    ``egov.security``, a failure as a warning. Identifiers only (the client, the service,
+    the message id, the ``detail`` returned to the caller): never the path, the query, the
+    user or the message, which may hold personal data."""
+    fields = {
+        "side": side,
+        "gateway": gateway,
+        "error_type": error.error_type,
+        "message_id": message_id,
+        "detail": error.detail,
+        **ids,
+    }
+    if error.refusal:
+        security_event("exchange_call_refused", **fields)
+    else:
+        logger.warning("exchange_call_failed", **fields)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 import signal
 import ssl
 from typing import Any
 
+import structlog
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 
 from egov.exchange.gateway.clientproxy import ClientProxy
@@ -25,7 +25,7 @@ from egov.exchange.gateway.messagelog import MessageLog
 from egov.exchange.gateway.serverproxy import ServerProxy
 from egov.exchange.globalconf import GlobalconfInvalid
 
-logger = logging.getLogger("egov.exchange.gateway")
+logger = structlog.get_logger(__name__)
 
 
 class Gateway:
@@ -138,13 +138,11 @@ class Gateway:
             self._servers.append(server)
             self.bound[side] = int(server.sockets[0].getsockname()[1])
         logger.info(
-            "gateway %s: client side http://%s:%s and TLS %s, provider side https://%s:%s",
-            self.code,
-            client_host,
-            self.bound["client"],
-            self.bound.get("client_tls", "-"),
-            server_host,
-            self.bound["server"],
+            "gateway_started",
+            gateway=self.code,
+            client=f"http://{client_host}:{self.bound['client']}",
+            client_tls=self.bound.get("client_tls"),
+            server=f"https://{server_host}:{self.bound['server']}",
         )
 
     async def stop(self) -> None:
@@ -174,7 +172,7 @@ class Gateway:
             try:
                 await job()
             except Exception:
-                logger.exception("gateway %s: periodic job failed", self.code)
+                logger.exception("gateway_job_failed", gateway=self.code)
 
     async def _housekeeping(self) -> None:
         self.log.seal()
@@ -194,7 +192,7 @@ class Gateway:
             self.conf.last_error = ""
         except (TimeoutError, ClientError, ValueError, GlobalconfInvalid, OSError) as error:
             self.conf.last_error = str(error) or type(error).__name__
-            logger.warning("gateway %s: global configuration not refreshed: %s", self.code, error)
+            logger.warning("globalconf_not_refreshed", gateway=self.code, reason=str(error))
 
 
 async def serve(settings: GatewaySettings) -> None:

@@ -27,7 +27,12 @@ from egov.exchange.gateway.access import (
     purpose_codes,
 )
 from egov.exchange.gateway.conf import GlobalConf, Peer
-from egov.exchange.gateway.errors import XRoadError, client_error, server_proxy_error
+from egov.exchange.gateway.errors import (
+    XRoadError,
+    client_error,
+    exchange_error_report,
+    server_proxy_error,
+)
 from egov.exchange.gateway.metaservices import METASERVICES, Answer, metaservice_answer
 from egov.exchange.gateway.rest import (
     body_read,
@@ -61,14 +66,18 @@ class ServerProxy:
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         message_id = ""
+        #: The identifiers of the call, once established, for the logs.
+        ids: dict[str, str] = {}
         try:
             # Returned with any error; the request's signature covers it once verified.
             message_id = message_id_read(request, "")
-            return await self._call(request, message_id)
+            return await self._call(request, message_id, ids)
         except XRoadError as error:
+            self._report(error, message_id, ids)
             return error.response(message_id)
         except UnicodeError:
             bad = client_error("BadRequest", "header values must be UTF-8 text")
+            self._report(bad, message_id, ids)
             return bad.response(message_id)
         except Exception:
             # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
@@ -81,8 +90,14 @@ class ServerProxy:
                 gateway=self.code,
                 message_id=message_id,
                 detail=failure.detail,
+                **ids,
             )
             return failure.response(message_id)
+
+    def _report(self, error: XRoadError, message_id: str, ids: dict[str, str]) -> None:
+        exchange_error_report(
+            error, side="provider", gateway=self.code, message_id=message_id, ids=ids
+        )
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport
@@ -100,16 +115,20 @@ class ServerProxy:
             )
         return peer
 
-    async def _call(self, request: web.BaseRequest, message_id: str) -> web.StreamResponse:
+    async def _call(
+        self, request: web.BaseRequest, message_id: str, ids: dict[str, str]
+    ) -> web.StreamResponse:
         conf = self.gateway.conf.usable()
         if conf is None:
             raise server_proxy_error(
                 "OutdatedGlobalConf", "the global configuration is missing or expired"
             )
         peer = self._calling_gateway(request, conf)
+        ids["caller_gateway"] = peer.code
         parsed = rest_request_parse(request)
         client, service = parsed.client, parsed.service
         client_text, service_text = str(client), str(service)
+        ids.update(client=client_text, service=service_text)
         body = await body_read(request, self.gateway.settings.max_body_bytes)
         headers = [
             (name, value)

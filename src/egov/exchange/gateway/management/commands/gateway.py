@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +44,6 @@ class Command(BaseCommand):
         path = Path(options["config"] or settings.EXCHANGE_DIR / options["code"] / "gateway.json")
         if not path.exists():
             raise CommandError(f"{path} does not exist: run `egov exchange setup` first")
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
         try:
             import uvloop  # the faster event loop, when installed
         except ImportError:
