@@ -9,7 +9,8 @@ from egov.exchange.central.models import AccessRight, Gateway, Member, Service, 
 
 @pytest.fixture
 def registry(db, settings, tmp_path: Path) -> Path:
-    """An empty central registry (whatever the demo seed holds) and a fresh PKI folder."""
+    """An empty central registry (whatever the demo seed holds), a fresh PKI folder and fresh
+    exchange folders."""
     AccessRight.objects.all().delete()
     Service.objects.all().delete()
     Subsystem.objects.all().delete()
@@ -17,4 +18,6 @@ def registry(db, settings, tmp_path: Path) -> Path:
     Member.objects.all().delete()
     settings.PKI_DIR = tmp_path / "pki"
     settings.EXCHANGE_DIR = tmp_path / "exchange"
+    settings.EXCHANGE_CLIENT_TLS_DIR = tmp_path / "exchange" / "clients"
+    settings.EXCHANGE_PROVIDER_KEYS_DIR = tmp_path / "exchange" / "provider-keys"
     return settings.PKI_DIR

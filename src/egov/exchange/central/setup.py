@@ -1,81 +1,63 @@
-"""``egov exchange setup``: the PKI, the central registry's data and the gateways' local
-configuration, from one YAML description (the demo's is ``data/demo_exchange.yaml``).
+"""``egov exchange setup``: the PKI, the central registry's data and the exchange's files, from
+one YAML description (the demo's is ``data/demo_exchange.yaml``).
 
-Idempotent: certificates are issued only when missing (or revoked), rows are created or
-brought up to date, and nothing changes — not even the configuration serial — when the
-description and the files already agree.
+It uses the same functions as the ``egov exchange`` subcommands (``onboarding.py``) and so
+writes the same files: each gateway's ``gateway.json`` with a key per provider subsystem it
+hosts, and an information-system certificate for every HTTPS client that holds a right.
+
+Idempotent: certificates are issued only when missing (or revoked), keys only when missing,
+rows are created or brought up to date, and nothing changes — not even the configuration
+serial or a file's bytes — when the description and the files already agree.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import structlog
 import yaml
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from egov.core.errors import ApplicationError
 from egov.exchange.central.models import (
     INSTANCE,
+    ConnectionType,
     Gateway,
     Member,
     Service,
     Subsystem,
 )
-from egov.exchange.central.publication import CENTRAL_SIGNING
-from egov.exchange.central.services import access_right_grant, registry_entry_upsert
-from egov.trust.pki import (
-    IssuedCertificate,
-    certificate_current,
-    certificate_issue,
-    pki_init,
+from egov.exchange.central.onboarding import (
+    DEFAULT_CENTRAL_URL,
+    ExchangePaths,
+    ExchangeSetupInvalid,
+    central_certificate,
+    client_certificate_issue,
+    gateway_config_write,
+    gateway_register,
 )
+from egov.exchange.central.services import access_right_grant, registry_entry_upsert
+from egov.trust.pki import pki_init
 
-logger = logging.getLogger("egov.exchange.setup")
+logger = structlog.get_logger(__name__)
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo_exchange.yaml"
 DEFAULT_REGISTRIES_URL = "http://127.0.0.1:8001"
-DEFAULT_CENTRAL_URL = "http://127.0.0.1:8000/exchange/globalconf"
-
-
-class ExchangeSetupInvalid(ApplicationError):
-    code = "exchange_setup_invalid"
-    http_status = 400
+__all__ = [
+    "DEFAULT_CENTRAL_URL",
+    "DEFAULT_REGISTRIES_URL",
+    "DEMO_DATA",
+    "ExchangeSetupInvalid",
+    "demo_data",
+    "exchange_setup",
+]
 
 
 def demo_data() -> dict[str, Any]:
     return dict(yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8")))
-
-
-def _certificate(
-    *,
-    pki_dir: Path,
-    name: str,
-    profile: str,
-    common_name: str,
-    organization: str = "",
-    ip_addresses: tuple[str, ...] = (),
-    dns_names: tuple[str, ...] = (),
-) -> IssuedCertificate:
-    current = certificate_current(directory=pki_dir, name=name)
-    if current is not None:
-        return current
-    return certificate_issue(
-        directory=pki_dir,
-        profile=profile,
-        common_name=common_name,
-        organization=organization,
-        ip_addresses=ip_addresses,
-        dns_names=dns_names,
-        name=name,
-    )
 
 
 def _listen(value: Any) -> str:
@@ -95,14 +77,8 @@ def _openapi(app: str, service_code: str, title: str, warn: Callable[[str], None
     )
 
 
-def _write_json(path: Path, document: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2, ensure_ascii=False)
-        handle.write("\n")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+def _warn(message: str) -> None:
+    logger.warning("exchange.setup_warning", detail=message)
 
 
 def exchange_setup(
@@ -113,20 +89,23 @@ def exchange_setup(
     registries_url: str,
     central_url: str,
     ports: dict | None,
-    service_key_file: Path | None = None,
+    client_tls_dir: Path | None = None,
+    provider_keys_dir: Path | None = None,
     warn: Callable[[str], None] | None = None,
 ) -> None:
     """Set up the exchange described by ``data`` (see ``data/demo_exchange.yaml``).
 
     ``ports`` overrides the gateways' listen addresses: ``{"GW-PORTAL": {"client": 18080,
-    "server": "127.0.0.1:18443"}}``. ``service_key_file`` defaults to the data folder's
-    ``exchange_service_key``."""
-    warn = warn or logger.warning
-    pki_dir = Path(pki_dir).resolve()
-    exchange_dir = Path(exchange_dir).resolve()
-    service_key_file = Path(
-        service_key_file or Path(settings.DATA_DIR) / "exchange_service_key"
-    ).resolve()
+    "client_tls": 18090, "server": "127.0.0.1:18443"}}``. The client certificates and the
+    provider keys go to the settings' folders unless ``client_tls_dir`` and
+    ``provider_keys_dir`` say otherwise."""
+    warn = warn or _warn
+    paths = ExchangePaths.from_settings(
+        pki_dir=pki_dir,
+        exchange_dir=exchange_dir,
+        client_tls_dir=client_tls_dir,
+        provider_keys_dir=provider_keys_dir,
+    )
     ports = ports or {}
     instance = data.get("instance", INSTANCE)
     if instance != INSTANCE:
@@ -134,45 +113,17 @@ def exchange_setup(
     members_data = data.get("members", [])
     gateways_data = data.get("gateways", [])
 
-    pki_init(directory=pki_dir, instance=instance)
-    central = _certificate(
-        pki_dir=pki_dir,
-        name=CENTRAL_SIGNING,
-        profile="central-signing",
-        common_name=f"{instance} exchange central registry",
-        organization="egov",
-    )
-    gateway_certificates: dict[str, tuple[IssuedCertificate, IssuedCertificate]] = {}
-    for gateway in gateways_data:
-        code = gateway["code"]
-        gateway_certificates[code] = (
-            _certificate(
-                pki_dir=pki_dir,
-                name=f"{code}-tls",
-                profile="gateway-tls",
-                common_name=code,
-                organization=gateway["owner"],
-                ip_addresses=("127.0.0.1",),
-                dns_names=("localhost",),
-            ),
-            _certificate(
-                pki_dir=pki_dir,
-                name=f"{code}-signing",
-                profile="gateway-signing",
-                common_name=f"{code} signing",
-                organization=gateway["owner"],
-            ),
-        )
+    pki_init(directory=paths.pki_dir, instance=instance)
+    central_certificate(pki_dir=paths.pki_dir)
 
-    listen: dict[str, tuple[str, str]] = {}
+    listen: dict[str, dict[str, str]] = {}
     for gateway in gateways_data:
         override = ports.get(gateway["code"], {})
-        listen[gateway["code"]] = (
-            _listen(override.get("client", gateway["client_listen"])),
-            _listen(override.get("server", gateway["server_listen"])),
-        )
+        listen[gateway["code"]] = {
+            use: _listen(override.get(use, gateway.get(f"{use}_listen", "")))
+            for use in ("client", "client_tls", "server")
+        }
 
-    backends: dict[str, dict[str, str]] = {gateway["code"]: {} for gateway in gateways_data}
     with transaction.atomic():
         members: dict[str, Member] = {}
         for member in members_data:
@@ -183,7 +134,10 @@ def exchange_setup(
                     "member_class": member.get("class", "GOV"),
                     "member_code": member["code"],
                 },
-                values={"name": member["name"]},
+                values={
+                    "name": member["name"],
+                    "connection_type": member.get("connection_type", ConnectionType.HTTPS),
+                },
             )
         gateways: dict[str, Gateway] = {}
         for gateway in gateways_data:
@@ -193,39 +147,44 @@ def exchange_setup(
                     _("The gateway %(code)s names an unknown owner %(owner)s.")
                     % {"code": code, "owner": gateway["owner"]}
                 )
-            tls, signing = gateway_certificates[code]
-            gateways[code] = registry_entry_upsert(
-                Gateway,
-                lookup={"code": code},
-                values={
-                    "owner": members[gateway["owner"]],
-                    "address": f"https://{listen[code][1]}",
-                    "tls_certificate": tls.certificate_path.read_text(encoding="ascii"),
-                    "signing_certificate": signing.certificate_path.read_text(encoding="ascii"),
-                    "enabled": bool(gateway.get("enabled", True)),
-                },
+            gateways[code] = gateway_register(
+                code=code,
+                owner=members[gateway["owner"]],
+                client_listen=listen[code]["client"],
+                client_tls_listen=listen[code]["client_tls"],
+                server_listen=listen[code]["server"],
+                enabled=bool(gateway.get("enabled", True)),
+                paths=paths,
             )
-        subsystems: dict[str, Subsystem] = {}
+        clients: dict[str, Subsystem | Member] = {}
         services: dict[str, Service] = {}
         for member in members_data:
+            entry = members[member["code"]]
+            if member.get("gateway"):
+                entry = registry_entry_upsert(
+                    Member,
+                    lookup={"pk": entry.pk},
+                    values={"gateway": _gateway(gateways, member["gateway"], member["code"])},
+                )
+            clients[entry.identifier] = entry
             for subsystem_data in member.get("subsystems", []):
                 gateway_code = subsystem_data.get("gateway")
-                if gateway_code and gateway_code not in gateways:
-                    raise ExchangeSetupInvalid(
-                        _("The subsystem %(code)s names an unknown gateway %(gateway)s.")
-                        % {"code": subsystem_data["code"], "gateway": gateway_code}
-                    )
                 subsystem = registry_entry_upsert(
                     Subsystem,
-                    lookup={"member": members[member["code"]], "code": subsystem_data["code"]},
+                    lookup={"member": entry, "code": subsystem_data["code"]},
                     values={
-                        "gateway": gateways[gateway_code] if gateway_code else None,
-                        "connection_type": subsystem_data.get("connection_type", "HTTPS"),
+                        "gateway": _gateway(gateways, gateway_code, subsystem_data["code"])
+                        if gateway_code
+                        else None,
+                        "connection_type": subsystem_data.get(
+                            "connection_type", ConnectionType.HTTPS
+                        ),
                     },
                 )
-                subsystems[subsystem.identifier] = subsystem
+                clients[subsystem.identifier] = subsystem
                 for service_data in subsystem_data.get("services", []):
                     title = service_data.get("title", service_data["code"])
+                    base_path = service_data.get("base_path")
                     service = registry_entry_upsert(
                         Service,
                         lookup={"subsystem": subsystem, "service_code": service_data["code"]},
@@ -239,64 +198,59 @@ def exchange_setup(
                                 title,
                                 warn,
                             ),
+                            "backend_url": registries_url.rstrip("/") + base_path
+                            if base_path
+                            else "",
                         },
                     )
                     services[service.identifier] = service
-                    if gateway_code and service_data.get("base_path"):
-                        backends[gateway_code][service.identifier] = (
-                            registries_url.rstrip("/") + service_data["base_path"]
-                        )
-        purposes_data = data.get("purposes", {})
-        for group in data.get("access_rights", []):
-            clients = group.get("clients") or [group["client"]]
-            names = group.get("services") or [group["service"]]
-            unknown = [code for code in group.get("purposes", []) if code not in purposes_data]
-            if unknown:
-                raise ExchangeSetupInvalid(
-                    _("The access rights name unknown purposes: %(codes)s.")
-                    % {"codes": ", ".join(unknown)}
-                )
-            purposes = [{"code": code, **purposes_data[code]} for code in group.get("purposes", [])]
-            for client in clients:
-                for name in names:
-                    if client not in subsystems or name not in services:
-                        raise ExchangeSetupInvalid(
-                            _(
-                                "The access right %(client)s → %(service)s names an unknown "
-                                "subsystem or service."
-                            )
-                            % {"client": client, "service": name}
-                        )
-                    access_right_grant(
-                        client=subsystems[client],
-                        service=services[name],
-                        endpoints=list(group.get("endpoints", [])),
-                        purposes=purposes,
-                    )
+        holders = _grant(data, clients, services)
+        for identifier in sorted(holders):
+            client = clients[identifier]
+            if client.connection_type == ConnectionType.HTTPS:
+                client_certificate_issue(client=client, paths=paths)
+        for gateway_entry in gateways.values():
+            gateway_config_write(gateway=gateway_entry, paths=paths, central_url=central_url)
 
-    authorities = [str(pki_dir / "root.cert.pem"), str(pki_dir / "issuing.cert.pem")]
-    for gateway in gateways_data:
-        code = gateway["code"]
-        tls, signing = gateway_certificates[code]
-        folder = exchange_dir / code
-        (folder / "messagelog").mkdir(parents=True, exist_ok=True)
-        _write_json(
-            folder / "gateway.json",
-            {
-                "code": code,
-                "instance": instance,
-                "client_listen": listen[code][0],
-                "server_listen": listen[code][1],
-                "central_url": central_url,
-                "anchor": str(central.certificate_path),
-                "tls_key": str(tls.key_path),
-                "tls_certificate": str(tls.certificate_path),
-                "signing_key": str(signing.key_path),
-                "signing_certificate": str(signing.certificate_path),
-                "ca_certificates": authorities,
-                "services": dict(sorted(backends[code].items())),
-                "service_key_file": str(service_key_file),
-                "cache_file": str(folder / "globalconf.json"),
-                "log_dir": str(folder / "messagelog"),
-            },
+
+def _gateway(gateways: dict[str, Gateway], code: str, named_by: str) -> Gateway:
+    if code not in gateways:
+        raise ExchangeSetupInvalid(
+            _("The subsystem %(code)s names an unknown gateway %(gateway)s.")
+            % {"code": named_by, "gateway": code}
         )
+    return gateways[code]
+
+
+def _grant(
+    data: dict, clients: dict[str, Subsystem | Member], services: dict[str, Service]
+) -> set[str]:
+    """Grant the description's rights; returns the clients that hold one."""
+    purposes_data = data.get("purposes", {})
+    holders: set[str] = set()
+    for group in data.get("access_rights", []):
+        unknown = [code for code in group.get("purposes", []) if code not in purposes_data]
+        if unknown:
+            raise ExchangeSetupInvalid(
+                _("The access rights name unknown purposes: %(codes)s.")
+                % {"codes": ", ".join(unknown)}
+            )
+        purposes = [{"code": code, **purposes_data[code]} for code in group.get("purposes", [])]
+        for client in group.get("clients") or [group["client"]]:
+            for name in group.get("services") or [group["service"]]:
+                if client not in clients or name not in services:
+                    raise ExchangeSetupInvalid(
+                        _(
+                            "The access right %(client)s → %(service)s names an unknown "
+                            "subsystem or service."
+                        )
+                        % {"client": client, "service": name}
+                    )
+                access_right_grant(
+                    client=clients[client],
+                    service=services[name],
+                    endpoints=list(group.get("endpoints", [])),
+                    purposes=purposes,
+                )
+                holders.add(client)
+    return holders

@@ -326,6 +326,8 @@ class Command(BaseCommand):
                 data=data,
                 pki_dir=Path(options["pki_dir"] or settings.PKI_DIR),
                 exchange_dir=exchange_dir,
+                client_tls_dir=options["client_tls_dir"],
+                provider_keys_dir=options["provider_keys_dir"],
                 registries_url=options["registries_url"],
                 central_url=options["central_url"],
                 ports=ports,
