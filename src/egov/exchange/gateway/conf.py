@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,6 +226,8 @@ class ConfHolder:
         self.anchor = settings.anchor.read_bytes()
         self.current: GlobalConf | None = None
         self.last_error = ""
+        #: The time the expiry is judged by (a test sets the exact instant).
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     def accept(self, envelope: dict[str, Any]) -> GlobalConf:
         """Verify and install ``envelope``. A configuration older than the one in use — a
@@ -234,7 +237,7 @@ class ConfHolder:
         content = globalconf_verify(envelope, self.anchor)
         if content.get("instance") != self.settings.instance:
             raise GlobalconfInvalid("bad_content", "the configuration is for another instance")
-        if globalconf_expired(content):
+        if globalconf_expired(content, now=self.clock()):
             raise GlobalconfInvalid("expired", "the global configuration has expired")
         conf = GlobalConf.from_content(content)
         if self.current is not None:
@@ -268,6 +271,6 @@ class ConfHolder:
 
     def usable(self) -> GlobalConf | None:
         """The configuration if it is still valid, else None: fail closed."""
-        if self.current is None or self.current.expired():
+        if self.current is None or self.current.expired(self.clock()):
             return None
         return self.current
