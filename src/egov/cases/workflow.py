@@ -72,6 +72,37 @@ def _last_preparer_id(application: Application) -> int | None:
     return event.actor_id if event else None
 
 
+def _decision_preparer_ids(application: Application, workflow: Workflow) -> set[int]:
+    """Everyone who prepared the decision at hand: the actors of the transitions that led,
+    one after another, into states a decision leaves from (a preparation, and any amendment
+    of it), back to the last state that is not one."""
+    prepared = {
+        source
+        for t in workflow.transitions.values()
+        if _is_decision(workflow, t)
+        for source in t.sources
+    }
+    preparers: set[int] = set()
+    events = (
+        ApplicationEvent.objects.filter(
+            application=application, kind=ApplicationEvent.Kind.TRANSITION
+        )
+        .order_by("-sequence")
+        .only("actor_id", "to_state")
+    )
+    for event in events.iterator():
+        if event.to_state not in prepared:
+            break
+        if event.actor_id is not None:
+            preparers.add(event.actor_id)
+    return preparers
+
+
+def _is_decision(workflow: Workflow, transition: Transition) -> bool:
+    target = workflow.states[transition.target]
+    return target.kind == "final" and target.outcome in DECISION_OUTCOMES
+
+
 def transition_check(
     *,
     application: Application,
@@ -97,13 +128,16 @@ def transition_check(
     if role == ActorRole.SYSTEM and SYSTEM not in transition.actors:
         return no(_("Your role cannot do this."))
     guards = set(transition.guards)
-    target = workflow.states[transition.target]
     four_eyes = bool(version_definition(application.version).get("four_eyes"))
-    is_decision = target.kind == "final" and target.outcome in DECISION_OUTCOMES
-    if four_eyes and is_decision and role != ActorRole.SYSTEM:
+    if four_eyes and _is_decision(workflow, transition) and role != ActorRole.SYSTEM:
+        # The engine's own rule, whatever the definition lists: a decision maker decides,
+        # and never one who prepared (or amended) the decision.
         if role != OfficialRole.DECISION_MAKER:
             return no(_("Under the four-eyes rule only a decision maker can decide."))
-        guards.add("not_preparer")
+        if actor is not None and actor.pk in _decision_preparer_ids(application, workflow):
+            return no(
+                _("The decision must be taken by someone other than the one who prepared it.")
+            )
     if "assigned_to_actor" in guards and (actor is None or application.assignee_id != actor.pk):
         return no(_("Take the case into work first: it is not assigned to you."))
     if (
