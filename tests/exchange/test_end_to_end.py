@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
+import urllib.request
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import pytest
 import urllib3
 from django.core.management import call_command
 
+from egov.core.exchange_files import client_certificate_paths
 from egov.exchange.central.models import Gateway as GatewayEntry
 from egov.exchange.central.services import gateway_save
 from egov.exchange.central.setup import demo_data, exchange_setup
@@ -27,9 +31,18 @@ from egov.exchange.client import (
 from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.messagelog import verify_log
 from egov.exchange.gateway.server import Gateway
+from egov.identity.models import User
+from tests.factories import UserFactory, login
 
 CITIZEN = "4150592M012PB5"
-PERSONAL = {"user_id": f"BY{CITIZEN}", "purpose": "prefill:200.13.1", "issue": "draft-1"}
+PERSONAL = {"user_id": f"BY{CITIZEN}", "purpose": "prefill", "issue": "200.13.1"}
+OWN_DATA = {"user_id": f"BY{CITIZEN}", "purpose": "own-data"}
+
+
+def _demo_purpose(code: str) -> dict[str, Any]:
+    """A purpose as the demo's description declares it and the registers record it."""
+    data = demo_data()["purposes"][code]
+    return {"code": code, "text": data["text"], "legal_basis": data["legal_basis"]}
 
 
 class Running:
@@ -48,15 +61,20 @@ class Running:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
 
+    def plain_url(self, code: str = "GW-PORTAL") -> str:
+        """The gateway's plain HTTP client side (connection type HTTP)."""
+        return f"http://127.0.0.1:{self.gateways[code].bound['client']}"
+
 
 @pytest.fixture
 def exchange(live_server, settings, tmp_path: Path, transactional_db) -> Iterator[Running]:  # type: ignore[no-untyped-def]
     settings.ROOT_URLCONF = "tests.exchange.urls_all"
     settings.PKI_DIR = tmp_path / "pki"
     settings.EXCHANGE_DIR = tmp_path / "exchange"
-    key_file = tmp_path / "service_key"
-    key_file.write_text(settings.EXCHANGE_SERVICE_KEY)
-    zero = {"client": "127.0.0.1:0", "server": "127.0.0.1:0"}
+    settings.EXCHANGE_CLIENT_TLS_DIR = tmp_path / "exchange" / "clients"
+    settings.EXCHANGE_PROVIDER_KEYS_DIR = tmp_path / "exchange" / "provider-keys"
+    settings.EXCHANGE_CA_FILE = ""
+    zero = {"client": "127.0.0.1:0", "client_tls": "127.0.0.1:0", "server": "127.0.0.1:0"}
     exchange_setup(
         data=demo_data(),
         pki_dir=settings.PKI_DIR,
@@ -64,7 +82,6 @@ def exchange(live_server, settings, tmp_path: Path, transactional_db) -> Iterato
         registries_url=live_server.url,
         central_url=f"{live_server.url}/exchange/globalconf",
         ports={"GW-PORTAL": zero, "GW-REGISTRIES": zero},
-        service_key_file=key_file,
     )
     call_command("registry", "generate", persons=40, companies=4, demo_people=True, verbosity=0)
     running = Running()
@@ -78,8 +95,9 @@ def exchange(live_server, settings, tmp_path: Path, transactional_db) -> Iterato
     for gateway in running.gateways.values():
         running.run(gateway.refresh())
         assert gateway.conf.usable() is not None, gateway.conf.last_error
+    # The platform's client, as in the demo: the TLS client side, a certificate per subsystem.
     settings.EXCHANGE_GATEWAY_URL = (
-        f"http://127.0.0.1:{running.gateways['GW-PORTAL'].bound['client']}"
+        f"https://127.0.0.1:{running.gateways['GW-PORTAL'].bound['client_tls']}"
     )
     yield running
     running.stop()
@@ -97,10 +115,7 @@ def test_portal_reads_a_person_through_both_gateways(exchange: Running) -> None:
 def test_the_access_is_recorded_and_listed_with_the_message_id(exchange: Running) -> None:
     answer = exchange_call(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
     log = exchange_get_json(
-        service="BY/GOV/MVD/population/data-access-log",
-        path=CITIZEN,
-        user_id=f"BY{CITIZEN}",
-        purpose="cabinet:data-access",
+        service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, **OWN_DATA
     )
 
     assert answer.status == 200
@@ -109,8 +124,10 @@ def test_the_access_is_recorded_and_listed_with_the_message_id(exchange: Running
     assert latest["client"] == "BY/GOV/NCES/portal"
     assert latest["member"] == "NCES"
     assert latest["service"] == "person"
-    assert latest["purpose"] == "prefill:200.13.1"
-    assert latest["issue"] == "draft-1"
+    # The code the portal sent narrowed the right's purposes to one; the register recorded
+    # it with the text and legal basis the central registry declares.
+    assert latest["purposes"] == [_demo_purpose("prefill")]
+    assert latest["issue"] == "200.13.1"
     assert latest["user_id"] == f"BY{CITIZEN}"
 
 
@@ -134,7 +151,8 @@ def test_back_office_may_read_a_person_but_not_the_access_log(exchange: Running)
         path=CITIZEN,
         client=office,
         user_id="BY-STAFF-7",
-        purpose="check:MVD-2026-000001",
+        purpose="check",
+        issue="MVD-2026-000001",
     )
 
     with pytest.raises(ExchangeUnavailable) as refused:
@@ -143,11 +161,19 @@ def test_back_office_may_read_a_person_but_not_the_access_log(exchange: Running)
             path=CITIZEN,
             client=office,
             user_id="BY-STAFF-7",
-            purpose="curiosity",
         )
 
     assert person["personal_number"] == CITIZEN
     assert refused.value.code == "Server.ServerProxy.AccessDenied"
+    log = exchange_get_json(
+        service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, **OWN_DATA
+    )
+    latest = log["accesses"][0]
+    assert (latest["client"], latest["purposes"], latest["issue"]) == (
+        office,
+        [_demo_purpose("check")],
+        "MVD-2026-000001",
+    )
 
 
 def test_registry_errors_pass_through_as_refusals(exchange: Running) -> None:
@@ -163,13 +189,14 @@ def test_company_and_its_directors_through_the_exchange(exchange: Running) -> No
         service="BY/GOV/MINJUST/legal-entities/entity",
         path="192541238",
         user_id="BY-STAFF-7",
-        purpose="check:MGI-2026-000001",
+        purpose="prefill",
+        issue="MGI-2026-000001",
     )
     directed = exchange_get_json(
         service="BY/GOV/MINJUST/legal-entities/directed-by",
         path="3010180A001PB8",
         user_id="BY3010180A001PB8",
-        purpose="representation:refresh",
+        purpose="representation",
     )
 
     assert company["unp"] == "192541238"
@@ -180,27 +207,28 @@ def test_company_and_its_directors_through_the_exchange(exchange: Running) -> No
         service="BY/GOV/MINJUST/legal-entities/data-access-log",
         path="3010180A001PB8",
         user_id="BY3010180A001PB8",
-        purpose="cabinet:data-access",
+        purpose="own-data",
     )
-    assert [(access["service"], access["data"]) for access in log["accesses"][:2]] == [
-        ("directed-by", "directorships"),
-        ("entity", "directors"),
+    assert [
+        (access["service"], access["data"], [p["code"] for p in access["purposes"]])
+        for access in log["accesses"][:2]
+    ] == [
+        ("directed-by", "directorships", ["representation"]),
+        ("entity", "directors", ["prefill"]),
     ]
 
 
 def test_x_road_metaservices_describe_the_real_registries(exchange: Running) -> None:
     http = urllib3.PoolManager(retries=False)
-    base = exchange.gateways["GW-PORTAL"].bound["client"]
-    headers = {"X-Road-Client": "BY/GOV/NCES/portal"}
+    base = exchange.plain_url()
+    headers = {"X-Road-Client": "BY/GOV/NCES/training", "Accept": "application/json"}
 
     methods = json.loads(
-        http.request(
-            "GET", f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/listMethods", headers=headers
-        ).data
+        http.request("GET", f"{base}/r1/BY/GOV/MVD/population/listMethods", headers=headers).data
     )
     openapi = http.request(
         "GET",
-        f"http://127.0.0.1:{base}/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person",
+        f"{base}/r1/BY/GOV/MVD/population/getOpenAPI?serviceCode=person",
         headers={**headers, "Accept": "application/yaml"},
     )
 
@@ -224,3 +252,91 @@ def test_registry_unreachable_is_an_exchange_error_not_a_crash(exchange: Running
         exchange_get_json(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
 
     assert down.value.code == "unreachable"
+
+
+def _cabinet_rows(html: str) -> list[str]:
+    body = html.split('<tbody class="govuk-table__body">', 1)[1].split("</tbody>", 1)[0]
+    return [" ".join(unescape(re.sub(r"<[^>]+>", " ", row)).split()) for row in body.split("</tr>")]
+
+
+def test_an_x_road_client_written_from_the_protocol_alone_reads_a_person_and_the_person_sees_it(
+    exchange: Running, client
+) -> None:  # type: ignore[no-untyped-def]
+    # Only what the X-Road Message Protocol for REST says: a GET of /r1/{serviceId}/{path} on
+    # the client side of the gateway, with X-Road-Client. No user, no purpose, no egov header.
+    request = urllib.request.Request(
+        f"{exchange.plain_url()}/r1/BY/GOV/MVD/population/person/{CITIZEN}",
+        headers={"X-Road-Client": "BY/GOV/NCES/training"},
+    )
+    with urllib.request.urlopen(request, timeout=15) as response:
+        status = response.status
+        answer = {name.lower(): value for name, value in response.headers.items()}
+        person = json.loads(response.read())
+
+    assert status == 200
+    assert person["personal_number"] == CITIZEN
+    assert person["last_name"]["be"] == "Каваленка"
+    assert answer["x-road-client"] == "BY/GOV/NCES/training"
+    assert answer["x-road-service"] == "BY/GOV/MVD/population/person"
+    message_id = answer["x-road-id"]
+    assert message_id
+
+    log = exchange_get_json(
+        service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, **OWN_DATA
+    )
+    recorded = next(item for item in log["accesses"] if item["message_id"] == message_id)
+    assert recorded == {
+        "at": recorded["at"],
+        "client": "BY/GOV/NCES/training",
+        "member": "NCES",
+        "service": "person",
+        "data": "person",
+        "purposes": [_demo_purpose("training")],
+        "issue": "",
+        "user_id": "",
+        "message_id": message_id,
+    }
+
+    citizen = User.objects.filter(personal_number=CITIZEN).first() or UserFactory(
+        personal_number=CITIZEN
+    )
+    login(client, citizen)
+    training = demo_data()["purposes"]["training"]
+    for language in ("en", "be"):
+        page = client.get(f"/{language}/my-account/data-access/")
+        assert page.status_code == 200
+        (row,) = [row for row in _cabinet_rows(page.content.decode()) if message_id in row]
+        assert training["text"][language] in row
+        assert " ".join(training["legal_basis"][language].split()) in row
+
+
+def test_the_platform_speaks_for_its_subsystems_with_their_certificates_only(
+    exchange: Running, settings
+) -> None:  # type: ignore[no-untyped-def]
+    # Without a certificate, on the plain side, the portal is not who it says it is.
+    http = urllib3.PoolManager(retries=False)
+    refused = http.request(
+        "GET",
+        f"{exchange.plain_url()}/r1/BY/GOV/MVD/population/person/{CITIZEN}",
+        headers={"X-Road-Client": "BY/GOV/NCES/portal"},
+    )
+    assert refused.status == 500
+    assert refused.headers["X-Road-Error"] == "Server.ClientProxy.SslAuthenticationFailed"
+    # Presenting the back office's certificate does not make a call the portal's either.
+    portal = client_certificate_paths(settings.EXCHANGE_CLIENT_TLS_DIR, "BY/GOV/NCES/portal")
+    office = client_certificate_paths(settings.EXCHANGE_CLIENT_TLS_DIR, "BY/GOV/MVD/backoffice")
+    for source, target in zip(office, portal, strict=True):
+        target.write_bytes(source.read_bytes())
+    with pytest.raises(ExchangeUnavailable) as impostor:
+        exchange_get_json(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
+    assert impostor.value.code == "Server.ClientProxy.SslAuthenticationFailed"
+
+    # The back office, with its own certificate, is answered.
+    person = exchange_get_json(
+        service="BY/GOV/MVD/population/person",
+        path=CITIZEN,
+        client="BY/GOV/MVD/backoffice",
+        user_id="BY-STAFF-7",
+        purpose="check",
+    )
+    assert person["personal_number"] == CITIZEN
