@@ -54,10 +54,11 @@ def _postgres_database(url: str, name: str, action: str) -> None:
 
 def _wait_for_exchange(client_port: int) -> None:
     """Until the portal's gateway has the central registry's configuration and reaches the
-    population register through the other gateway."""
+    population register through the other gateway (asked on its plain side by the training
+    subsystem, whose connection type is HTTP)."""
     request = urllib.request.Request(
         f"http://127.0.0.1:{client_port}/r1/BY/GOV/MVD/population/listMethods",
-        headers={"X-Road-Client": "BY/GOV/NCES/portal"},
+        headers={"X-Road-Client": "BY/GOV/NCES/training", "Accept": "application/json"},
     )
     for _attempt in range(150):
         try:
@@ -97,9 +98,10 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
         env["DATABASE_URL"] = urlparse(base_database)._replace(path=f"/{database}").geturl()
     egov = [sys.executable, "-m", "egov.cli"]
     # The exchange as `make demo` runs it, on ports of its own: the registries' web process and
-    # the two gateways; the portal calls registries through its gateway's client side.
-    ports = {name: free_port() for name in ("registries", "pc", "ps", "rc", "rs")}
-    env["EGOV_EXCHANGE_GATEWAY_URL"] = f"http://127.0.0.1:{ports['pc']}"
+    # the two gateways; the portal and the worker call registries through the TLS client side
+    # of their gateway, each call with the certificate of the subsystem it speaks for.
+    ports = {name: free_port() for name in ("registries", "pc", "pt", "ps", "rc", "rt", "rs")}
+    env["EGOV_EXCHANGE_GATEWAY_URL"] = f"https://127.0.0.1:{ports['pt']}"
     subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True, timeout=600)
     subprocess.run(
         [
@@ -113,8 +115,16 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
             "--ports",
             json.dumps(
                 {
-                    "GW-PORTAL": {"client": ports["pc"], "server": ports["ps"]},
-                    "GW-REGISTRIES": {"client": ports["rc"], "server": ports["rs"]},
+                    "GW-PORTAL": {
+                        "client": ports["pc"],
+                        "client_tls": ports["pt"],
+                        "server": ports["ps"],
+                    },
+                    "GW-REGISTRIES": {
+                        "client": ports["rc"],
+                        "client_tls": ports["rt"],
+                        "server": ports["rs"],
+                    },
                 }
             ),
         ],

@@ -1,7 +1,8 @@
 """Once only, in a real browser, through the real exchange: the form of residence
 registration opens with the citizen's name and address from the population register (read
-through the portal's gateway, the registries' gateway and the register), and "Who used my
-data" lists that very read with the message id both gateways logged. A business
+through the TLS client side of the portal's gateway with the portal's certificate, the
+registries' gateway and the register), and "Who used my data" lists that very read with its
+purpose and legal basis and the message id both gateways logged. A business
 representative's organisations come from the legal entities register."""
 
 from __future__ import annotations
@@ -38,9 +39,19 @@ def test_form_is_prefilled_from_the_register_and_the_read_is_listed(browser, pla
     check_accessibility(page)
     rows = page.locator("table.govuk-table tbody tr")
     assert rows.count() >= 1
-    newest = rows.first.inner_text()
-    assert "Filling in the form" in newest
+    newest = " ".join(rows.first.inner_text().split())
+    # The purpose and its legal basis as the access right declares them, the service.
+    assert "Prefilling the person's own application with their data from the register" in newest
+    assert "Legal basis: Law of the Republic of Belarus No. 433-Z" in newest
+    assert "Registering your place of residence" in newest
     assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", newest)
+
+    # The same record in Belarusian.
+    page.goto("/be/my-account/data-access/")
+    check_accessibility(page)
+    newest_be = " ".join(page.locator("table.govuk-table tbody tr").first.inner_text().split())
+    assert "Папярэдняе запаўненне заявы асобы яе данымі з рэгістра" in newest_be
+    assert "Закон Рэспублікі Беларусь ад 28 кастрычніка 2008 г. № 433-З" in newest_be
     context.close()
 
 
@@ -59,5 +70,7 @@ def test_business_representative_acts_for_the_companies_the_register_lists(brows
     # The login asked the legal entities register, and that read is on record too.
     page.goto("/en/my-account/data-access/")
     check_accessibility(page)
-    assert "Checking which organisations you may act for" in page.locator("main table").inner_text()
+    listed = " ".join(page.locator("main table").inner_text().split())
+    assert "Establishing who may act on behalf of an organisation" in listed
+    assert "Law of the Republic of Belarus No. 99-Z of 7 May 2021" in listed
     context.close()
