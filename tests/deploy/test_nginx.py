@@ -244,8 +244,11 @@ class Answer:
 
 
 def read_answer(connection: socket.socket) -> Answer:
+    """One HTTP/1.1 answer: the header, then Content-Length bytes (or up to the close). It does
+    not wait for the close after an answer with a length: after a 413 nginx keeps reading
+    what the client still sends for a while before it closes."""
     data = b""
-    while True:
+    while b"\r\n\r\n" not in data:
         chunk = connection.recv(65536)
         if not chunk:
             break
@@ -253,6 +256,13 @@ def read_answer(connection: socket.socket) -> Answer:
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = [tuple(part.strip() for part in line.split(":", 1)) for line in lines[1:]]
+    lengths = [int(value) for key, value in headers if key.lower() == "content-length"]
+    expected = lengths[0] if lengths else None
+    while expected is None or len(body) < expected:
+        chunk = connection.recv(65536)
+        if not chunk:
+            break
+        body += chunk
     return Answer(int(lines[0].split()[1]), headers, body)  # type: ignore[arg-type]
 
 
