@@ -65,9 +65,7 @@ def globalconf_build() -> dict[str, Any]:
     gateways = list(Gateway.objects.filter(enabled=True).select_related("owner"))
     enabled_gateways = {gateway.pk: gateway.code for gateway in gateways}
     members = Member.objects.prefetch_related("client_certificates")
-    subsystems = Subsystem.objects.select_related("member").prefetch_related(
-        "client_certificates"
-    )
+    subsystems = Subsystem.objects.select_related("member").prefetch_related("client_certificates")
     services = Service.objects.select_related("subsystem__member")
     access_rights = AccessRight.objects.select_related(
         "client__member", "client_member", "service__subsystem__member"
