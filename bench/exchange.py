@@ -3,16 +3,22 @@
 Starts the real processes on loopback, on a fresh PostgreSQL database (or SQLite with
 ``--sqlite``): the central registry (``egov serve``), the registries' web process
 (``EGOV_ROOT_URLCONF=egov.registries.urls egov serve``) and two ``egov gateway run`` processes,
-set up by ``egov exchange setup`` with the platform PKI. Then, with wrk at 16 connections:
+set up by ``egov exchange setup`` with the platform PKI. Then, with wrk at 16 connections and
+at one:
 
   direct   wrk → registries' web: GET /registries/population/v1/persons/<personal number>
-  gateway  wrk → GW-PORTAL client side → mutual TLS → GW-REGISTRIES → registries' web
+           with the provider's key and the purposes, as GW-REGISTRIES sends them
+  gateway  wrk → nginx → GW-PORTAL's TLS client side, presenting the portal's certificate
+           (connection type HTTPS) → mutual TLS → GW-REGISTRIES → registries' web
            (every message signed, verified and written to both message logs)
 
-Both rows ask for the same persons (a wrk script walks a list of personal numbers) and both
-record the access in the register, so the difference is the exchange. Prints requests/s, p50,
-p99, the ratio and the latency the exchange adds. Targets: ≥ 0.5x direct, ≤ 5 ms added at p50,
-≤ 25 ms at p99.
+wrk cannot present a client certificate, so a local nginx (keep-alive and TLS sessions
+reused towards the gateway) holds the portal's certificate, as an information system's own
+front would; its cost counts against the gateways. Both rows ask for the same persons (a wrk
+script walks a list of personal numbers) and both record the access in the register, so the
+difference is the exchange. Prints requests/s, p50, p99, the ratio, the latency the exchange
+adds and the CPU each process spends per call. Targets: ≥ 0.65x direct throughput at 16
+connections, ≤ 3 ms added at p50 at one connection.
 
 Then (unless ``--scale-persons 0``) times ``egov registry generate`` for 1 million persons on
 PostgreSQL and a lookup by personal number at that size (bench/registry_scale.py).
@@ -23,19 +29,85 @@ PostgreSQL and a lookup by personal number at that size (bench/registry_scale.py
 from __future__ import annotations
 
 import argparse
+import base64
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import PYTHON, ROOT, Result, base_env, free_port, wait_until_up, wrk
+from egov.core.exchange_files import client_certificate_paths, provider_key_path
 
 DATABASE = "egov_bench_exchange"
-PURPOSE_HEADERS = ("X-Road-UserId: BY4150592M012PB5", "X-Egov-Purpose: bench:lookup")
+CLIENT = "BY/GOV/NCES/portal"
+PROVIDER = "BY/GOV/MVD/population"
+SERVICE = f"{PROVIDER}/person"
+PURPOSE = "prefill"
+CALLER_HEADERS = ("X-Road-UserId: BY4150592M012PB5", f"X-Egov-Purpose: {PURPOSE}")
+
+
+def _purposes_in_effect(central_url: str) -> str:
+    """``X-Egov-Purposes`` as GW-REGISTRIES sets it for the portal's prefill reads, from the
+    published global configuration."""
+    with urllib.request.urlopen(central_url, timeout=10) as answer:
+        envelope = json.load(answer)
+    content = json.loads(base64.b64decode(envelope["content"]))
+    for right in content["access_rights"]:
+        if (right["client"], right["service"]) == (CLIENT, SERVICE):
+            chosen = [item for item in right["purposes"] if item["code"] == PURPOSE]
+            return json.dumps(chosen, ensure_ascii=True, separators=(",", ":"))
+    raise SystemExit(f"the configuration grants {CLIENT} no right to {SERVICE}")
+
+
+def _nginx(data: Path, port: int, upstream: int) -> list[str]:
+    """nginx on ``port`` forwarding to GW-PORTAL's TLS client side with the portal's
+    certificate (what wrk cannot present)."""
+    if shutil.which("nginx") is None:
+        raise SystemExit("nginx is needed: apt-get install nginx")
+    certificate, key = client_certificate_paths(data / "exchange" / "clients", CLIENT)
+    prefix = data / "nginx"
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    ca = prefix / "ca.pem"
+    ca.write_text(
+        (data / "pki" / "issuing.cert.pem").read_text()
+        + (data / "pki" / "root.cert.pem").read_text()
+    )
+    config = prefix / "nginx.conf"
+    config.write_text(
+        f"""daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {prefix}/body;
+  proxy_temp_path {prefix}/proxy;
+  upstream gateway {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      proxy_pass https://gateway;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_ssl_certificate {certificate};
+      proxy_ssl_certificate_key {key};
+      proxy_ssl_trusted_certificate {ca};
+      proxy_ssl_verify on;
+      proxy_ssl_name localhost;
+      proxy_ssl_session_reuse on;
+    }}
+  }}
+}}
+"""
+    )
+    return ["nginx", "-p", str(prefix), "-c", str(config)]
 
 
 def _egov(arguments: list[str], env: dict[str, str]) -> str:
@@ -93,7 +165,8 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
         )
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-    ports = {name: free_port() for name in ("web", "registries", "pc", "ps", "rc", "rs")}
+    names = ("web", "registries", "pc", "pct", "ps", "rc", "rct", "rs", "nginx")
+    ports = {name: free_port() for name in names}
     print(
         f"setting up in {data} ({'SQLite' if arguments.sqlite else 'PostgreSQL'}) ...", flush=True
     )
@@ -121,8 +194,16 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
             "--ports",
             json.dumps(
                 {
-                    "GW-PORTAL": {"client": ports["pc"], "server": ports["ps"]},
-                    "GW-REGISTRIES": {"client": ports["rc"], "server": ports["rs"]},
+                    "GW-PORTAL": {
+                        "client": ports["pc"],
+                        "client_tls": ports["pct"],
+                        "server": ports["ps"],
+                    },
+                    "GW-REGISTRIES": {
+                        "client": ports["rc"],
+                        "client_tls": ports["rct"],
+                        "server": ports["rs"],
+                    },
                 }
             ),
         ],
@@ -146,7 +227,7 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
         .strip()
         .splitlines()[-1]
     )
-    key = (data / "exchange_service_key").read_text().strip()
+    key = provider_key_path(data / "exchange" / "provider-keys", PROVIDER).read_text().strip()
     registries_env = {**env, "EGOV_ROOT_URLCONF": "egov.registries.urls"}
     processes = [
         _start(["serve", "--bind", f"127.0.0.1:{ports['web']}", "--workers", "1"], env),
@@ -164,29 +245,39 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
         ),
         _start(["gateway", "run", "GW-PORTAL"], env),
         _start(["gateway", "run", "GW-REGISTRIES"], env),
+        subprocess.Popen(
+            _nginx(data, ports["nginx"], ports["pct"]),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
     ]
     try:
         wait_until_up(f"http://127.0.0.1:{ports['web']}/healthz")
         wait_until_up(f"http://127.0.0.1:{ports['pc']}/listClients")
         wait_until_up(f"http://127.0.0.1:{ports['rc']}/listClients")
+        # Through nginx to the TLS client side: the portal's certificate is accepted.
+        wait_until_up(f"http://127.0.0.1:{ports['nginx']}/listClients")
+        purposes = _purposes_in_effect(f"http://127.0.0.1:{ports['web']}/exchange/globalconf")
         direct_headers = (
-            *PURPOSE_HEADERS,
+            "X-Road-UserId: BY4150592M012PB5",
+            f"X-Egov-Purposes: {purposes}",
             f"X-Egov-Gateway-Key: {key}",
-            "X-Road-Client: BY/GOV/NCES/portal",
-            "X-Road-Service: BY/GOV/MVD/population/person",
+            f"X-Road-Client: {CLIENT}",
+            f"X-Road-Service: {SERVICE}",
             "X-Road-Id: bench-direct",
         )
         direct_script = _script(data / "direct.lua", "/registries/population/v1/persons/", numbers)
-        through_headers = (*PURPOSE_HEADERS, "X-Road-Client: BY/GOV/NCES/portal")
+        through_headers = (*CALLER_HEADERS, f"X-Road-Client: {CLIENT}")
         through_script = _script(data / "gateway.lua", "/r1/BY/GOV/MVD/population/person/", numbers)
         watched = {
             "registries": processes[1].pid,
             "GW-PORTAL": processes[2].pid,
             "GW-REGISTRIES": processes[3].pid,
+            "nginx": processes[4].pid,
         }
         runs = {
             "registry, direct": (ports["registries"], direct_headers, direct_script),
-            "through gateways": (ports["pc"], through_headers, through_script),
+            "through gateways (TLS, cert)": (ports["nginx"], through_headers, through_script),
         }
         for port, headers, script in runs.values():  # warm both paths up
             wrk(
@@ -269,11 +360,11 @@ def main() -> None:
     direct, through, alone_direct, alone_through = results
     ratio = through.requests_per_second / direct.requests_per_second
     print(
-        f"\nat 16 connections: {ratio:.2f}x direct throughput (target >= 0.5x); added latency"
-        f" p50 {through.p50_ms - direct.p50_ms:+.2f} ms (target <= 5),"
-        f" p99 {through.p99_ms - direct.p99_ms:+.2f} ms (target <= 25)"
+        f"\nat 16 connections: {ratio:.2f}x direct throughput (target >= 0.65x); added latency"
+        f" p50 {through.p50_ms - direct.p50_ms:+.2f} ms,"
+        f" p99 {through.p99_ms - direct.p99_ms:+.2f} ms"
         f"\nat 1 connection: added latency"
-        f" p50 {alone_through.p50_ms - alone_direct.p50_ms:+.2f} ms,"
+        f" p50 {alone_through.p50_ms - alone_direct.p50_ms:+.2f} ms (target <= 3),"
         f" p99 {alone_through.p99_ms - alone_direct.p99_ms:+.2f} ms"
     )
     if arguments.scale_persons:

@@ -35,8 +35,9 @@ def access_decide(
     rest: str,
     requested: Sequence[str],
 ) -> list[Purpose]:
-    """The purposes in effect for this call, or an X-Road error: ``AccessDenied`` without a
-    right covering the call, ``Client.InvalidPurpose`` for a purpose outside the right."""
+    """The purposes in effect for this call (the configuration's own objects, not to be
+    changed), or an X-Road error: ``AccessDenied`` without a right covering the call,
+    ``Client.InvalidPurpose`` for a purpose outside the right."""
     grants = conf.grants(client, service)
     if not grants:
         raise server_proxy_error("AccessDenied", f"{client} has no right to use {service}")
@@ -50,7 +51,7 @@ def access_decide(
     for grant in covering:
         for purpose in grant.purposes:
             if all(purpose.get("code") != known.get("code") for known in purposes):
-                purposes.append(dict(purpose))
+                purposes.append(purpose)
     if requested:
         codes = ", ".join(str(purpose.get("code")) for purpose in purposes) or "none"
         if len(requested) > 1:

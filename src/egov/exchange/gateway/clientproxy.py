@@ -105,6 +105,8 @@ class ClientProxy:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.code = gateway.code
+        #: The provider's gateway waits for its service; this side a little longer.
+        self.timeout = ClientTimeout(total=gateway.settings.service_timeout + 5)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         message_id = str(uuid.uuid4())
@@ -232,7 +234,7 @@ class ClientProxy:
                 URL(peer.address + request.raw_path, encoded=True),
                 data=body or None,
                 headers=outgoing,
-                timeout=ClientTimeout(total=self.gateway.settings.service_timeout + 5),
+                timeout=self.timeout,
                 allow_redirects=False,
             ) as answer:
                 answer_body = await answer.read()

@@ -143,6 +143,7 @@ class GlobalConf:
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
     rights: dict[tuple[str, str], list[Grant]] = field(default_factory=dict)
     revoked: set[int] = field(default_factory=set)
+    _purposes_json: dict[tuple[int, ...], str] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_content(cls, content: dict[str, Any]) -> GlobalConf:
@@ -216,6 +217,16 @@ class GlobalConf:
 
     def grants(self, client: str, service: str) -> list[Grant]:
         return self.rights.get((client, service), [])
+
+    def purposes_json(self, purposes: list[dict[str, Any]]) -> str:
+        """``X-Egov-Purposes`` for purposes of this configuration: a JSON array in ASCII,
+        serialised once per combination (the texts are long, the calls many)."""
+        key = tuple(id(purpose) for purpose in purposes)
+        text = self._purposes_json.get(key)
+        if text is None:
+            text = json.dumps(purposes, ensure_ascii=True, separators=(",", ":"))
+            self._purposes_json[key] = text
+        return text
 
 
 class ConfHolder:

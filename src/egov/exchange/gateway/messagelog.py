@@ -33,13 +33,17 @@ from egov.exchange.gateway import messages
 GENESIS = "0" * 64
 
 
+#: The one encoder of records (``json.dumps`` with options would build one per record).
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _canonical(record: dict[str, Any]) -> str:
     """The record as written, without its own hash: compact JSON in the record's key order."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(record)
 
 
 def record_hash(record: dict[str, Any]) -> str:

@@ -64,8 +64,12 @@ def message_hash(head: str, headers: Iterable[tuple[str, str]], body: bytes) -> 
     return base64.b64encode(digest).decode("ascii")
 
 
+#: One signature algorithm object for every message (it holds no state).
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
 def sign(private_key: ec.EllipticCurvePrivateKey, message_hash_b64: str) -> str:
-    signature = private_key.sign(message_hash_b64.encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    signature = private_key.sign(message_hash_b64.encode("ascii"), _ECDSA_SHA256)
     return base64.b64encode(signature).decode("ascii")
 
 
@@ -74,7 +78,7 @@ def verify(
 ) -> bool:
     try:
         signature = base64.b64decode(signature_b64, validate=True)
-        public_key.verify(signature, message_hash_b64.encode("ascii"), ec.ECDSA(hashes.SHA256()))
+        public_key.verify(signature, message_hash_b64.encode("ascii"), _ECDSA_SHA256)
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True

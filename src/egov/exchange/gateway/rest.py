@@ -103,6 +103,8 @@ def message_id_read(request: web.BaseRequest, generated: str) -> str:
 
 async def body_read(request: web.BaseRequest, limit: int) -> bytes:
     """The whole body, refused as soon as it passes ``limit`` bytes (also when chunked)."""
+    if not request.body_exists:
+        return b""
     if (request.content_length or 0) > limit:
         raise client_error("RequestTooLarge", f"the request body is larger than {limit} bytes")
     chunks: list[bytes] = []

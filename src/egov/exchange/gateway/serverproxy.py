@@ -10,7 +10,6 @@ provider's credential. The answer is signed and bound to the request.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from typing import TYPE_CHECKING
 
@@ -58,6 +57,7 @@ class ServerProxy:
         self.gateway = gateway
         self.code = gateway.code
         self.seen: dict[tuple[str, str], float] = {}
+        self.timeout = ClientTimeout(total=gateway.settings.service_timeout)
 
     def forget_expired(self) -> None:
         now = time.monotonic()
@@ -218,6 +218,7 @@ class ServerProxy:
         else:
             status, answer_headers, answer_body = await self._service_call(
                 request,
+                conf=conf,
                 url=base_url.rstrip("/")
                 + parsed.rest
                 + (f"?{parsed.query}" if parsed.query else ""),
@@ -254,6 +255,7 @@ class ServerProxy:
         self,
         request: web.BaseRequest,
         *,
+        conf: GlobalConf,
         url: str,
         client: str,
         provider: str,
@@ -272,7 +274,7 @@ class ServerProxy:
             ("X-Road-Client", client),
             ("X-Road-Service", service),
             ("X-Road-Id", request.headers.get("X-Road-Id", "")),
-            (PURPOSES_HEADER, json.dumps(purposes, ensure_ascii=True, separators=(",", ":"))),
+            (PURPOSES_HEADER, conf.purposes_json(purposes)),
         ]
         # Only the called service's own provider's credential, never another's.
         provider_key = self.gateway.provider_keys.get(provider)
@@ -284,7 +286,7 @@ class ServerProxy:
                 URL(url, encoded=True),
                 data=body or None,
                 headers=headers,
-                timeout=ClientTimeout(total=self.gateway.settings.service_timeout),
+                timeout=self.timeout,
                 allow_redirects=False,
             ) as answer:
                 return answer.status, list(answer.headers.items()), await answer.read()
