@@ -37,6 +37,16 @@ def _counts() -> tuple[int, ...]:
     )
 
 
+def test_the_registry_accepts_exactly_what_a_gateway_parses(registry):
+    from egov.exchange.identifiers import client_id_parse
+
+    small = small_registry(registry)
+    small.population.code = "pop(2)=ok?"
+    subsystem_save(subsystem=small.population)
+    assert Subsystem.objects.get(pk=small.population.pk).code == "pop(2)=ok?"
+    assert client_id_parse("BY/GOV/MVD/pop(2)=ok%3F").subsystem_code == "pop(2)=ok?"
+
+
 def test_identifiers_follow_x_road(registry):
     small = small_registry(registry)
     assert small.mvd.identifier == "BY/GOV/MVD"
@@ -77,6 +87,9 @@ def test_the_same_code_in_another_member_class_is_another_member(registry):
         (lambda small: setattr(small.mvd, "member_code", "x" * 65), "member_code"),
         (lambda small: setattr(small.mvd, "member_class", "XYZ"), "member_class"),
         (lambda small: setattr(small.population, "code", "pop/ulation"), "code"),
+        # PR-REST §4.8: no "_" (a gateway could not parse what the registry stored).
+        (lambda small: setattr(small.population, "code", "pop_ulation"), "code"),
+        (lambda small: setattr(small.population, "code", ".."), "code"),
         (lambda small: setattr(small.person, "service_code", "per son"), "service_code"),
         (lambda small: setattr(small.person, "openapi", "just: [text"), "openapi"),
         (lambda small: setattr(small.person, "openapi", "swagger: '2.0'\n"), "openapi"),

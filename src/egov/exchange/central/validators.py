@@ -15,11 +15,16 @@ from django.core.validators import RegexValidator, URLValidator
 from django.utils.translation import gettext_lazy as _
 
 from egov.exchange.endpoints import ANY, ANY_SEGMENTS, EndpointError, endpoint_validate
+from egov.exchange.identifiers import PART_CHARACTERS
 from egov.trust.pki import load_certificate
 
+#: Exactly the gateways' rule (PR-REST §4.8): what the registry accepts, a gateway can parse.
 identifier_validator = RegexValidator(
-    r"^[A-Za-z0-9._-]{1,64}$",
-    _("Use 1–64 Latin letters, digits, dots, underscores or hyphens, e.g. population."),
+    rf"^(?!\.\.?$)[{PART_CHARACTERS}]{{1,64}}$",
+    _(
+        "Use 1–64 Latin letters, digits or the characters ' ( ) + , - . = ? (X-Road's "
+        "identifier characters), e.g. population."
+    ),
 )
 address_validator = RegexValidator(
     r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?$",
