@@ -17,6 +17,8 @@ CLIENT = "BY/GOV/MVD/backoffice"
 POPULATION = "BY/GOV/MVD/population"
 LEGAL_ENTITIES = "BY/GOV/MINJUST/legal-entities"
 ADDRESSES = "BY/GOV/NKA/addresses"
+#: The request id the provider gateway generated (and signed) for the call, not the client's.
+REQUEST_ID = "0b7e5c1d-9a3f-4e21-8c6d-2f4a1b3c5d7e"
 
 #: What the demo's right of a back office to the population register declares.
 CHECK_PURPOSE = {
@@ -50,6 +52,7 @@ def gateway_headers(provider: str = POPULATION, **extra: str) -> dict[str, str]:
         "HTTP_X_ROAD_CLIENT": CLIENT,
         "HTTP_X_ROAD_SERVICE": "BY/GOV/MVD/population/person",
         "HTTP_X_ROAD_ID": "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
+        "HTTP_X_ROAD_REQUEST_ID": REQUEST_ID,
         "HTTP_X_ROAD_USERID": "BY-STAFF-17",
         "HTTP_X_ROAD_ISSUE": "MVD-2026-000123",
         "HTTP_X_EGOV_PURPOSES": purposes_header(),

@@ -4,7 +4,7 @@ from egov.registries.addresses.models import Address
 from egov.registries.legal_entities import services
 from egov.registries.legal_entities.models import DataAccess
 
-from .conftest import CLIENT, LEGAL_ENTITIES, gateway_headers
+from .conftest import CLIENT, LEGAL_ENTITIES, REQUEST_ID, gateway_headers
 
 pytestmark = [pytest.mark.urls("egov.registries.urls"), pytest.mark.django_db]
 BASE = "/registries/legal-entities/v1"
@@ -105,8 +105,11 @@ def test_directed_by_lists_the_entities_and_is_recorded(client, demo_people, hea
         ],
     }
     access = DataAccess.objects.get()
-    assert (access.client, access.member, access.service, access.data, access.subject) == (
-        CLIENT, "MVD", "directed-by", "directorships", ANDREI,
+    assert (
+        access.client, access.member, access.service, access.data, access.subject,
+        access.request_id,
+    ) == (
+        CLIENT, "MVD", "directed-by", "directorships", ANDREI, REQUEST_ID,
     )  # fmt: skip
     log = client.get(f"{BASE}/data-access-log/{ANDREI}", **headers).json()
     assert log == {"personal_number": ANDREI, "accesses": [access.as_json()]}

@@ -8,7 +8,7 @@ from egov.registries.addresses.models import Address
 from egov.registries.population import services
 from egov.registries.population.models import DataAccess, Event, Person
 
-from .conftest import CHECK_PURPOSE, CLIENT, gateway_headers, purposes_header
+from .conftest import CHECK_PURPOSE, CLIENT, REQUEST_ID, gateway_headers, purposes_header
 
 pytestmark = [pytest.mark.urls("egov.registries.urls"), pytest.mark.django_db]
 ALENA = "4150592M012PB5"
@@ -145,10 +145,10 @@ def test_a_successful_read_is_recorded_with_who_and_why(client, demo_people, hea
     assert access.at >= before
     assert (
         access.client, access.member, access.service, access.data, access.subject,
-        access.user_id, access.purposes, access.issue, access.message_id,
+        access.user_id, access.purposes, access.issue, access.message_id, access.request_id,
     ) == (
         CLIENT, "MVD", code, code, ALENA, "BY-STAFF-17", [CHECK_PURPOSE],
-        "MVD-2026-000123", "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
+        "MVD-2026-000123", "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f", REQUEST_ID,
     )  # fmt: skip
 
 
@@ -162,7 +162,11 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
     )
     client.get(f"{BASE}/persons/{ALENA}", **gateway_headers())
     client.get(
-        f"{BASE}/family/{ALENA}", **gateway_headers(HTTP_X_ROAD_CLIENT="BY/GOV/MINTRUDA/backoffice")
+        f"{BASE}/family/{ALENA}",
+        **gateway_headers(
+            HTTP_X_ROAD_CLIENT="BY/GOV/MINTRUDA/backoffice",
+            HTTP_X_ROAD_REQUEST_ID="9c8b7a65-4321-4fed-8cba-0123456789ab",
+        ),
     )
     response = client.get(f"{BASE}/data-access-log/{ALENA}", **portal)
     assert response.status_code == 200
@@ -181,6 +185,7 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
                 "issue": "MVD-2026-000123",
                 "user_id": "BY-STAFF-17",
                 "message_id": "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
+                "request_id": "9c8b7a65-4321-4fed-8cba-0123456789ab",
             },
             {
                 "at": accesses[1].at.isoformat(),
@@ -192,12 +197,48 @@ def test_data_access_log_lists_reads_newest_first_and_is_not_recorded(client, de
                 "issue": "MVD-2026-000123",
                 "user_id": "BY-STAFF-17",
                 "message_id": "6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f",
+                "request_id": REQUEST_ID,
             },
         ],
     }
     assert DataAccess.objects.count() == 2
     other = client.get(f"{BASE}/data-access-log/3010180A001PB8", **portal).json()
     assert other == {"personal_number": "3010180A001PB8", "accesses": []}
+
+
+def test_the_gateways_request_id_is_recorded_not_a_client_supplied_one(client, demo_people):
+    """The client writes ``X-Road-Id`` itself; only the provider gateway's request id is proof.
+    A call without one (an older gateway) is answered and recorded with none, and an overlong
+    one is cut to the gateway's own bound."""
+    spoofed = gateway_headers(HTTP_X_ROAD_ID=REQUEST_ID)
+    del spoofed["HTTP_X_ROAD_REQUEST_ID"]
+    assert client.get(f"{BASE}/persons/{ALENA}", **spoofed).status_code == 200
+    long_id = gateway_headers(HTTP_X_ROAD_REQUEST_ID="r" * 80)
+    assert client.get(f"{BASE}/family/{ALENA}", **long_id).status_code == 200
+    recorded = list(DataAccess.objects.order_by("id").values_list("message_id", "request_id"))
+    assert recorded == [(REQUEST_ID, ""), ("6f1c2a34-0d7e-4c55-9d43-1b2a3c4d5e6f", "r" * 64)]
+
+
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
+def test_a_person_answer_is_never_stored_by_a_cache(client, demo_people, headers):
+    response = client.get(f"{BASE}/persons/{ALENA}", **headers)
+    assert response.status_code == 200
+    assert response["Cache-Control"] == NEVER_CACHE
+    assert "Expires" in response
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [(f"{BASE}/persons/3010180A002PB1", 404), (f"{BASE}/persons/4150592M012PB4", 400)],
+)
+def test_a_problem_answer_is_never_stored_by_a_cache(client, demo_people, headers, path, status):
+    response = client.get(path, **headers)
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
+    assert response["Cache-Control"] == NEVER_CACHE
+    assert not DataAccess.objects.exists()
 
 
 def test_unknown_person_is_not_found_and_not_recorded(client, demo_people, headers):

@@ -225,7 +225,13 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                         "purposes": {"type": "array", "items": _ref("Purpose")},
                         "issue": _string("X-Road-Issue: e.g. the application number."),
                         "user_id": _string("X-Road-UserId; empty when none was given."),
-                        "message_id": _string(),
+                        "message_id": _string(
+                            "X-Road-Id: the client's own reference for the call."
+                        ),
+                        "request_id": _string(
+                            "X-Road-Request-Id: the id the provider gateway gave the call and "
+                            "signed into its record of it; empty when the gateway set none."
+                        ),
                     }
                 ),
             },

@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
@@ -40,6 +41,10 @@ _TITLES = {
     500: gettext_lazy("Internal error"),
 }
 PURPOSES_HEADER = "X-Egov-Purposes"
+#: The id the provider gateway generated for the call and signed into its record of it; the
+#: client's own ``X-Road-Id`` is whatever the client chose, so it proves nothing.
+REQUEST_ID_HEADER = "X-Road-Request-Id"
+MAX_REQUEST_ID = 64
 LANGUAGES = ("be", "ru", "en")
 #: Bounds of one recorded purpose: the central registry's own limits, with room to spare.
 MAX_PURPOSES = 20
@@ -57,6 +62,8 @@ class Caller:
     purposes: tuple[dict[str, Any], ...]
     issue: str
     message_id: str
+    #: ``X-Road-Request-Id`` as the provider gateway set it; empty from a gateway without it.
+    request_id: str = ""
 
     @property
     def member(self) -> str:
@@ -66,11 +73,15 @@ class Caller:
 
 
 def json_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
-    return HttpResponse(
+    """Registry answers are personal data on their way through the gateways: no cache on the
+    way may keep them."""
+    response = HttpResponse(
         json.dumps(body, ensure_ascii=False),
         status=status,
         content_type="application/json; charset=utf-8",
     )
+    add_never_cache_headers(response)
+    return response
 
 
 def problem(status: int, code: str, detail: str) -> HttpResponse:
@@ -81,9 +92,11 @@ def problem(status: int, code: str, detail: str) -> HttpResponse:
         "code": code,
         "detail": str(detail),
     }
-    return HttpResponse(
+    response = HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_CONTENT_TYPE
     )
+    add_never_cache_headers(response)
+    return response
 
 
 def not_found() -> HttpResponse:
@@ -223,6 +236,7 @@ def registry_service(*, register: str, personal_data: bool) -> Callable[[View], 
                 purposes=purposes,
                 issue=request.headers.get("X-Road-Issue", ""),
                 message_id=request.headers.get("X-Road-Id", ""),
+                request_id=request.headers.get(REQUEST_ID_HEADER, "")[:MAX_REQUEST_ID],
             )
             return view(request, *args, caller=caller, **kwargs)
 

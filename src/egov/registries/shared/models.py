@@ -25,7 +25,11 @@ class DataAccessBase(models.Model):
     #: (``X-Egov-Purposes``): ``[{code, text: {be, ru, en}, legal_basis: {be, ru, en}}]``.
     purposes = models.JSONField(_("purposes"), default=list)
     issue = models.CharField(_("issue"), max_length=200, blank=True)
+    #: ``X-Road-Id``: the client's own reference for the call, whatever the client chose.
     message_id = models.CharField(_("message id"), max_length=100, blank=True)
+    #: ``X-Road-Request-Id``: the id the provider gateway generated and signed into its record
+    #: of the call, so the proof a person can quote; empty from a gateway that set none.
+    request_id = models.CharField(_("exchange request id"), max_length=64, blank=True)
 
     class Meta:
         abstract = True
@@ -49,6 +53,7 @@ class DataAccessBase(models.Model):
             "issue": self.issue,
             "user_id": self.user_id,
             "message_id": self.message_id,
+            "request_id": self.request_id,
         }
 
 

@@ -32,6 +32,7 @@ def data_access_record(
             purposes=list(caller.purposes),
             issue=caller.issue[:200],
             message_id=caller.message_id[:100],
+            request_id=caller.request_id[:64],
         )
         for subject in dict.fromkeys(subjects)
     ]
