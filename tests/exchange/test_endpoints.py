@@ -22,7 +22,11 @@ from egov.exchange.endpoints import (
         (("GET", "/*"), "POST", "/4150592M012PB5", False),
         (("*", "/*"), "DELETE", "/4150592M012PB5", True),
         (("GET", "/*"), "GET", "/a/b", False),
-        (("GET", "/*"), "GET", "", True),
+        # A whole-segment '*' is one non-empty segment: not the empty one of '/'.
+        (("GET", "/*"), "GET", "", False),
+        (("GET", "/licences/*"), "GET", "/licences/", False),
+        (("GET", "/licences/*"), "GET", "/licences/AB1", True),
+        (("GET", "/x-*"), "GET", "/x-", True),
         (("GET", "/"), "GET", "", True),
         (("GET", "/"), "GET", "/x", False),
         (("GET", "/pets/*/images"), "GET", "/pets/17/images", True),
@@ -38,9 +42,12 @@ from egov.exchange.endpoints import (
         (("GET", "/a/**/z"), "GET", "/a/b/c/z", True),
         (("GET", "/a/**/z"), "GET", "/a/b/c/y", False),
         (("GET", "/a/**/**/z"), "GET", "/a/b/z", True),
-        # An encoded '/' is data inside its segment: '*' matches it, a literal does not.
-        (("GET", "/files/*"), "GET", "/files/a%2Fb", True),
-        (("GET", "/files/a/b"), "GET", "/files/a%2Fb", False),
+        # Matched decoded, as the provider reads it: an encoded '/' separates segments, so
+        # '*' does not cover it; '**' and a literal '/' do.
+        (("GET", "/files/*"), "GET", "/files/a%2Fb", False),
+        (("GET", "/files/a*"), "GET", "/files/a%2Fb", False),
+        (("GET", "/files/**"), "GET", "/files/a%2Fb", True),
+        (("GET", "/files/a/b"), "GET", "/files/a%2Fb", True),
         (("GET", "/files/ab"), "GET", "/files/%61b", True),
     ],
 )

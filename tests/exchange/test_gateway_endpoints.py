@@ -117,3 +117,41 @@ def test_allowed_methods_lists_the_granted_endpoints(stack: Stack) -> None:
         "person": [{"method": "GET", "path": "/*"}],
         "echo": [{"method": "GET", "path": "/allowed/*"}],
     }
+
+
+LICENCES = [{"method": "GET", "path": "/licences/*"}]
+
+
+@pytest.mark.parametrize("rest", ["/licences/", "/licences/AB%2Fholder", "/licences/a/b"])
+def test_one_segment_right_covers_neither_an_empty_segment_nor_an_encoded_slash(
+    stack: Stack, rest: str
+) -> None:
+    stack.grant(OFFICE, ECHO, endpoints=LICENCES)
+    stack.serial += 1
+    stack.refresh()
+    path = f"/r1/BY/GOV/MVD/population/echo{rest}"
+    expected = (
+        500,
+        "Server.ServerProxy.AccessDenied",
+        f"{OFFICE} has no right to GET {rest} of {ECHO}",
+    )
+
+    early = stack.call(path, client=OFFICE)
+    headers = signed_headers(stack, "GW-A", "GET", path, {"X-Road-Client": OFFICE})
+    provider = direct(stack, "GW-A-tls", "GET", path, headers)
+
+    assert refusal(early) == expected
+    assert refusal(provider) == expected
+    assert stack.recorder.calls == []
+    assert stack.log_records("GW-B") == []
+
+
+def test_one_segment_right_covers_one_non_empty_segment(stack: Stack) -> None:
+    stack.grant(OFFICE, ECHO, endpoints=LICENCES)
+    stack.serial += 1
+    stack.refresh()
+
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/licences/AB1", client=OFFICE)
+
+    assert response.status == 200
+    assert [call["path"] for call in stack.recorder.calls] == ["/echo/licences/AB1"]

@@ -2,14 +2,16 @@
 
 A service lists its endpoints (X-Road's ``endpoint_list``), and an access right may narrow
 itself to some of them (ADR 0008). A pattern's method is an HTTP method or ``*`` (any). Its
-path starts with ``/``; in a segment ``*`` matches any characters of that one segment, and a
-whole segment ``**`` matches any number of segments, none included. An empty list of patterns
-grants the whole service.
+path starts with ``/``. A whole segment ``*`` matches exactly one non-empty segment; a ``*``
+inside a segment (``img-*.png``) matches any characters but ``/``; a whole segment ``**``
+matches any number of segments, none included. An empty list of patterns grants the whole
+service.
 
-A request's path is the part after the service code, as it arrived (percent-encoded): it is
-split on ``/`` first and each segment decoded on its own, so an encoded ``%2F`` stays data
-inside its segment and never lets ``*`` cross into the next one. Shared by the central
-registry (which validates patterns) and the gateways (which match requests); no Django here.
+A request's path is the part after the service code, as it arrived (percent-encoded). It is
+matched DECODED, as the provider's server reads it (most decode ``%2F`` into ``/``): an
+encoded ``/`` separates segments like a plain one, so ``*`` never covers it; only ``**`` or
+a literal ``/`` does. Shared by the central registry (which validates patterns) and the
+gateways (which match requests); no Django here.
 """
 
 from __future__ import annotations
@@ -56,9 +58,11 @@ def _compile(path: str) -> tuple[re.Pattern[str] | None, ...]:
     for segment in path[1:].split("/"):
         if segment == ANY_SEGMENTS:
             compiled.append(None)
+        elif segment == ANY:
+            compiled.append(re.compile(r"(?s:[^/]+)\Z"))
         else:
             parts = (re.escape(part) for part in segment.split(ANY))
-            compiled.append(re.compile("(?s:" + ".*".join(parts) + r")\Z"))
+            compiled.append(re.compile("(?s:" + "[^/]*".join(parts) + r")\Z"))
     return tuple(compiled)
 
 
@@ -83,9 +87,10 @@ def _segments_match(
 
 
 def request_segments(raw_path: str) -> tuple[str, ...]:
-    """The decoded segments of a request path after the service code (``""`` is ``/``)."""
-    path = raw_path or "/"
-    return tuple(unquote(segment, errors="replace") for segment in path[1:].split("/"))
+    """The segments of a request path after the service code, decoded first, so that an
+    encoded ``/`` separates segments too (``""`` is ``/``)."""
+    path = unquote(raw_path or "/", errors="replace")
+    return tuple(path[1:].split("/"))
 
 
 def endpoint_matches(endpoint: Mapping[str, str], method: str, raw_path: str) -> bool:
