@@ -111,7 +111,8 @@ class Recorder:
         call = {
             "method": request.method,
             "path": request.raw_path,
-            "headers": {name.lower(): value for name, value in request.headers.items()},
+            # Every header as received, in order: a duplicate must not hide behind another.
+            "headers": list(request.headers.items()),
             "body": body.decode("utf-8", "replace"),
         }
         self.calls.append(call)
@@ -120,6 +121,23 @@ class Recorder:
         if request.path.endswith("/slow"):
             await asyncio.sleep(3)
         return web.json_response({"received": call})
+
+
+def header_values(headers: Any, name: str) -> list[str]:
+    """Every value of ``name`` (any case) in headers recorded as ``[name, value]`` pairs."""
+    return [value for key, value in headers if key.lower() == name.lower()]
+
+
+def header(headers: Any, name: str) -> str:
+    """The one value of ``name``; none or several fail the test."""
+    values = header_values(headers, name)
+    assert len(values) == 1, f"{name}: expected exactly one value, received {values!r}"
+    return values[0]
+
+
+def header_names(headers: Any) -> list[str]:
+    """The names received, lower-cased, in order."""
+    return [key.lower() for key, _ in headers]
 
 
 class Stack:

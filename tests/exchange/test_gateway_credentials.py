@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.exchange.harness import ADDRESSES, PROVIDER, Stack
+from tests.exchange.harness import ADDRESSES, PORTAL, PROVIDER, Stack, header, header_values
 
 
 @pytest.fixture
@@ -26,9 +26,9 @@ def test_each_provider_behind_one_gateway_receives_only_its_own_key(stack: Stack
     assert (population.status, addresses.status) == (200, 200)
     population_call, addresses_call = stack.recorder.calls
     assert population_call["path"] == "/echo/x"
-    assert population_call["headers"]["x-egov-gateway-key"] == "population-key-for-tests"
+    assert header(population_call["headers"], "x-egov-gateway-key") == "population-key-for-tests"
     assert addresses_call["path"] == "/addresses/17"
-    assert addresses_call["headers"]["x-egov-gateway-key"] == "addresses-key"
+    assert header(addresses_call["headers"], "x-egov-gateway-key") == "addresses-key"
     for call, other in ((population_call, ADDRESSES), (addresses_call, PROVIDER)):
         assert stack.provider_keys[other] not in json.dumps(call["headers"])
 
@@ -40,4 +40,6 @@ def test_a_client_cannot_send_a_gateway_key_of_its_own(stack: Stack) -> None:
 
     assert response.status == 200
     (call,) = stack.recorder.calls
-    assert call["headers"]["x-egov-gateway-key"] == "population-key-for-tests"
+    # Exactly one value, the gateway's: the client's is not passed alongside it.
+    assert header_values(call["headers"], "x-egov-gateway-key") == ["population-key-for-tests"]
+    assert header_values(call["headers"], "x-road-client") == [PORTAL]

@@ -17,6 +17,7 @@ from tests.exchange.harness import (
     PREFILL,
     Stack,
     direct,
+    header,
     signed_headers,
 )
 
@@ -100,7 +101,9 @@ def test_purposes_are_those_of_the_right_covering_the_endpoint(stack: Stack) -> 
     )
 
     assert (read.status, write.status) == (200, 200)
-    assert [json.loads(call["headers"]["x-egov-purposes"]) for call in stack.recorder.calls] == [
+    assert [
+        json.loads(header(call["headers"], "x-egov-purposes")) for call in stack.recorder.calls
+    ] == [
         [CHECK],
         [PREFILL],
     ]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from egov.trust.pki import certificate_issue, certificate_revoke, pki_init
-from tests.exchange.harness import OFFICE, PORTAL, Stack, direct, signed_headers
+from tests.exchange.harness import OFFICE, PORTAL, Stack, direct, header, signed_headers
 
 ECHO_PATH = "/r1/BY/GOV/MVD/population/echo/x"
 
@@ -212,7 +212,7 @@ def test_client_retrying_with_the_same_message_id_is_served_again(stack: Stack) 
     second = stack.call(ECHO_PATH, headers=message)
 
     assert (first.status, second.status) == (200, 200)
-    assert [call["headers"]["x-road-id"] for call in stack.recorder.calls] == [
+    assert [header(call["headers"], "x-road-id") for call in stack.recorder.calls] == [
         message["X-Road-Id"],
         message["X-Road-Id"],
     ]
