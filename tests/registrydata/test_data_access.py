@@ -53,10 +53,24 @@ REPRESENTATION = {
 }
 
 
-def _access(at: str, member: str, purposes: list, issue: str, message_id: str, data: str) -> dict:
+PORTAL = "BY/GOV/NCES/portal"
+TRAINING = "BY/GOV/NCES/training"
+
+
+def _access(
+    at: str,
+    member: str,
+    purposes: list,
+    issue: str,
+    request_id: str,
+    data: str,
+    client: str = "",
+    message_id: str = "client-chosen-id",
+) -> dict:
+    """An access as a register lists it: by default a back office of ``member``'s call."""
     return {
         "at": at,
-        "client": f"BY/GOV/{member}/backoffice",
+        "client": client or f"BY/GOV/{member}/backoffice",
         "member": member,
         "service": data,
         "data": data,
@@ -64,6 +78,7 @@ def _access(at: str, member: str, purposes: list, issue: str, message_id: str, d
         "issue": issue,
         "user_id": "BY-STAFF-SYSTEM",
         "message_id": message_id,
+        "request_id": request_id,
     }
 
 
@@ -84,7 +99,13 @@ def _three_accesses(exchange, citizen, application) -> None:  # type: ignore[no-
                     "person",
                 ),
                 _access(
-                    "2026-03-01T09:00:00+00:00", "NCES", [PREFILL], "200.13.1", "msg-1", "family"
+                    "2026-03-01T09:00:00+00:00",
+                    "NCES",
+                    [PREFILL],
+                    "200.13.1",
+                    "msg-1",
+                    "family",
+                    client=PORTAL,
                 ),
             ],
         },
@@ -102,6 +123,7 @@ def _three_accesses(exchange, citizen, application) -> None:  # type: ignore[no-
                     "",
                     "msg-2",
                     "directorships",
+                    client=PORTAL,
                 )
             ],
         },
@@ -222,7 +244,9 @@ def test_a_record_without_the_pages_language_falls_back_and_one_without_texts_sh
             "personal_number": pn,
             "accesses": [
                 _access("2026-03-05T10:00:00Z", "MVD", [only_russian], "", "msg-2", "person"),
-                _access("2026-03-01T10:00:00Z", "NCES", [bare], "draft-7", "msg-1", "person"),
+                _access(
+                    "2026-03-01T10:00:00Z", "NCES", [bare], "draft-7", "msg-1", "person", PORTAL
+                ),
             ],
         },
     )
@@ -252,6 +276,81 @@ def test_another_persons_application_is_named_but_not_linked(client, exchange):
     html = client.get(PAGE).content.decode()
     assert _rows(html)[0][4] == application.number
     assert f"/my-account/applications/{application.number}/" not in html
+
+
+def test_a_callers_issue_is_neither_shown_nor_linked_unless_the_platform_made_the_call(
+    client, exchange
+):
+    """``X-Road-Issue`` and ``X-Road-Id`` are whatever the caller wrote. Only the portal's own
+    calls and the back office of the agency that owns the application named may have it
+    shown; the proof is the id the exchange gave the request."""
+    citizen = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
+    note = "Police case 17: call +375 29 000"
+    exchange.answer(
+        POPULATION_LOG,
+        citizen.personal_number,
+        {
+            "personal_number": citizen.personal_number,
+            "accesses": [
+                _access("2026-03-05T10:00:00Z", "NCES", [CHECK], note, "req-5", "person",
+                        TRAINING, message_id="Call +375 29 111"),
+                _access("2026-03-04T10:00:00Z", "NCES", [CHECK], application.number, "req-4",
+                        "person", TRAINING),
+                _access("2026-03-03T10:00:00Z", "NCES", [PREFILL], "200.13.1", "req-3",
+                        "family", TRAINING),
+                # Another agency's back office naming this MVD application.
+                _access("2026-03-02T10:00:00Z", "MINTRUDA", [CHECK], application.number,
+                        "req-2", "person"),
+                _access("2026-03-01T10:00:00Z", "MVD", [CHECK], note, "req-1", "person"),
+            ],
+        },
+    )  # fmt: skip
+    login(client, citizen)
+    html = client.get(PAGE).content.decode()
+    assert [(row[4], row[5]) for row in _rows(html)] == [
+        ("—", "req-5"),
+        ("—", "req-4"),
+        ("—", "req-3"),
+        ("—", "req-2"),
+        ("—", "req-1"),
+    ]
+    assert "Police case 17" not in html
+    assert "+375" not in html
+    assert application.number not in html
+    assert "Registering your place of residence" not in html
+    assert "/my-account/applications/" not in html
+
+
+def test_the_platforms_own_accesses_still_name_the_service_and_link_the_application(
+    client, exchange
+):
+    citizen = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
+    exchange.answer(
+        POPULATION_LOG,
+        citizen.personal_number,
+        {
+            "personal_number": citizen.personal_number,
+            "accesses": [
+                _access("2026-03-03T10:00:00Z", "NCES", [PREFILL], "200.13.1", "req-3",
+                        "family", PORTAL),
+                _access("2026-03-02T10:00:00Z", "NCES", [PREFILL], application.number, "req-2",
+                        "person", PORTAL),
+                _access("2026-03-01T10:00:00Z", "MVD", [CHECK], application.number, "",
+                        "person"),
+            ],
+        },
+    )  # fmt: skip
+    login(client, citizen)
+    html = client.get(PAGE).content.decode()
+    assert [(row[4], row[5]) for row in _rows(html)] == [
+        ("Registering your place of residence", "req-3"),
+        (f"Application {application.number}", "req-2"),
+        (f"Application {application.number}", "—"),
+    ]
+    assert html.count(f'href="/en/my-account/applications/{application.number}/"') == 2
+    assert "client-chosen-id" not in html
 
 
 def test_another_citizen_sees_only_their_own_whatever_the_url_says(client, exchange):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -416,7 +417,7 @@ def registry_check_run(*, check_id: int) -> str:
             fetched = _fetch(
                 source,
                 path=subject,
-                client=f"BY/GOV/{application.agency.code}/backoffice",
+                client=backoffice_client(application.agency.code),
                 user_id=user_id_for(check.requested_by) if check.requested_by else SYSTEM_USER_ID,
                 purpose=Purpose.CHECK,
                 issue=application.number,
@@ -550,13 +551,17 @@ class DataAccess:
     registry: str
     data: str
     purposes: tuple[AccessPurpose, ...]
-    #: ``X-Road-Issue`` of the call, and what it names: the person's own application (linked)
-    #: or a service (a prefilled form before it is submitted); anything else is shown as is.
+    #: What the call's ``X-Road-Issue`` names, only for the platform's own calls (the portal,
+    #: the back office of the agency owning the application named): the person's own
+    #: application (linked), a service (a prefilled form before it is submitted), or the
+    #: portal's issue as is. Another caller's issue is its own free text: never shown.
     issue: str
     application_number: str
     own_application: bool
     service_name: str
-    message_id: str
+    #: ``X-Road-Request-Id``: the id the exchange gave the request and signed into its record
+    #: of it, the proof the person can quote; empty for a register's older records.
+    request_id: str
     client: str
 
 
@@ -624,19 +629,24 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
         raw += [(item, str(registry_name)) for item in accesses if isinstance(item, Mapping)]
     language = (translation.get_language() or "be").split("-")[0]
     members = {str(item.get("member", "")) for item, _r in raw}
-    issues = {str(item.get("issue", "")) for item, _r in raw} - {""}
     agencies = {a.code: a.name for a in Agency.objects.filter(code__in=members)}
-    services = {s.code: str(s.name) for s in Service.objects.filter(code__in=issues)}
-    own = set(
-        Application.objects.filter(applicant=actor, number__in=issues).values_list(
-            "number", flat=True
-        )
-    )
+    portal_issues = {str(item.get("issue", "")) for item, _r in raw if _from_portal(item)}
+    office_issues = {
+        str(item.get("issue", "")) for item, _r in raw if _office_member(item, agencies)
+    }
+    services = {s.code: str(s.name) for s in Service.objects.filter(code__in=portal_issues - {""})}
+    #: number -> (member code of the owning agency, whether the actor applied)
+    applications = {
+        number: (agency_code, applicant_id == actor.pk)
+        for number, agency_code, applicant_id in Application.objects.filter(
+            number__in=(portal_issues | office_issues) - {""}
+        ).values_list("number", "agency__code", "applicant_id")
+    }
     out = []
     for item, registry in raw:
-        issue = str(item.get("issue", ""))
         member = str(item.get("member", ""))
         data = str(item.get("data", ""))
+        issue, own, service_name = _issue_shown(item, agencies, applications, services)
         out.append(
             DataAccess(
                 at=_parse_time(item.get("at")),
@@ -645,16 +655,57 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
                 data=str(DATA_NAMES.get(data, data)),
                 purposes=_purposes(item.get("purposes"), language),
                 issue=issue,
-                application_number=issue if issue in own else "",
-                own_application=issue in own,
-                service_name=services.get(issue, ""),
-                message_id=str(item.get("message_id", "")),
+                application_number=issue if own else "",
+                own_application=own,
+                service_name=service_name,
+                request_id=str(item.get("request_id", "")),
                 client=str(item.get("client", "")),
             )
         )
     oldest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
     out.sort(key=lambda access: access.at or oldest, reverse=True)
     return out, missing
+
+
+def backoffice_client(agency_code: str) -> str:
+    """The client subsystem the back office and workers of an agency call the exchange as."""
+    return f"BY/GOV/{agency_code}/backoffice"
+
+
+def _from_portal(item: Mapping[str, Any]) -> bool:
+    return str(item.get("client", "")) == settings.EXCHANGE_CLIENT
+
+
+def _office_member(item: Mapping[str, Any], agencies: Mapping[str, Any]) -> str:
+    """The agency whose platform back office made the call, or "" for any other caller."""
+    client = str(item.get("client", ""))
+    parts = client.split("/")
+    member = parts[2] if len(parts) == 4 else ""
+    return member if member in agencies and client == backoffice_client(member) else ""
+
+
+def _issue_shown(
+    item: Mapping[str, Any],
+    agencies: Mapping[str, Any],
+    applications: Mapping[str, tuple[str, bool]],
+    services: Mapping[str, str],
+) -> tuple[str, bool, str]:
+    """What of an access's ``X-Road-Issue`` the person may see: ``(issue, own application,
+    service name)``. Any caller can write anything into the header, so only the platform's own
+    calls count: the portal's (an application, a service or its issue as is) and an agency's
+    back office naming an application of that agency. Everything else shows nothing."""
+    issue = str(item.get("issue", ""))
+    if not issue:
+        return "", False, ""
+    if _from_portal(item):
+        _agency, own = applications.get(issue, ("", False))
+        return issue, own, "" if own else services.get(issue, "")
+    member = _office_member(item, agencies)
+    if member and issue in applications:
+        agency_code, own = applications[issue]
+        if agency_code == member:
+            return issue, own, ""
+    return "", False, ""
 
 
 def _parse_time(value: Any) -> datetime.datetime | None:
