@@ -115,3 +115,45 @@ def test_one_account_from_one_address_still_locks_at_the_account_limit(client):
     assert response.status_code == 429
     assert "to log in to this account from your address" in response.content.decode()
     assert PAUSED not in response.content.decode()
+
+
+IPV6_NETWORK = "2001:db8:7:42"
+IPV6_OTHER_NETWORK = "2001:db8:7:43"
+
+
+def test_thirty_addresses_of_one_ipv6_64_count_as_one_address(client):
+    accounts = [UserFactory() for _index in range(30)]
+
+    statuses = [
+        login(client, account.email, "Summer2026!", f"{IPV6_NETWORK}:{index:x}::{index + 1:x}")
+        for index, account in enumerate(accounts)
+    ]
+
+    assert [response.status_code for response in statuses] == [200] * 19 + [429] * 11
+    paused = login(client, accounts[0].email, PASSWORD, f"{IPV6_NETWORK}:ffff:1:2:3")
+    assert paused.status_code == 429
+    assert PAUSED in paused.content.decode()
+    assert SESSION_KEY not in client.session
+
+
+def test_another_ipv6_64_still_logs_in_while_one_is_paused(client):
+    accounts = [UserFactory() for _index in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT)]
+    for index, account in enumerate(accounts):
+        login(client, account.email, "Summer2026!", f"{IPV6_NETWORK}::{index + 1:x}")
+    assert login(client, accounts[0].email, PASSWORD, f"{IPV6_NETWORK}::abcd").status_code == 429
+
+    response = login(client, accounts[0].email, PASSWORD, f"{IPV6_OTHER_NETWORK}::1")
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(accounts[0].pk)
+
+
+def test_ipv4_addresses_next_to_each_other_are_counted_apart(client):
+    accounts = [UserFactory() for _index in range(settings.LOGIN_ADDRESS_FAILURE_LIMIT)]
+    for index, account in enumerate(accounts):
+        login(client, account.email, "Summer2026!", f"203.0.113.{index + 1}")
+
+    response = login(client, accounts[0].email, PASSWORD, "203.0.113.200")
+
+    assert response.status_code == 302
+    assert client.session[SESSION_KEY] == str(accounts[0].pk)

@@ -8,14 +8,20 @@ axes alone cannot hold a second, higher limit for an address. This handler adds 
 failures axes already recorded from the address (every account, within the cool-off) are
 summed, and at ``LOGIN_ADDRESS_FAILURE_LIMIT`` the address waits like a locked account.
 
+An address is what one client cannot change at will: an IPv4 address, but an IPv6 client
+holds a whole /64 (it picks any of its addresses), so an IPv6 address is counted by its /64
+network, for both limits (:func:`client_address`, axes' ``AXES_CLIENT_IP_CALLABLE``).
+
 The counts come from axes' own rows, which axes updates atomically (``select_for_update`` and
 ``F()``) in the database every web process shares; nothing is kept in a process.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
+import ipware.ip
 from axes.attempts import get_cool_off_threshold
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
@@ -29,6 +35,34 @@ from egov.identity.models import User
 #: ``request.egov_login_lockout`` says which limit was reached.
 ACCOUNT = "account"
 ADDRESS = "address"
+
+
+#: An IPv6 client is counted by the network of this many leading bits.
+IPV6_PREFIX = 64
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's address as axes finds it (through the configured proxies), with an IPv6
+    address replaced by its /64 network ("2001:db8:7:42::")."""
+    found, _routable = ipware.ip.get_client_ip(
+        request,
+        proxy_order=settings.AXES_IPWARE_PROXY_ORDER,
+        proxy_count=settings.AXES_IPWARE_PROXY_COUNT,
+        proxy_trusted_ips=settings.AXES_IPWARE_PROXY_TRUSTED_IPS,
+        request_header_order=settings.AXES_IPWARE_META_PRECEDENCE_ORDER,
+    )
+    address = found or request.META.get("REMOTE_ADDR")
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return str(address)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_PREFIX), strict=False).network_address)
+    return str(parsed)
 
 
 def address_failures(request: HttpRequest) -> int:
