@@ -238,6 +238,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # Password spraying (one password against many accounts) is slowed per address, across
 # accounts, at a higher limit: people behind one shared address must not lock each other out.
 AXES_HANDLER = "egov.identity.throttling.LoginThrottleHandler"
+# An IPv6 client is counted by its /64: it can pick any address in it.
+AXES_CLIENT_IP_CALLABLE = "egov.identity.throttling.client_address"
 LOGIN_ADDRESS_FAILURE_LIMIT = ENV.int(
     "EGOV_LOGIN_ADDRESS_FAILURE_LIMIT",
     20,
