@@ -64,6 +64,25 @@ def test_response_carries_the_x_road_headers(stack: Stack) -> None:
     assert "X-Egov-Signature" not in response.headers
 
 
+def test_service_receives_the_request_id_the_clients_gateway_generated_and_signed(
+    stack: Stack,
+) -> None:
+    """The registers record it as the proof of an access; a client's own never reaches them."""
+    response = stack.call(
+        "/r1/BY/GOV/MVD/population/echo/x", headers={"X-Road-Request-Id": "chosen-by-client"}
+    )
+
+    assert response.status == 200
+    generated = response.headers["X-Road-Request-Id"]
+    assert generated != "chosen-by-client"
+    assert uuid.UUID(generated)
+    (call,) = stack.recorder.calls
+    assert header_values(call["headers"], "x-road-request-id") == [generated]
+    assert [row["request_id"] for row in stack.log_records("GW-A")] == [generated]
+    assert [row["request_id"] for row in stack.log_records("GW-B")] == [generated]
+    assert [row["request_id"] for row in stack.log_records("GW-B", "response")] == [generated]
+
+
 def test_message_id_is_generated_when_the_client_sends_none(stack: Stack) -> None:
     response = stack.call("/r1/BY/GOV/MVD/population/echo/x")
 
