@@ -112,7 +112,22 @@ def test_portal_reads_a_person_through_both_gateways(exchange: Running) -> None:
     assert person["status"] == "alive"
 
 
-def test_the_access_is_recorded_and_listed_with_the_message_id(exchange: Running) -> None:
+def _provider_request_id(exchange: Running, message_id: str) -> str:
+    """The request id the registries' gateway logged (and signed) for a message."""
+    gateway = exchange.gateways["GW-REGISTRIES"]
+    gateway.log.seal()
+    gateway.log._file.flush()
+    rows = [json.loads(line) for line in gateway.log.path.read_text().splitlines()]
+    (row,) = [
+        row for row in rows if row["kind"] == "request" and row.get("message_id") == message_id
+    ]
+    assert row["request_id"]
+    return str(row["request_id"])
+
+
+def test_the_access_is_recorded_with_the_request_id_the_provider_gateway_logged(
+    exchange: Running,
+) -> None:
     answer = exchange_call(service="BY/GOV/MVD/population/person", path=CITIZEN, **PERSONAL)
     log = exchange_get_json(
         service="BY/GOV/MVD/population/data-access-log", path=CITIZEN, **OWN_DATA
@@ -121,6 +136,7 @@ def test_the_access_is_recorded_and_listed_with_the_message_id(exchange: Running
     assert answer.status == 200
     latest = log["accesses"][0]
     assert latest["message_id"] == answer.message_id
+    assert latest["request_id"] == _provider_request_id(exchange, answer.message_id)
     assert latest["client"] == "BY/GOV/NCES/portal"
     assert latest["member"] == "NCES"
     assert latest["service"] == "person"
@@ -263,10 +279,12 @@ def test_an_x_road_client_written_from_the_protocol_alone_reads_a_person_and_the
     exchange: Running, client
 ) -> None:  # type: ignore[no-untyped-def]
     # Only what the X-Road Message Protocol for REST says: a GET of /r1/{serviceId}/{path} on
-    # the client side of the gateway, with X-Road-Client. No user, no purpose, no egov header.
+    # the client side of the gateway, with X-Road-Client and X-Road-Issue. No user, no
+    # purpose, no egov header. The issue is the caller's own text: the person never sees it.
+    note = "Police case 17: call +375 29 000"
     request = urllib.request.Request(
         f"{exchange.plain_url()}/r1/BY/GOV/MVD/population/person/{CITIZEN}",
-        headers={"X-Road-Client": "BY/GOV/NCES/training"},
+        headers={"X-Road-Client": "BY/GOV/NCES/training", "X-Road-Issue": note},
     )
     with urllib.request.urlopen(request, timeout=15) as response:
         status = response.status
@@ -292,9 +310,10 @@ def test_an_x_road_client_written_from_the_protocol_alone_reads_a_person_and_the
         "service": "person",
         "data": "person",
         "purposes": [_demo_purpose("training")],
-        "issue": "",
+        "issue": note,
         "user_id": "",
         "message_id": message_id,
+        "request_id": _provider_request_id(exchange, message_id),
     }
 
     citizen = User.objects.filter(personal_number=CITIZEN).first() or UserFactory(
@@ -305,9 +324,12 @@ def test_an_x_road_client_written_from_the_protocol_alone_reads_a_person_and_the
     for language in ("en", "be"):
         page = client.get(f"/{language}/my-account/data-access/")
         assert page.status_code == 200
-        (row,) = [row for row in _cabinet_rows(page.content.decode()) if message_id in row]
+        html = page.content.decode()
+        (row,) = [row for row in _cabinet_rows(html) if recorded["request_id"] in row]
         assert training["text"][language] in row
         assert " ".join(training["legal_basis"][language].split()) in row
+        assert "Police case 17" not in html
+        assert message_id not in html
 
 
 def test_the_platform_speaks_for_its_subsystems_with_their_certificates_only(
