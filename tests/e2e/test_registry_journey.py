@@ -2,7 +2,7 @@
 registration opens with the citizen's name and address from the population register (read
 through the TLS client side of the portal's gateway with the portal's certificate, the
 registries' gateway and the register), and "Who used my data" lists that very read with its
-purpose and legal basis and the message id both gateways logged. A business
+purpose and legal basis and the request id the exchange gave it. A business
 representative's organisations come from the legal entities register."""
 
 from __future__ import annotations
@@ -40,11 +40,13 @@ def test_form_is_prefilled_from_the_register_and_the_read_is_listed(browser, pla
     rows = page.locator("table.govuk-table tbody tr")
     assert rows.count() >= 1
     newest = " ".join(rows.first.inner_text().split())
-    # The purpose and its legal basis as the access right declares them, the service.
+    # The purpose and its legal basis as the access right declares them, the service, and the
+    # exchange's request id as the proof.
     assert "Prefilling the person's own application with their data from the register" in newest
     assert "Legal basis: Law of the Republic of Belarus No. 433-Z" in newest
     assert "Registering your place of residence" in newest
     assert re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", newest)
+    assert "Exchange request id" in page.locator("table.govuk-table thead").inner_text()
 
     # The same record in Belarusian.
     page.goto("/be/my-account/data-access/")
