@@ -20,6 +20,7 @@ from tests.exchange.harness import (
     header,
     header_names,
     header_values,
+    signed_headers,
 )
 
 
@@ -318,3 +319,93 @@ def test_header_value_that_is_not_utf8_is_a_bad_request(stack: Stack) -> None:
     assert response.status == 400
     assert response.getheader("X-Road-Error") == body["type"] == "Client.BadRequest"
     assert stack.recorder.calls == []
+
+
+def raw_call(stack: Stack, target: str) -> tuple[int, dict]:
+    """GW-A's client side with ``target`` sent byte for byte (no client library's cleanup)."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", stack.ports["a-client"], timeout=10)
+    connection.putrequest("GET", target, skip_accept_encoding=True)
+    connection.putheader("X-Road-Client", TRAINING)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+    assert response.getheader("X-Road-Error") == body["type"]
+    return response.status, body
+
+
+PATH_CHARACTERS_MESSAGE = (
+    "invalid service path: the path may hold only RFC 3986 path characters (no '#', no space, "
+    "'%' only before two hexadecimal digits)"
+)
+
+
+@pytest.mark.parametrize(
+    "rest",
+    ["/x#frag", "/x%23ok#frag", '/a"b', "/a<b>", "/{id}", "/a|b", "/a^b", "/a[1]", "/a%zz", "/a%4"],
+)
+def test_characters_outside_rfc_3986_paths_are_a_bad_request(stack: Stack, rest: str) -> None:
+    status, body = raw_call(stack, f"/r1/BY/GOV/MVD/population/echo{rest}")
+
+    assert (status, body["type"], body["message"]) == (
+        400,
+        "Client.BadRequest",
+        PATH_CHARACTERS_MESSAGE,
+    )
+    assert stack.recorder.calls == []
+    assert stack.log_records("GW-A") == []
+
+
+def test_fragment_after_the_query_is_a_bad_request(stack: Stack) -> None:
+    status, body = raw_call(stack, "/r1/BY/GOV/MVD/population/echo/x?a=1#frag")
+
+    assert (status, body["type"], body["message"]) == (
+        400,
+        "Client.BadRequest",
+        "the query must not hold '#' (a fragment)",
+    )
+    assert stack.recorder.calls == []
+
+
+def test_fragment_signed_by_a_gateway_is_a_bad_request_at_the_provider(stack: Stack) -> None:
+    path = "/r1/BY/GOV/MVD/population/echo/x#frag"
+    headers = signed_headers(stack, "GW-A", "GET", path, {"X-Road-Client": TRAINING})
+
+    # Byte for byte over mutual TLS (a client library would drop the fragment).
+    import http.client
+    import ssl
+
+    context = ssl.create_default_context(cafile=str(stack.pki / "issuing.cert.pem"))
+    context.load_verify_locations(cafile=str(stack.pki / "root.cert.pem"))
+    context.check_hostname = False
+    issued = stack.certs["GW-A-tls"]
+    context.load_cert_chain(str(issued.certificate_path), str(issued.key_path))
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", stack.ports["b-server"], timeout=10, context=context
+    )
+    connection.putrequest("GET", path, skip_accept_encoding=True)
+    for name, value in headers.items():
+        connection.putheader(name, value)
+    connection.endheaders()
+    response = connection.getresponse()
+    body = json.loads(response.read())
+    connection.close()
+
+    assert (response.status, body["type"], body["message"]) == (
+        400,
+        "Client.BadRequest",
+        PATH_CHARACTERS_MESSAGE,
+    )
+    assert stack.recorder.calls == []
+    assert stack.log_records("GW-B") == []
+
+
+def test_every_rfc_3986_path_character_passes(stack: Stack) -> None:
+    rest = "/az-._~!$&'()*+,;=:@%20%2F"
+
+    status = stack.call(f"/r1/BY/GOV/MVD/population/echo{rest}", client=TRAINING).status
+
+    assert status == 200
+    assert [call["path"] for call in stack.recorder.calls] == [f"/echo{rest}"]

@@ -24,6 +24,10 @@ MAX_URI_LENGTH = 2000
 #: reads ``\\`` as a separator could climb out of the service. An encoded ``/`` (``%2F``) is
 #: data inside its segment and passes, encoded.
 FORBIDDEN_IN_PATH = re.compile(r"%(5c|00)|\\", re.IGNORECASE)
+#: A path of RFC 3986 characters only: segments of pchar (unreserved, percent-encoded,
+#: sub-delims, ``:`` ``@``) and ``/``. No ``#`` (a fragment, which the client side would drop
+#: when sending and so break the signature), no space, quote, brace, bracket or non-ASCII.
+PATH_CHARACTERS = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*")
 
 
 class IdentifierError(ValueError):
@@ -100,6 +104,11 @@ def service_path_parse(raw_path: str) -> tuple[ServiceId, str]:
         raise IdentifierError(f"the request URI is longer than {MAX_URI_LENGTH} characters")
     if not raw_path.startswith("/r1/"):
         raise IdentifierError("the path must start with /r1/ (protocol version r1)")
+    if not PATH_CHARACTERS.fullmatch(raw_path):
+        raise IdentifierError(
+            "the path may hold only RFC 3986 path characters (no '#', no space, "
+            "'%' only before two hexadecimal digits)"
+        )
     segments = raw_path[len("/r1/") :].split("/")
     if len(segments) < 5:
         raise IdentifierError("expected /r1/INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE[/path]")

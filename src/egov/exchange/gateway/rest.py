@@ -72,6 +72,9 @@ def rest_request_parse(request: web.BaseRequest) -> RestRequest:
         service, rest = service_path_parse(raw_path)
     except IdentifierError as error:
         raise client_error("BadRequest", f"invalid service path: {error}") from None
+    if "#" in query:
+        # A fragment is not sent on: the signed request would differ from the one sent.
+        raise client_error("BadRequest", "the query must not hold '#' (a fragment)")
     # PR-REST §4.3: with several X-Road-Client headers the last one counts.
     given = request.headers.getall("X-Road-Client", [])
     header = given[-1] if given else ""
