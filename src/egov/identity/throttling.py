@@ -23,9 +23,9 @@ from typing import Any
 
 import ipware.ip
 from axes.attempts import get_cool_off_threshold
+from axes.conf import settings
 from axes.handlers.database import AxesDatabaseHandler
 from axes.models import AccessAttempt
-from django.conf import settings
 from django.db.models import Sum
 from django.http import HttpRequest
 
@@ -46,6 +46,7 @@ def client_address(request: HttpRequest) -> str | None:
     address replaced by its /64 network ("2001:db8:7:42::")."""
     found, _routable = ipware.ip.get_client_ip(
         request,
+        # axes.conf gives these settings their defaults.
         proxy_order=settings.AXES_IPWARE_PROXY_ORDER,
         proxy_count=settings.AXES_IPWARE_PROXY_COUNT,
         proxy_trusted_ips=settings.AXES_IPWARE_PROXY_TRUSTED_IPS,
