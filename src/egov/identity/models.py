@@ -104,6 +104,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     notify_by_sms = models.BooleanField(_("tell me by text message"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    #: When the owner was last told that someone tried to register with their details: in
+    #: the database, so every process keeps to one notice an hour.
+    registration_notice_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

@@ -12,8 +12,7 @@ from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.hashers import make_password
 from django.core import signing
-from django.core.cache import cache
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -59,23 +58,28 @@ def citizen_register(
     patronymic: str,
     personal_number: str,
     language: str,
+    mailbox_mark: str = "",
 ) -> User | None:
-    """Create an inactive citizen account and send the link that activates it.
+    """Create an inactive citizen account and queue the email with the link that activates it.
 
     Whether an email address or an identification number already has an account is never
-    told to whoever fills in the form: with details that are taken, nothing is created, the
-    owner of the existing account is told by email (in their language) that someone tried,
-    and the answer is the same as for a new account (``None`` instead of the user). Only the
-    owner of the address or the number learns anything.
+    told to whoever fills in the form: with details that are taken, nothing is created, a
+    task is queued that tells the owner of the existing account by email (in their language)
+    that someone tried, and the answer is the same as for a new account (``None`` instead of
+    the user). Only the owner of the address or the number learns anything.
 
-    One transaction: if the email cannot be handed to the mail server, no account remains,
-    so the person can simply try again."""
+    Both paths do the same work in the request: the password hash and one task written in
+    one transaction; no mail server is contacted (the worker sends, and retries a failure).
+    ``mailbox_mark`` is handed to the confirmation email as :data:`MAILBOX_MARK_HEADER` (the
+    demo's mailbox uses it to show the email to the browser that registered)."""
     number = validate_personal_number(personal_number)
     email = User.objects.normalize_email(email).lower()
     _unconfirmed_expired_delete(email=email, personal_number=number)
-    if _registration_taken(email=email, personal_number=number):
+    owners = _registration_holders(email=email, personal_number=number)
+    if owners:
         make_password(password)  # the same work as a new account: no timing difference
-        _registration_attempt_notify(email=email, personal_number=number)
+        with transaction.atomic():
+            _registration_notice_enqueue(owner_ids=owners)
         return None
     try:
         with transaction.atomic():
@@ -89,47 +93,67 @@ def citizen_register(
                 personal_number=number,
                 is_active=False,
             )
-            _send_verification_email(user=user, language=language)
+            from egov.identity.tasks import verification_email_send
+
+            verification_email_send.enqueue(user.pk, language, mailbox_mark)
     except IntegrityError:
         # Two registrations with the same email or number raced; the other one won.
-        _registration_attempt_notify(email=email, personal_number=number)
+        with transaction.atomic():
+            _registration_notice_enqueue(
+                owner_ids=_registration_holders(email=email, personal_number=number)
+            )
         return None
-    except (OSError, smtplib.SMTPException):
-        logger.warning("verification email could not be sent", exc_info=True)
-        raise _mail_unavailable() from None
     return user
 
 
-def _mail_unavailable() -> RegistrationError:
-    return RegistrationError(
-        _(
-            "We could not send the confirmation email just now, so no account was created. "
-            "Try again in a few minutes."
-        )
+def _registration_holders(*, email: str, personal_number: str) -> list[int]:
+    """The accounts that hold the email address or the number."""
+    return list(
+        User.objects.filter(Q(email__iexact=email) | Q(personal_number=personal_number))
+        .order_by("pk")
+        .values_list("pk", flat=True)
     )
-
-
-def _registration_taken(*, email: str, personal_number: str) -> bool:
-    return User.objects.filter(Q(email__iexact=email) | Q(personal_number=personal_number)).exists()
 
 
 #: At most one "someone tried to register" email per account in this many seconds, so that
 #: nobody can flood a person's mailbox through the registration form.
 REGISTRATION_NOTICE_INTERVAL = 3600
+#: Header of the confirmation email carrying the registering browser's mark (demo mailbox).
+MAILBOX_MARK_HEADER = "X-Egov-Demo-Mailbox"
+#: Minutes to wait before sending a confirmation email again after the mail server failed.
+VERIFICATION_RETRY_MINUTES = (1, 5, 15, 60)
 
 
-def _registration_attempt_notify(*, email: str, personal_number: str) -> None:
-    """Tell the owners of the accounts that hold the email address or the number that
-    someone tried to register with them. An account whose address is not confirmed yet is
-    not written to: its address may not be its owner's.
+def _registration_notice_enqueue(*, owner_ids: list[int]) -> None:
+    """One task for every attempt, whoever holds the details and whenever they were last
+    told: the request does the same work, and the task decides whether to write."""
+    from egov.identity.tasks import registration_notice_send
 
-    A mail failure is the same error a new registration meets, so the answers stay alike."""
-    owners = User.objects.filter(
-        Q(email__iexact=email) | Q(personal_number=personal_number), email_verified=True
-    ).order_by("pk")
-    for owner in owners:
-        key = f"identity:registration-notice:{owner.pk}"
-        if not cache.add(key, 1, timeout=REGISTRATION_NOTICE_INTERVAL):
+    registration_notice_send.enqueue(owner_ids)
+
+
+def registration_notice_run(*, owner_ids: list[int]) -> int:
+    """Tell the owners of the accounts that someone tried to register with their details;
+    returns how many were told. An account whose address is not confirmed yet is not written
+    to: its address may not be its owner's. An owner told within the last hour is not told
+    again: the mark is taken with one conditional UPDATE, so of all the processes and
+    workers at most one wins it. A mail failure gives the mark back, so the next attempt
+    tells them."""
+    told = 0
+    for owner in User.objects.filter(pk__in=owner_ids, email_verified=True).order_by("pk"):
+        now = timezone.now()
+        marked = (
+            User.objects.filter(pk=owner.pk)
+            .filter(
+                Q(registration_notice_at__isnull=True)
+                | Q(
+                    registration_notice_at__lte=now
+                    - timedelta(seconds=REGISTRATION_NOTICE_INTERVAL)
+                )
+            )
+            .update(registration_notice_at=now)
+        )
+        if not marked:
             continue
         language = owner.language if owner.language in dict(settings.LANGUAGES) else "be"
         with translation.override(language):
@@ -141,10 +165,14 @@ def _registration_attempt_notify(*, email: str, personal_number: str) -> None:
         try:
             send_mail(subject, body, None, [owner.email])
         except (OSError, smtplib.SMTPException):
-            cache.delete(key)
+            User.objects.filter(pk=owner.pk, registration_notice_at=now).update(
+                registration_notice_at=owner.registration_notice_at
+            )
             logger.warning("registration notice could not be sent", user_id=owner.pk)
-            raise _mail_unavailable() from None
+            continue
         security_event("registration_attempt_with_existing_details", user_id=owner.pk)
+        told += 1
+    return told
 
 
 def _unconfirmed_expired_delete(*, email: str, personal_number: str) -> None:
@@ -165,7 +193,17 @@ def _email_fingerprint(email: str) -> str:
     return hashlib.sha256(email.lower().encode()).hexdigest()[:16]
 
 
-def _send_verification_email(*, user: User, language: str) -> None:
+def verification_email_run(
+    *, user_id: int, language: str, mailbox_mark: str = "", attempt: int = 1
+) -> str:
+    """Send the confirmation link of a new account (run by the worker). An account that is
+    gone or already confirmed gets nothing; a mail server that fails is tried again later
+    (a confirmation sent twice is harmless: both links work until the first is used)."""
+    from egov.identity.tasks import verification_email_send
+
+    user = User.objects.filter(pk=user_id, email_verified=False).first()
+    if user is None:
+        return "skipped"
     token = signing.dumps(
         {"user": user.pk, "email": _email_fingerprint(user.email)}, salt=EMAIL_VERIFICATION_SALT
     )
@@ -178,7 +216,20 @@ def _send_verification_email(*, user: User, language: str) -> None:
         }
         subject = _("Confirm your email address")
         body = render_to_string("identity/email/verify_email.txt", context)
-    send_mail(subject, body, None, [user.email])
+    headers = {MAILBOX_MARK_HEADER: mailbox_mark} if mailbox_mark else {}
+    try:
+        EmailMessage(subject, body, None, [user.email], headers=headers).send()
+    except (OSError, smtplib.SMTPException):
+        if attempt > len(VERIFICATION_RETRY_MINUTES):
+            logger.error("verification email gave up", user_id=user.pk, attempts=attempt)
+            return "gave up"
+        logger.warning("verification email could not be sent", user_id=user.pk, attempt=attempt)
+        wait = timedelta(minutes=VERIFICATION_RETRY_MINUTES[attempt - 1])
+        verification_email_send.using(run_after=timezone.now() + wait).enqueue(
+            user.pk, language, mailbox_mark, attempt + 1
+        )
+        return "retry"
+    return "sent"
 
 
 def citizen_verify_email(*, token: str) -> User:

@@ -282,6 +282,7 @@ def register(request: HttpRequest) -> HttpResponse:
                 patronymic=data["patronymic"],
                 personal_number=data["personal_number"],
                 language=get_language() or "be",
+                mailbox_mark=_mailbox_mark(request),
             )
         except ApplicationError as error:
             form.add_error(error.field, error.message)
@@ -290,6 +291,13 @@ def register(request: HttpRequest) -> HttpResponse:
             request.session["egov_registered_email"] = data["email"]
             return redirect("identity:register_done")
     return render(request, "identity/register.html", {"form": form})
+
+
+def _mailbox_mark(request: HttpRequest) -> str:
+    """The demo mailbox's mark for this browser (its middleware puts a function on the
+    request that gives it); none outside the demo."""
+    mark = getattr(request, "egov_mailbox_mark", None)
+    return str(mark()) if callable(mark) else ""
 
 
 def register_done(request: HttpRequest) -> HttpResponse:
