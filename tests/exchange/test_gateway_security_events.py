@@ -15,6 +15,7 @@ from django.conf import settings
 
 from egov.core.logging import logging_config
 from tests.exchange.harness import ECHO, OFFICE, PERSON, PORTAL, Stack, direct, signed_headers
+from tests.ports import free_port
 
 PERSONAL_NUMBER = "4150592M012PB5"
 PERSON_PATH = f"/r1/BY/GOV/MVD/population/person/{PERSONAL_NUMBER}"
@@ -134,3 +135,43 @@ def test_failure_of_the_exchange_is_a_warning_not_a_security_event(
         "provider",
         "GW-B",
     )
+
+
+def test_unreachable_service_names_only_the_service_and_its_address_stays_in_the_log(
+    stack: Stack, json_logs: io.StringIO
+) -> None:
+    port = free_port()
+    stack.gateways["GW-B"].settings.services[ECHO] = f"http://127.0.0.1:{port}/echo"
+
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/x")
+
+    body = json.loads(response.data)
+    assert (response.status, body["type"], body["message"]) == (
+        500,
+        "Server.ServerProxy.NetworkError",
+        f"service {ECHO} cannot be reached",
+    )
+    assert str(port) not in response.data.decode()
+    (failed,) = events(json_logs, "exchange_service_failed")
+    assert (failed["gateway"], failed["service"], failed["detail"]) == (
+        "GW-B",
+        ECHO,
+        body["detail"],
+    )
+    assert (failed["host"], failed["port"]) == ("127.0.0.1", port)
+    assert failed["error_class"] == "ClientConnectorError"
+
+
+def test_service_that_does_not_answer_in_time_names_only_the_service(
+    stack: Stack, json_logs: io.StringIO
+) -> None:
+    response = stack.call("/r1/BY/GOV/MVD/population/echo/slow")
+
+    body = json.loads(response.data)
+    assert (response.status, body["type"], body["message"]) == (
+        500,
+        "Server.ServerProxy.ServiceFailed",
+        f"service {ECHO} did not answer in time",
+    )
+    (failed,) = events(json_logs, "exchange_service_failed")
+    assert (failed["service"], failed["detail"]) == (ECHO, body["detail"])

@@ -14,7 +14,7 @@ import time
 from typing import TYPE_CHECKING
 
 import structlog
-from aiohttp import ClientError, ClientTimeout, web
+from aiohttp import ClientConnectorError, ClientError, ClientTimeout, web
 from yarl import URL
 
 from egov.exchange.gateway import messages
@@ -296,8 +296,32 @@ class ServerProxy:
             ) as answer:
                 return answer.status, list(answer.headers.items()), await answer.read()
         except TimeoutError:
-            raise server_proxy_error("ServiceFailed", f"{service} did not answer in time") from None
+            failure = server_proxy_error(
+                "ServiceFailed", f"service {service} did not answer in time"
+            )
+            self._service_failure(failure, service, None)
+            raise failure from None
         except (ClientError, OSError) as error:
-            raise server_proxy_error(
-                "NetworkError", f"{service} cannot be reached: {error or type(error).__name__}"
-            ) from None
+            # The caller learns only the service: the backend's address stays in this log.
+            failure = server_proxy_error("NetworkError", f"service {service} cannot be reached")
+            self._service_failure(failure, service, error)
+            raise failure from None
+
+    def _service_failure(
+        self, failure: XRoadError, service: str, error: BaseException | None
+    ) -> None:
+        """Log why the service failed, with the ``detail`` its caller receives. Only the
+        backend's host and port, never the URL (its path may hold personal data)."""
+        fields: dict[str, object] = {}
+        if error is not None:
+            fields["error_class"] = type(error).__name__
+        if isinstance(error, ClientConnectorError):
+            fields.update(host=error.host, port=error.port, os_error=str(error.os_error))
+        logger.warning(
+            "exchange_service_failed",
+            gateway=self.code,
+            service=service,
+            error_type=failure.error_type,
+            detail=failure.detail,
+            **fields,
+        )
