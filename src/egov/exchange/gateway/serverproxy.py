@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import structlog
@@ -52,17 +53,53 @@ REPLAY_WINDOW_SECONDS = 2 * CLOCK_SKEW_SECONDS
 MAX_REQUEST_ID = 64
 
 
+class ReplayMemory:
+    """The request ids seen in the replay window, per process (a gateway run as several
+    processes does not share them; see docs/exchange.md).
+
+    Every id is kept for the same window on a monotonic clock, so the order of arrival is
+    the order of expiry: housekeeping drops the oldest ones and stops at the first still
+    current, instead of scanning every id."""
+
+    def __init__(self, window: float = REPLAY_WINDOW_SECONDS) -> None:
+        self.window = window
+        self._expiries: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._expiries)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._expiries
+
+    def remember(self, key: tuple[str, str], now: float | None = None) -> bool:
+        """Remember ``key``; ``False`` if it is already remembered (a replay)."""
+        if key in self._expiries:
+            return False
+        self._expiries[key] = (time.monotonic() if now is None else now) + self.window
+        return True
+
+    def forget_expired(self, now: float | None = None) -> int:
+        """Forget the ids whose window has passed; how many were forgotten."""
+        moment = time.monotonic() if now is None else now
+        forgotten = 0
+        while self._expiries:
+            key, expiry = next(iter(self._expiries.items()))
+            if expiry >= moment:
+                break
+            del self._expiries[key]
+            forgotten += 1
+        return forgotten
+
+
 class ServerProxy:
     def __init__(self, gateway: Gateway) -> None:
         self.gateway = gateway
         self.code = gateway.code
-        self.seen: dict[tuple[str, str], float] = {}
+        self.seen = ReplayMemory()
         self.timeout = ClientTimeout(total=gateway.settings.service_timeout)
 
     def forget_expired(self) -> None:
-        now = time.monotonic()
-        for key in [key for key, expiry in self.seen.items() if expiry < now]:
-            del self.seen[key]
+        self.seen.forget_expired()
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         message_id = ""
@@ -155,12 +192,10 @@ class ServerProxy:
         request_id = request.headers.get("X-Road-Request-Id", "")
         if not request_id or len(request_id) > MAX_REQUEST_ID:
             raise server_proxy_error("InvalidMessage", "the message has no X-Road-Request-Id")
-        key = (peer.code, request_id)
-        if key in self.seen:
+        if not self.seen.remember((peer.code, request_id)):
             raise server_proxy_error(
                 "DuplicateMessageId", f"request {request_id!r} was already received (a replay)"
             )
-        self.seen[key] = time.monotonic() + REPLAY_WINDOW_SECONDS
         registered_client = conf.clients.get(client_text)
         if registered_client is None or registered_client.get("gateway") != peer.code:
             raise server_proxy_error(
