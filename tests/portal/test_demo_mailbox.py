@@ -1,18 +1,23 @@
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client, override_settings
 
+from egov.core.worker import tasks_run_pending
 from egov.identity.models import User
 from egov.notifications.sms.contrib.loopback.provider import LoopbackSmsProvider
 from tests.factories import PASSWORD, UserFactory, current_code, totp_device
 from tests.identity.test_registration import FORM
+from tests.identity.test_registration_enumeration import OTHER_NUMBER
 
 pytestmark = pytest.mark.django_db
 
 MAILBOX = "/en/demo/mailbox/"
 RESET = "/en/account/password-reset/"
 RESET_LINK = re.compile(r"http://127\.0\.0\.1:8000/en/account/password-reset/[^/\s]+/[^/\s]+/")
+CONFIRM_LINK = re.compile(r"/en/account/register/confirm/[^/\s]+/")
+SEEDED_CITIZEN = "citizen@demo.egov.example"
 
 
 @pytest.fixture
@@ -28,6 +33,18 @@ def reset_links(client: Client) -> list[str]:
     return sorted(set(RESET_LINK.findall(client.get(MAILBOX).content.decode())))
 
 
+def registered(client: Client, form: dict[str, str]) -> User:
+    """Register in this browser, let the worker send the confirmation, and confirm it."""
+    client.post("/en/account/register/", form)
+    tasks_run_pending()
+    confirm = CONFIRM_LINK.search(client.get(MAILBOX).content.decode())
+    assert confirm is not None
+    client.get(confirm.group(0), follow=True)
+    user = User.objects.get(email=form["email"])
+    assert user.email_verified is True
+    return user
+
+
 def verified_admin() -> Client:
     admin = UserFactory(kind="admin", personal_number=None, is_superuser=True)
     device = totp_device(admin)
@@ -39,16 +56,17 @@ def verified_admin() -> Client:
 
 def test_demo_mailbox_shows_the_confirmation_link(client, demo):
     client.post("/en/account/register/", FORM)
+    tasks_run_pending()
     page = client.get(MAILBOX).content.decode()
     assert "Confirm your email address" in page
     assert 'href="http://127.0.0.1:8000/en/account/register/confirm/' in page
     assert FORM["email"] in page
 
 
-def test_each_browser_sees_only_the_reset_email_it_asked_for(demo):
-    UserFactory(email="first@example.org")
-    UserFactory(email="second@example.org")
+def test_each_browser_sees_only_the_mail_of_the_address_it_registered(demo):
     first, second = Client(), Client()
+    registered(first, {**FORM, "email": "first@example.org"})
+    registered(second, {**FORM, "email": "second@example.org", "personal_number": OTHER_NUMBER})
 
     first.post(RESET, {"email": "first@example.org"})
     second.post(RESET, {"email": "second@example.org"})
@@ -74,21 +92,74 @@ def test_each_browser_sees_only_the_reset_email_it_asked_for(demo):
     assert sorted(reset_links(verified_admin())) == sorted(first_links + second_links)
 
 
+def test_a_stranger_asking_to_reset_a_seeded_account_sees_nothing(demo):
+    stranger = Client()
+
+    stranger.post(RESET, {"email": SEEDED_CITIZEN})
+
+    page = stranger.get(MAILBOX).content.decode()
+    assert reset_links(stranger) == []
+    assert SEEDED_CITIZEN not in page
+    assert "No emails yet." in page
+    assert len(reset_links(verified_admin())) == 1
+
+
+def test_the_owner_of_a_seeded_account_signed_in_sees_the_reset_email_to_it(demo):
+    Client().post(RESET, {"email": SEEDED_CITIZEN})
+    owner = Client()
+    owner.force_login(User.objects.get(email=SEEDED_CITIZEN))
+
+    links = reset_links(owner)
+
+    assert len(links) == 1
+    assert links == reset_links(verified_admin())
+    other = Client()
+    other.force_login(UserFactory(email="someone.else@example.org"))
+    assert reset_links(other) == []
+
+
+def test_a_registration_attempt_with_someone_elses_address_claims_nothing(demo):
+    owner, stranger = Client(), Client()
+    User.objects.filter(pk=registered(owner, FORM).pk).update(language="en")
+
+    stranger.post("/en/account/register/", {**FORM, "personal_number": OTHER_NUMBER})
+    tasks_run_pending()
+    stranger.post(RESET, {"email": FORM["email"]})
+
+    assert FORM["email"] not in stranger.get(MAILBOX).content.decode()
+    assert reset_links(stranger) == []
+    assert len(reset_links(owner)) == 1
+    assert "Someone tried to register with your details" in owner.get(MAILBOX).content.decode()
+
+
 def test_a_browser_asking_to_reset_an_address_registered_elsewhere_never_sees_the_link(demo):
     owner, stranger = Client(), Client()
-    owner.post("/en/account/register/", FORM)
-    confirm = re.search(
-        r"/en/account/register/confirm/[^/\s]+/", owner.get(MAILBOX).content.decode()
-    )
-    assert confirm is not None
-    owner.get(confirm.group(0), follow=True)
-    assert User.objects.get(email=FORM["email"]).email_verified is True
+    registered(owner, FORM)
 
     stranger.post(RESET, {"email": FORM["email"]})
 
     assert FORM["email"] not in stranger.get(MAILBOX).content.decode()
     assert reset_links(stranger) == []
     assert len(reset_links(owner)) == 1
+
+
+def test_a_freed_address_registered_again_elsewhere_goes_to_the_new_browser(demo, settings):
+    squatter, person = Client(), Client()
+    squatter.post("/en/account/register/", FORM)
+    tasks_run_pending()
+    User.objects.filter(email=FORM["email"]).update(
+        date_joined=User.objects.get(email=FORM["email"]).date_joined
+        - timedelta(seconds=settings.EMAIL_VERIFICATION_SECONDS + 60)
+    )
+    squatter_links = set(CONFIRM_LINK.findall(squatter.get(MAILBOX).content.decode()))
+
+    registered(person, FORM)
+    person.post(RESET, {"email": FORM["email"]})
+
+    assert set(CONFIRM_LINK.findall(squatter.get(MAILBOX).content.decode())) == squatter_links
+    assert len(squatter_links) == 1
+    assert reset_links(squatter) == []
+    assert len(reset_links(person)) == 1
 
 
 def test_an_admin_without_the_second_factor_sees_only_their_own_mail(demo):

@@ -2,13 +2,15 @@
 so a trainee can open a verification link without a mail server.
 
 The mailbox is not a window on everybody's mail: it would hand any visitor the password-reset
-links of every account. Each browser gets a mailbox id (a signed cookie, made when the first
-email is sent during one of its requests), and :class:`EmailBackend` writes that id into every
-message sent during that browser's requests. An address belongs to the browser whose message
-reached it first (for an account made in the demo, the browser that registered it), and a
-browser sees only the mail to its own addresses: another browser that asks for a reset of
-that address does not get the link. A platform administrator, with the second factor, sees
-every message.
+links of every account. Each browser that registers gets a mailbox id (a signed cookie), and
+the registration hands it to the confirmation email (the worker writes it into the message as
+:data:`MAILBOX_HEADER`). Only that email claims its address for the browser: a password reset
+or a registration attempt with someone else's address claims nothing, so a stranger's browser
+never reads the mail of an address it did not register. A browser sees the mail to the
+addresses it claimed (each message goes to the browser whose claim on the address is the
+latest before it, so a later registration of a freed address takes it over); a signed-in
+person also sees the mail to their own account's address; the rest, the mail of seeded
+accounts included, is shown to a platform administrator with the second factor only.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import email.policy
 import os
 import secrets
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from email.parser import BytesHeaderParser
@@ -28,23 +29,21 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail.backends.filebased import EmailBackend as FileEmailBackend
-from django.core.mail.message import EmailMessage
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from egov.core.admin_site import admin_site
 from egov.core.secrets import PRIVATE_FILE, private_directory
+from egov.identity.services import MAILBOX_MARK_HEADER
 
 MAX_MESSAGES = 30
-#: Header of each message written by :class:`EmailBackend`: the sending browser's mailbox id.
-MAILBOX_HEADER = "X-Egov-Demo-Mailbox"
+#: Header of a confirmation email: the mailbox id of the browser that registered.
+MAILBOX_HEADER = MAILBOX_MARK_HEADER
 COOKIE_NAME = "egov_demo_mailbox"
 COOKIE_SALT = "egov.demo.mailbox"
 COOKIE_MAX_AGE = 30 * 24 * 3600
 #: Where Django's file backend separates the messages of one connection.
 SEPARATOR = b"\n" + b"-" * 79 + b"\n"
-
-_current_request: ContextVar[HttpRequest | None] = ContextVar("demo_request", default=None)
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ class _Stored:
 
 
 def mailbox_of(request: HttpRequest) -> str | None:
-    """The browser's mailbox id, or ``None`` when it has none (no email sent for it yet)."""
+    """The browser's mailbox id, or ``None`` when it has none (it has not registered)."""
     mailbox_id: str | None = request.get_signed_cookie(COOKIE_NAME, None, salt=COOKIE_SALT)
     return getattr(request, "_demo_mailbox_new", None) or mailbox_id
 
@@ -88,11 +87,9 @@ class DemoMailboxMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not settings.DEMO_MODE:
             return self.get_response(request)
-        token = _current_request.set(request)
-        try:
-            response = self.get_response(request)
-        finally:
-            _current_request.reset(token)
+        # The registration asks for the browser's mark only when it queues a confirmation.
+        request.egov_mailbox_mark = lambda: _mailbox_for_sending(request)  # type: ignore[attr-defined]
+        response = self.get_response(request)
         created = getattr(request, "_demo_mailbox_new", None)
         if created:
             response.set_signed_cookie(
@@ -108,8 +105,8 @@ class DemoMailboxMiddleware:
 
 
 class EmailBackend(FileEmailBackend):
-    """Django's file backend, marking each message with the sending browser's mailbox id
-    (messages sent outside a browser's request, by the worker, carry none)."""
+    """Django's file backend, writing private files (the confirmation email carries the
+    registering browser's mark, :data:`MAILBOX_HEADER`, from the registration itself)."""
 
     def __init__(self, *, file_path: str | None = None, **kwargs: Any) -> None:
         # The mail holds reset and confirmation links: its folder and files are private.
@@ -123,15 +120,6 @@ class EmailBackend(FileEmailBackend):
             self.stream = os.fdopen(descriptor, "ab")
             return True
         return False
-
-    def send_messages(self, email_messages: Any) -> int:
-        request = _current_request.get()
-        if request is not None:
-            mailbox_id = _mailbox_for_sending(request)
-            for message in email_messages:
-                if isinstance(message, EmailMessage):
-                    message.extra_headers[MAILBOX_HEADER] = mailbox_id
-        return super().send_messages(email_messages)
 
 
 def _stored_messages() -> list[_Stored]:
@@ -155,14 +143,22 @@ def _stored_messages() -> list[_Stored]:
     return stored
 
 
-def _owners(stored: list[_Stored]) -> dict[str, str]:
-    """Each address's owner: the mailbox of the first marked message sent to it."""
-    owners: dict[str, str] = {}
+def _readable(stored: list[_Stored], *, mailbox_id: str | None, own: str) -> list[_Stored]:
+    """The messages whose every recipient is the visitor's own account's address or an
+    address the visitor's browser held when the message was sent: the latest confirmation
+    email to the address, up to and including this message, carried its mailbox id."""
+    holders: dict[str, str] = {}
+    readable = []
     for message in stored:
         if message.mailbox:
             for address in message.recipients:
-                owners.setdefault(address, message.mailbox)
-    return owners
+                holders[address] = message.mailbox
+        if message.recipients and all(
+            (own and address == own) or (mailbox_id and holders.get(address) == mailbox_id)
+            for address in message.recipients
+        ):
+            readable.append(message)
+    return readable
 
 
 def _shown(stored: _Stored) -> DemoMessage:
@@ -173,18 +169,10 @@ def _shown(stored: _Stored) -> DemoMessage:
 
 
 def demo_messages(*, request: HttpRequest) -> list[DemoMessage]:
-    """The newest messages this visitor may read: to their browser's addresses, or all of
-    them for a platform administrator."""
+    """The newest messages this visitor may read: to the addresses their browser registered
+    and to their own account's address, or all of them for a platform administrator."""
     stored = _stored_messages()
     if not admin_site.has_permission(request):
-        mailbox_id = mailbox_of(request)
-        if not mailbox_id:
-            return []
-        owners = _owners(stored)
-        stored = [
-            message
-            for message in stored
-            if message.recipients
-            and all(owners.get(address) == mailbox_id for address in message.recipients)
-        ]
+        own = request.user.email.lower() if request.user.is_authenticated else ""
+        stored = _readable(stored, mailbox_id=mailbox_of(request), own=own)
     return [_shown(message) for message in reversed(stored[-MAX_MESSAGES:])]
