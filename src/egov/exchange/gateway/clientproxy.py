@@ -30,10 +30,10 @@ from egov.exchange.gateway.access import (
 )
 from egov.exchange.gateway.conf import HTTP, HTTPS, HTTPS_NO_AUTH, GlobalConf
 from egov.exchange.gateway.errors import (
-    XRoadError,
+    CallIds,
+    answer_in_xroad_shape,
     client_error,
     client_proxy_error,
-    exchange_error_report,
 )
 from egov.exchange.gateway.metaservices import METASERVICES, list_clients
 from egov.exchange.gateway.rest import (
@@ -109,40 +109,15 @@ class ClientProxy:
         self.timeout = ClientTimeout(total=gateway.settings.service_timeout + 5)
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        message_id = str(uuid.uuid4())
-        #: The identifiers of the call, once parsed, for the logs.
-        ids: dict[str, str] = {}
-        try:
+        call = CallIds(side="client", gateway=self.code, message_id=str(uuid.uuid4()))
+
+        async def handler() -> web.StreamResponse:
             if request.path == "/listClients" and request.method == "GET":
                 return list_clients(self._usable(), request)
-            message_id = message_id_read(request, message_id)
-            return await self._call(request, message_id, ids)
-        except XRoadError as error:
-            self._report(error, message_id, ids)
-            return error.response(message_id)
-        except UnicodeError:
-            bad = client_error("BadRequest", "header values must be UTF-8 text")
-            self._report(bad, message_id, ids)
-            return bad.response(message_id)
-        except Exception:
-            # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
-            failure = client_proxy_error(
-                "InternalError", f"internal error in gateway {self.code}; see detail in its log"
-            )
-            logger.exception(
-                "exchange_internal_error",
-                side="client",
-                gateway=self.code,
-                message_id=message_id,
-                detail=failure.detail,
-                **ids,
-            )
-            return failure.response(message_id)
+            call.message_id = message_id_read(request, call.message_id)
+            return await self._call(request, call.message_id, call.ids)
 
-    def _report(self, error: XRoadError, message_id: str, ids: dict[str, str]) -> None:
-        exchange_error_report(
-            error, side="client", gateway=self.code, message_id=message_id, ids=ids
-        )
+        return await answer_in_xroad_shape(call, handler, client_proxy_error)
 
     def _usable(self) -> GlobalConf:
         conf = self.gateway.conf.usable()

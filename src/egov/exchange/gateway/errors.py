@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 
 import structlog
 from aiohttp import web
@@ -85,3 +86,47 @@ def exchange_error_report(
         security_event("exchange_call_refused", **fields)
     else:
         logger.warning("exchange_call_failed", **fields)
+
+
+@dataclass
+class CallIds:
+    """What is known of a call so far, for its error answer and its log lines: the message id
+    returned in ``X-Road-Id`` and the identifiers (client, service) once parsed."""
+
+    side: str
+    gateway: str
+    message_id: str = ""
+    ids: dict[str, str] = field(default_factory=dict)
+
+
+async def answer_in_xroad_shape(
+    call: CallIds,
+    handler: Callable[[], Awaitable[web.StreamResponse]],
+    internal_error: Callable[[str, str], XRoadError],
+) -> web.StreamResponse:
+    """Run one side's handler; whatever fails becomes X-Road's error shape, never aiohttp's
+    bare 500: an :class:`XRoadError` as it is, undecodable headers as ``Client.BadRequest``,
+    anything else as ``<side>.InternalError`` logged with its trace."""
+    try:
+        return await handler()
+    except XRoadError as error:
+        answer = error
+    except UnicodeError:
+        answer = client_error("BadRequest", "header values must be UTF-8 text")
+    except Exception:
+        failure = internal_error(
+            "InternalError", f"internal error in gateway {call.gateway}; see detail in its log"
+        )
+        logger.exception(
+            "exchange_internal_error",
+            side=call.side,
+            gateway=call.gateway,
+            message_id=call.message_id,
+            detail=failure.detail,
+            **call.ids,
+        )
+        return failure.response(call.message_id)
+    exchange_error_report(
+        answer, side=call.side, gateway=call.gateway, message_id=call.message_id, ids=call.ids
+    )
+    return answer.response(call.message_id)

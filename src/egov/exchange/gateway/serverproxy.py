@@ -28,9 +28,10 @@ from egov.exchange.gateway.access import (
 )
 from egov.exchange.gateway.conf import GlobalConf, Peer
 from egov.exchange.gateway.errors import (
+    CallIds,
     XRoadError,
+    answer_in_xroad_shape,
     client_error,
-    exchange_error_report,
     server_proxy_error,
 )
 from egov.exchange.gateway.metaservices import METASERVICES, Answer, metaservice_answer
@@ -102,39 +103,14 @@ class ServerProxy:
         self.seen.forget_expired()
 
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        message_id = ""
-        #: The identifiers of the call, once established, for the logs.
-        ids: dict[str, str] = {}
-        try:
-            # Returned with any error; the request's signature covers it once verified.
-            message_id = message_id_read(request, "")
-            return await self._call(request, message_id, ids)
-        except XRoadError as error:
-            self._report(error, message_id, ids)
-            return error.response(message_id)
-        except UnicodeError:
-            bad = client_error("BadRequest", "header values must be UTF-8 text")
-            self._report(bad, message_id, ids)
-            return bad.response(message_id)
-        except Exception:
-            # Whatever went wrong, the caller gets X-Road's error shape, never a bare 500.
-            failure = server_proxy_error(
-                "InternalError", f"internal error in gateway {self.code}; see detail in its log"
-            )
-            logger.exception(
-                "exchange_internal_error",
-                side="provider",
-                gateway=self.code,
-                message_id=message_id,
-                detail=failure.detail,
-                **ids,
-            )
-            return failure.response(message_id)
+        call = CallIds(side="provider", gateway=self.code)
 
-    def _report(self, error: XRoadError, message_id: str, ids: dict[str, str]) -> None:
-        exchange_error_report(
-            error, side="provider", gateway=self.code, message_id=message_id, ids=ids
-        )
+        async def handler() -> web.StreamResponse:
+            # Returned with any error; the request's signature covers it once verified.
+            call.message_id = message_id_read(request, "")
+            return await self._call(request, call.message_id, call.ids)
+
+        return await answer_in_xroad_shape(call, handler, server_proxy_error)
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport
