@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +45,24 @@ def mailbox(smtp_server, settings) -> Mailbox:  # type: ignore[no-untyped-def]
     settings.EMAIL_PORT = controller.port
     box.messages.clear()
     return box
+
+
+@pytest.fixture
+def json_logs() -> Iterator[io.StringIO]:
+    """The production logging configuration (JSON lines), its console handler writing to a
+    buffer; the test settings' configuration is restored afterwards."""
+    import logging.config
+
+    from django.conf import settings
+
+    from egov.core.logging import logging_config
+
+    config = logging_config(json=True, level="INFO")
+    stream = io.StringIO()
+    config["handlers"]["console"]["stream"] = stream
+    logging.config.dictConfig(config)
+    yield stream
+    logging.config.dictConfig(settings.LOGGING)
 
 
 @pytest.fixture(scope="session")

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import logging.config
-from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
-from django.conf import settings
 
-from egov.core.logging import logging_config, security_event
+from egov.core.logging import security_event
 from tests.factories import UserFactory, login
-
-
-@pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    """The production configuration, its console handler writing to a buffer."""
-    config = logging_config(json=True, level="INFO")
-    stream = io.StringIO()
-    config["handlers"]["console"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    logging.config.dictConfig(settings.LOGGING)
 
 
 def json_lines(captured: str) -> list[dict[str, object]]:

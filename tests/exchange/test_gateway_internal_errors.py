@@ -6,28 +6,14 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import logging.config
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from egov.core.logging import logging_config
 from tests.exchange.harness import Stack
 
 ECHO_PATH = "/r1/BY/GOV/MVD/population/echo/x"
-
-
-@pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    config = logging_config(json=True, level="INFO")
-    stream = io.StringIO()
-    config["handlers"]["console"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    logging.config.dictConfig(settings.LOGGING)
 
 
 @pytest.fixture

@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-import logging.config
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from egov.core.logging import logging_config
 from tests.exchange.harness import ECHO, OFFICE, PERSON, PORTAL, Stack, direct, signed_headers
 from tests.ports import free_port
 
 PERSONAL_NUMBER = "4150592M012PB5"
 PERSON_PATH = f"/r1/BY/GOV/MVD/population/person/{PERSONAL_NUMBER}"
-
-
-@pytest.fixture
-def json_logs() -> Iterator[io.StringIO]:
-    config = logging_config(json=True, level="INFO")
-    stream = io.StringIO()
-    config["handlers"]["console"]["stream"] = stream
-    logging.config.dictConfig(config)
-    yield stream
-    logging.config.dictConfig(settings.LOGGING)
 
 
 @pytest.fixture
