@@ -35,7 +35,7 @@ LOOKUPS = 2000
 
 LOOKUP = """
 import json, logging, random, statistics, time
-# Each in-process call would print its request line: measured, not printed.
+# Each in-process call would print its request line.
 logging.getLogger("django_structlog").setLevel(logging.WARNING)
 from django.conf import settings
 from django.db import connection
