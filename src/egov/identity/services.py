@@ -232,6 +232,72 @@ def verification_email_run(
     return "sent"
 
 
+#: Minutes to wait before sending a password reset email again after the mail server failed.
+PASSWORD_RESET_RETRY_MINUTES = VERIFICATION_RETRY_MINUTES
+
+
+def password_reset_request(*, email: str, language: str) -> None:
+    """Queue the password reset email for the address; the worker sends it.
+
+    Exactly one task is queued whether or not an account has the address (with the ids of
+    the accounts Django would send to, maybe none), and no mail server is contacted: the
+    answer and its timing do not tell whether the address has an account."""
+    from django.contrib.auth.forms import PasswordResetForm
+
+    from egov.identity.tasks import password_reset_send
+
+    user_ids = sorted(user.pk for user in PasswordResetForm().get_users(email))
+    with transaction.atomic():
+        password_reset_send.enqueue(user_ids, language)
+
+
+def password_reset_run(*, user_ids: list[int], language: str, attempt: int = 1) -> int:
+    """Send Django's password reset email to the accounts (run by the worker); returns how
+    many were sent. An account that became inactive or lost its usable password gets
+    nothing; a mail server that fails is tried again later for that account (an email sent
+    twice is harmless: its link works once, until the password changes)."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from egov.identity.tasks import password_reset_send
+
+    if language not in dict(settings.LANGUAGES):
+        language = "be"
+    sent = 0
+    for user in User.objects.filter(pk__in=user_ids, is_active=True).order_by("pk"):
+        if not user.has_usable_password():
+            continue
+        context = {
+            "user": user,
+            "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+            "base_url": settings.PORTAL_BASE_URL,
+        }
+        with translation.override(language):
+            subject = "".join(
+                render_to_string("identity/email/password_reset_subject.txt", context).splitlines()
+            )
+            body = render_to_string("identity/email/password_reset.txt", context)
+        try:
+            EmailMessage(subject, body, None, [user.email]).send()
+        except (OSError, smtplib.SMTPException):
+            if attempt > len(PASSWORD_RESET_RETRY_MINUTES):
+                logger.error("password reset email gave up", user_id=user.pk, attempts=attempt)
+                continue
+            logger.warning(
+                "password reset email could not be sent", user_id=user.pk, attempt=attempt
+            )
+            wait = timedelta(minutes=PASSWORD_RESET_RETRY_MINUTES[attempt - 1])
+            password_reset_send.using(run_after=timezone.now() + wait).enqueue(
+                [user.pk], language, attempt + 1
+            )
+            continue
+        logger.info("password reset email sent", user_id=user.pk, attempt=attempt)
+        sent += 1
+    return sent
+
+
 def citizen_verify_email(*, token: str) -> User:
     """Activate the account the link was sent for. An expired, altered or already used link
     changes nothing."""

@@ -1,11 +1,15 @@
-"""Identity's background work: the emails of registration, sent by the worker so that no
-request waits for (or is timed by) the mail server."""
+"""Identity's background work: the emails of registration and password reset, sent by the
+worker so that no request waits for (or is timed by) the mail server."""
 
 from __future__ import annotations
 
 from django_tasks import task
 
-from egov.identity.services import registration_notice_run, verification_email_run
+from egov.identity.services import (
+    password_reset_run,
+    registration_notice_run,
+    verification_email_run,
+)
 
 
 @task()
@@ -20,3 +24,8 @@ def verification_email_send(
 @task()
 def registration_notice_send(owner_ids: list[int]) -> int:
     return registration_notice_run(owner_ids=owner_ids)
+
+
+@task()
+def password_reset_send(user_ids: list[int], language: str, attempt: int = 1) -> int:
+    return password_reset_run(user_ids=user_ids, language=language, attempt=attempt)

@@ -319,13 +319,16 @@ def verify_email(request: HttpRequest, token: str) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "identity/password_reset.html"
-    email_template_name = "identity/email/password_reset.txt"
-    subject_template_name = "identity/email/password_reset_subject.txt"
     success_url = reverse_lazy("identity:password_reset_done")
-    # Links in emails point at the public address, whatever Host header the request had.
-    # A mail server that fails is logged by Django and not shown: the page must not reveal
-    # whether an account uses the address.
-    extra_email_context = {"base_url": settings.PORTAL_BASE_URL}
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # One task queued, whether or not an account has the address, and nothing sent: the
+        # worker sends the email (links to the public address) and retries a failing mail
+        # server, so neither the answer nor its timing tells whether an account exists.
+        services.password_reset_request(
+            email=form.cleaned_data["email"], language=get_language() or "be"
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
