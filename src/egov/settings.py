@@ -261,6 +261,15 @@ if PROXY_COUNT:
     AXES_IPWARE_PROXY_COUNT = PROXY_COUNT - 1
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
+TRUSTED_PROXIES = ENV.list(
+    "EGOV_TRUSTED_PROXIES",
+    [],
+    "Addresses or networks (CIDR) of the reverse proxies in front of the web servers. "
+    "X-Forwarded-Proto, X-Forwarded-For and X-Request-ID are honoured only on their "
+    "connections and removed from every other request; gunicorn trusts the same list. Empty "
+    "trusts no one.",
+)
+
 SESSION_IDLE_MINUTES = {
     "public": ENV.int(
         "EGOV_SESSION_IDLE_MINUTES",
@@ -304,7 +313,7 @@ SECURE_SSL_REDIRECT = (
     )
     and not INSECURE_HTTP
 )
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = 0 if INSECURE_HTTP else 31536000
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -560,6 +569,19 @@ REGISTRY_PROVIDERS = {
         "subsystem's key from the provider-keys folder.",
     ),
 }
+CENTRAL_URL = ENV.str(
+    "EGOV_CENTRAL_URL",
+    "",
+    "Base address of the central registry (https://egov.example.by/) that `egov exchange "
+    "setup` and `egov exchange gateway write-config` write into each gateway's file; "
+    "`/exchange/globalconf` is appended when the path is empty. No default outside the demo.",
+)
+CENTRAL_CA_FILE = ENV.str(
+    "EGOV_CENTRAL_CA_FILE",
+    "",
+    "PEM file of the CA certificates a gateway trusts for the central registry's TLS "
+    "certificate (written into each gateway's file). Empty means the system's trust store.",
+)
 GLOBALCONF_VALIDITY_SECONDS = ENV.int(
     "EGOV_GLOBALCONF_VALIDITY",
     600,
@@ -574,6 +596,17 @@ LOG_FORMAT = ENV.str(
     "`json` (one JSON object per line, for a log collector) or `console` (readable lines). "
     "Empty means `console` in the demo and with DEBUG, `json` otherwise.",
 ) or ("console" if DEBUG or DEMO_MODE else "json")
+ACCESS_LOG = ENV.bool(
+    "EGOV_ACCESS_LOG",
+    False,
+    "Write one access-log line per request (web servers and gateways), without the client's "
+    "address or query string.",
+)
+SERVER_LOG_LEVEL = ENV.str(
+    "EGOV_SERVER_LOG_LEVEL",
+    "WARNING",
+    "Log level of the servers' own loggers (gunicorn, aiohttp).",
+)
 configure_structlog()
 LOGGING = logging_config(
     json=LOG_FORMAT != "console",
