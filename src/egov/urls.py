@@ -6,6 +6,7 @@ from egov.core.admin_site import admin_site
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include("egov.api.urls")),
     path("exchange/", include("egov.exchange.central.urls")),
 ]

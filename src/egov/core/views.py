@@ -1,20 +1,35 @@
-"""Platform-wide views: health check and error pages in the visitor's language."""
+"""Platform-wide views: health checks and error pages in the visitor's language."""
 
 from __future__ import annotations
 
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.http import require_safe
+
+from egov.core import health
 
 
 @never_cache
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
-    """For load balancers: answers 200 only when the database answers."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    """Liveness: the process answers. Nothing else is asked (no database, no cache), so an
+    outage elsewhere never gets healthy web servers restarted."""
     return JsonResponse({"status": "ok"})
+
+
+@never_cache
+@require_safe
+def readyz(request: HttpRequest) -> HttpResponse:
+    """Readiness: 200 when the portal can serve now, 503 with the failed checks otherwise
+    (docs/health-checks.md). Never a 500: a check that breaks is a failed check."""
+    try:
+        ready, body = health.readiness(health.PORTAL_CHECKS)
+    except Exception:  # the answer a load balancer reads must stay an answer
+        health.logger.exception("readiness_failed")
+        ready, body = False, {"status": "not_ready", "checks": {}, "warnings": []}
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 @requires_csrf_token
