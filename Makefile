@@ -65,6 +65,18 @@ messages: install ## Extract and compile translations (needs GNU gettext)
 lock: ## Re-resolve requirements/lock.txt from pyproject.toml
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements/lock.txt pyproject.toml
 
+.PHONY: lock-production
+lock-production: ## Derive requirements/production.txt (no test or lint tools) from pyproject.toml at lock.txt's versions
+	@tmp=$$(mktemp -d) && cp requirements/lock.txt $$tmp/production.txt && \
+	CUSTOM_COMPILE_COMMAND="make lock-production" $(BIN)/pip-compile --quiet --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file $$tmp/production.txt pyproject.toml && \
+	mv $$tmp/production.txt requirements/production.txt && rm -rf $$tmp
+
+.PHONY: wheel
+wheel: $(STAMP_PY) frontend ## Build the release into dist/: the wheel (front end included) and the sdist
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
 .PHONY: config-docs
 config-docs: install ## Regenerate docs/configuration.md from the declared settings
 	$(BIN)/egov config-docs > docs/configuration.md
