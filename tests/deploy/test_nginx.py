@@ -65,9 +65,9 @@ class Front:
         return context.wrap_socket(raw, server_hostname=SERVER_NAME)
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
+def self_signed(folder: Path, server_name: str = SERVER_NAME) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, server_name)])
     now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -77,7 +77,7 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(SERVER_NAME)]), critical=False)
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(server_name)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -102,17 +102,36 @@ def substituted(text: str, replacements: dict[str, str]) -> str:
     return text
 
 
-def nginx_configuration(folder: Path, *, http: int, https: int, upstream: int) -> Path:
-    certificate, key = self_signed(folder)
-    static = folder / "static"
-    (static / "egov").mkdir(parents=True)
-    (static / "egov" / "app.0123456789ab.css").write_text("body{}", encoding="utf-8")
-    (static / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
+def nginx_configuration(
+    folder: Path,
+    *,
+    http: int,
+    https: int,
+    upstream: int,
+    server_name: str = SERVER_NAME,
+    tls: tuple[Path, Path] | None = None,
+    static: Path | None = None,
+) -> Path:
+    """The shipped site in a main configuration like Debian's, with only ports and paths
+    replaced: ``tls`` (certificate chain, key) and ``static`` (the collected static root)
+    default to a self-signed certificate and a static folder of two files."""
+    certificate, key = tls or self_signed(folder)
+    if static is None:
+        static = folder / "static"
+        (static / "egov").mkdir(parents=True)
+        (static / "egov" / "app.0123456789ab.css").write_text("body{}", encoding="utf-8")
+        (static / "robots.txt").write_text("User-agent: *\n", encoding="utf-8")
     proxy = folder / "egov-proxy.conf"
     shutil.copyfile(DEPLOY / "egov-proxy.conf", proxy)
+    names = (
+        {}
+        if server_name == SERVER_NAME
+        else {f"server_name {SERVER_NAME};": f"server_name {server_name};"}
+    )
     site = substituted(
         (DEPLOY / "egov.conf").read_text(encoding="utf-8"),
         {
+            **names,
             "    listen [::]:80;\n": "",
             "    listen [::]:80 default_server;\n": "",
             "    listen [::]:443 ssl http2 default_server;\n": "",
