@@ -262,16 +262,10 @@ def test_readiness_needs_no_login_and_tells_nothing_about_a_signed_in_person(cli
 # --- the registries' web process ------------------------------------------------------------
 
 
-REGISTRIES_MIDDLEWARE = [
-    "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
-]
-
-
 @pytest.fixture
 def registries_process(settings):  # type: ignore[no-untyped-def]
+    """The registries' URLs (``EGOV_ROOT_URLCONF=egov.registries.urls``)."""
     settings.ROOT_URLCONF = "egov.registries.urls"
-    settings.MIDDLEWARE = REGISTRIES_MIDDLEWARE
 
 
 def test_the_registries_liveness_answers_without_the_gateway_key(client, registries_process):

@@ -532,7 +532,14 @@ DATA_NAMES = {
     "directorships": gettext_lazy("Organisations you direct"),
     "directors": gettext_lazy("You as director of an organisation"),
     "events": gettext_lazy("Events of your life in the register"),
+    "data-access-log": gettext_lazy("The record of who used your data"),
 }
+#: ``client`` of a platform administrator's read on a register's admin pages (ADR 0009). Not
+#: a subsystem identifier (those have four parts), so no caller of the exchange can claim it.
+ADMIN_CLIENT = "admin"
+PLATFORM_ADMINISTRATOR = gettext_lazy("A platform administrator")
+ADMIN_PURPOSE = "administration"
+ADMIN_PURPOSE_TEXT = gettext_lazy("Administration of the register by a platform administrator")
 
 
 @dataclass(frozen=True)
@@ -563,6 +570,9 @@ class DataAccess:
     #: of it, the proof the person can quote; empty for a register's older records.
     request_id: str
     client: str
+    #: Read on the register's admin pages by a platform administrator, not through the
+    #: exchange: no agency, application or request id to show.
+    by_administrator: bool = False
 
 
 def _in_language(texts: Any, language: str) -> str:
@@ -647,19 +657,25 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
         member = str(item.get("member", ""))
         data = str(item.get("data", ""))
         issue, own, service_name = _issue_shown(item, agencies, applications, services)
+        by_administrator = str(item.get("client", "")) == ADMIN_CLIENT
         out.append(
             DataAccess(
                 at=_parse_time(item.get("at")),
-                agency=agencies.get(member) or member,
+                agency=str(PLATFORM_ADMINISTRATOR)
+                if by_administrator
+                else agencies.get(member) or member,
                 registry=registry,
                 data=str(DATA_NAMES.get(data, data)),
-                purposes=_purposes(item.get("purposes"), language),
+                purposes=(AccessPurpose(ADMIN_PURPOSE, str(ADMIN_PURPOSE_TEXT), ""),)
+                if by_administrator
+                else _purposes(item.get("purposes"), language),
                 issue=issue,
                 application_number=issue if own else "",
                 own_application=own,
                 service_name=service_name,
                 request_id=str(item.get("request_id", "")),
                 client=str(item.get("client", "")),
+                by_administrator=by_administrator,
             )
         )
     oldest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
