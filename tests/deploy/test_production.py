@@ -49,6 +49,7 @@ from tests.deploy.production.host import (
     ScratchHost,
     argument_replace,
     clean_environment,
+    environment_file_read,
     logs_on_failure,
     run,
     wait_until,
@@ -277,7 +278,7 @@ def host_layout(root: Path, ports: dict[str, int], *, database_url: str, smtp: i
     write_private(credentials / "secret_key", secrets.token_urlsafe(50))
     write_private(credentials / "database_url", database_url)
     write_private(credentials / "database_url_owner", database_url)
-    write_private(credentials / "cache_url", "locmemcache://")
+    write_private(credentials / "cache_url", "locmemcache://egov")
     write_private(credentials / "email_host_password", "")
     write_private(credentials / "backup_passphrase", secrets.token_urlsafe(32))
     certificate, key = self_signed(root / "etc/ssl/egov", HOST_NAME)
@@ -565,6 +566,20 @@ def apply(country: Country) -> str:
     return number
 
 
+def test_the_environment_file_sets_what_the_shipped_example_asks_for() -> None:
+    """The test country's egov.env follows deploy/egov.env.example: it sets every variable the
+    example leaves uncommented (what production sets), and only variables the example
+    declares."""
+    example = (REPOSITORY / "deploy" / "egov.env.example").read_text(encoding="utf-8")
+    required = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", example, flags=re.MULTILINE))
+    declared = set(re.findall(r"^# ([A-Z][A-Z0-9_]*) \(", example, flags=re.MULTILINE))
+    ours = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (COUNTRY / "egov.env").read_text(), re.M))
+
+    assert required, "deploy/egov.env.example sets nothing"
+    assert required <= ours, sorted(required - ours)
+    assert ours <= declared, sorted(ours - declared)
+
+
 def test_every_process_is_ready_and_the_deploy_check_passes(country: Country) -> None:
     with logs_on_failure(country.processes):
         readiness = country.restored["readiness"]
@@ -581,10 +596,25 @@ def test_every_process_is_ready_and_the_deploy_check_passes(country: Country) ->
             assert body["globalconf"]["valid"] is True, body
             assert body["globalconf"]["valid_for_seconds"] > 0, body
             assert body["client_side"] == body["provider_side"] == {"listening": True}, body
+        # Each gateway fetches the global configuration from the central registry's base
+        # address through nginx, trusting the CA of the portal's certificate.
+        for code in GATEWAYS:
+            conf = json.loads((country.exchange_dir() / code / "gateway.json").read_text())
+            assert conf["central_url"] == f"{country.portal}/exchange/globalconf"
+            assert conf["central_ca_file"] == str(country.ca_file)
+            assert conf["health_listen"] == f"127.0.0.1:{country.ports[f'{code} health_port']}"
+        fetched = [
+            json.loads(line)
+            for line in (country.processes.logs / "egov-web.service.log").read_text().splitlines()
+            if '"GET exchange/globalconf"' in line
+        ]
+        assert fetched and all(len(line["edge_request_id"]) == 32 for line in fetched)
         worker = json.loads(country.egov("health", "worker").stdout)
         assert worker["ok"] is True
         checked = country.egov("check", "--deploy", check=False)
         assert checked.returncode == 0, checked.stdout + checked.stderr
+        settings = environment_file_read(country.host.path("/etc/egov/egov.env"))
+        assert not {"EGOV_DEMO", "EGOV_INSECURE_HTTP", "SECRET_KEY", "DATABASE_URL"} & set(settings)
         # The data folder is the service user's only (docs/deployment.md, folders).
         data = country.host.path("/var/lib/egov")
         assert stat.S_IMODE(data.stat().st_mode) == 0o700
