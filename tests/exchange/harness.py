@@ -123,6 +123,30 @@ class Recorder:
         return web.json_response({"received": call})
 
 
+class Running:
+    """Gateways set up by ``egov exchange setup`` (from their gateway.json), running in one
+    event loop in a background thread."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.gateways: dict[str, Gateway] = {}
+
+    def run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def stop(self) -> None:
+        for gateway in self.gateways.values():
+            self.run(gateway.stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+    def plain_url(self, code: str = "GW-PORTAL") -> str:
+        """The gateway's plain HTTP client side (connection type HTTP)."""
+        return f"http://127.0.0.1:{self.gateways[code].bound['client']}"
+
+
 def header_values(headers: Any, name: str) -> list[str]:
     """Every value of ``name`` (any case) in headers recorded as ``[name, value]`` pairs."""
     return [value for key, value in headers if key.lower() == name.lower()]

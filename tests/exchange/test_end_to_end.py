@@ -4,10 +4,8 @@ description, and the platform's exchange client on top."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 import urllib.request
 from collections.abc import Iterator
 from html import unescape
@@ -32,6 +30,7 @@ from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.messagelog import verify_log
 from egov.exchange.gateway.server import Gateway
 from egov.identity.models import User
+from tests.exchange.harness import Running
 from tests.factories import UserFactory, login
 
 CITIZEN = "4150592M012PB5"
@@ -43,27 +42,6 @@ def _demo_purpose(code: str) -> dict[str, Any]:
     """A purpose as the demo's description declares it and the registers record it."""
     data = demo_data()["purposes"][code]
     return {"code": code, "text": data["text"], "legal_basis": data["legal_basis"]}
-
-
-class Running:
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.gateways: dict[str, Gateway] = {}
-
-    def run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
-
-    def stop(self) -> None:
-        for gateway in self.gateways.values():
-            self.run(gateway.stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-    def plain_url(self, code: str = "GW-PORTAL") -> str:
-        """The gateway's plain HTTP client side (connection type HTTP)."""
-        return f"http://127.0.0.1:{self.gateways[code].bound['client']}"
 
 
 @pytest.fixture

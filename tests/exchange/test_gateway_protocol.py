@@ -172,11 +172,13 @@ def test_providers_own_error_passes_through_unchanged(stack: Stack) -> None:
         ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC_ES", 400, "Client.InvalidClientIdentifier"),
         ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC:ES", 400, "Client.InvalidClientIdentifier"),
         ("/r1/BY/GOV/MVD/population/echo", "BY/GOV/NC%3BES", 400, "Client.InvalidClientIdentifier"),
+        # Member classes are the instance's configuration: a class the configuration does
+        # not know is a client it does not know.
         (
             "/r1/BY/GOV/MVD/population/echo",
             "BY/XXX/NCES/portal",
-            400,
-            "Client.InvalidClientIdentifier",
+            500,
+            "Server.ClientProxy.UnknownMember",
         ),
         (
             "/r1/BY/GOV/MVD/population/echo",

@@ -85,7 +85,11 @@ def _environment() -> dict[str, str]:
             for name, value in os.environ.items()
             if not name.startswith(("EGOV_", "DJANGO_"))
         },
+        # The walkthrough joins the demo's exchange (and its description).
+        "EGOV_DEMO": "true",
         "SECRET_KEY": "walkthrough-secret-" + "w" * 40,
+        "EGOV_BASE_URL": "http://127.0.0.1:8000",
+        "EGOV_EXCHANGE_GATEWAY_URL": "https://127.0.0.1:8090",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EGOV_INSECURE_HTTP": "true",
         "PYTHONUNBUFFERED": "1",

@@ -11,7 +11,10 @@ Three uses, one set of sources (``population.person``, ``legal_entities.entity``
   statement; an unreachable register leaves it pending and the task is queued again later;
 - **who used my data**: the registers' data-access logs about the signed-in person.
 
-Nothing here imports registry code: every call goes through ``egov.exchange.client``.
+Nothing here imports registry code: every call goes through ``egov.exchange.client``. A
+source names its register and service code; the service's identifier comes from the settings
+(``EGOV_REGISTRY_<REGISTER>_SUBSYSTEM``), and a country without the register (an empty
+setting) has no prefill, checks or access log from it.
 """
 
 from __future__ import annotations
@@ -42,14 +45,14 @@ from egov.exchange.client import (
     ExchangeUnavailable,
     Purpose,
     exchange_call,
+    registry_service,
+    system_user_id,
     user_id_for,
 )
+from egov.exchange.client import backoffice_client as exchange_backoffice_client
 from egov.identity.models import User
 
 logger = structlog.get_logger(__name__)
-
-#: ``X-Road-UserId`` of an agency's automatic steps: no official acts in them.
-SYSTEM_USER_ID = "BY-STAFF-SYSTEM"
 
 # --- the sources ----------------------------------------------------------------------------
 # Shapes of the registers' answers (see the exchange spec); ``None`` marks a single value.
@@ -109,28 +112,23 @@ ORGANISATION = "organisation"
 POPULATION_LABEL = gettext_lazy("From the population register")
 ENTITIES_LABEL = gettext_lazy("From the legal entities register")
 
+#: ``<register>.<data>``: the register (a key of ``settings.REGISTRY_PROVIDERS``) and, as the
+#: source's ``service``, the service code under the register's provider subsystem.
 SOURCES = (
     RegistrySource(
-        "population.person",
-        "BY/GOV/MVD/population/person",
-        PERSON,
-        PERSON_SHAPE,
-        POPULATION_LABEL,
-        ("alive",),
+        "population.person", "person", PERSON, PERSON_SHAPE, POPULATION_LABEL, ("alive",)
     ),
-    RegistrySource(
-        "population.family", "BY/GOV/MVD/population/family", PERSON, FAMILY_SHAPE, POPULATION_LABEL
-    ),
+    RegistrySource("population.family", "family", PERSON, FAMILY_SHAPE, POPULATION_LABEL),
     RegistrySource(
         "population.address_history",
-        "BY/GOV/MVD/population/address-history",
+        "address-history",
         PERSON,
         ADDRESS_HISTORY_SHAPE,
         POPULATION_LABEL,
     ),
     RegistrySource(
         "legal_entities.entity",
-        "BY/GOV/MINJUST/legal-entities/entity",
+        "entity",
         ORGANISATION,
         ENTITY_SHAPE,
         ENTITIES_LABEL,
@@ -139,6 +137,12 @@ SOURCES = (
 )
 for _source in SOURCES:
     registry_sources.register(_source.name)(_source)
+
+
+def source_service(source: RegistrySource) -> str:
+    """The service a source is read from, e.g. ``BY/GOV/MVD/population/person``; "" when the
+    country has no such register (its provider subsystem setting is empty)."""
+    return registry_service(source.name.partition(".")[0], source.service)
 
 
 @dataclass(frozen=True)
@@ -158,8 +162,11 @@ def _fetch(
 ) -> Fetched:
     """One GET through the exchange, keeping the message id (the proof in the gateways'
     logs). 4xx → ``ExchangeRefused``; anything else that is not an answer → unavailable."""
+    service = source_service(source)
+    if not service:
+        raise ExchangeUnavailable("register_absent", source.name)
     response = exchange_call(
-        service=source.service,
+        service=service,
         path=path,
         client=client,
         user_id=user_id,
@@ -262,6 +269,8 @@ def draft_prefill(*, actor: User, draft_id: Any, retry_after_seconds: int = 0) -
     status = DONE
     for source_name in sorted({prefill_reference(ref)[0] for ref in fields.values()}):
         source = registry_sources[source_name]
+        if not source_service(source):
+            continue  # the country has no such register: the person types these answers
         subject = _subject(source, personal_number=actor.personal_number, unp=draft.on_behalf_unp)
         if subject is None:
             continue
@@ -410,7 +419,11 @@ def registry_check_run(*, check_id: int) -> str:
         unp=application.on_behalf_unp,
     )
     result: dict[str, Any] = {}
-    if subject is None:
+    if not source_service(source):
+        # The country has no such register: retrying cannot help, the official checks the
+        # facts another way.
+        result = {"status": RegistryCheck.Status.FAILED, "detail": "register_absent"}
+    elif subject is None:
         result = {"status": RegistryCheck.Status.FAILED, "detail": "no_subject"}
     else:
         try:
@@ -418,7 +431,7 @@ def registry_check_run(*, check_id: int) -> str:
                 source,
                 path=subject,
                 client=backoffice_client(application.agency.code),
-                user_id=user_id_for(check.requested_by) if check.requested_by else SYSTEM_USER_ID,
+                user_id=user_id_for(check.requested_by) if check.requested_by else system_user_id(),
                 purpose=Purpose.CHECK,
                 issue=application.number,
             )
@@ -496,6 +509,9 @@ DETAILS = {
     "deceased": gettext_lazy("The register records the person as deceased."),
     "not_found": gettext_lazy("The register has no record of the applicant."),
     "no_subject": gettext_lazy("The application gives no one to ask the register about."),
+    "register_absent": gettext_lazy(
+        "This register is not available in this country: check the facts another way."
+    ),
     "liquidating": gettext_lazy("The organisation is being liquidated."),
     "liquidated": gettext_lazy("The organisation has been liquidated."),
 }
@@ -521,9 +537,11 @@ def registry_checks_passed(application: Application) -> bool:
 
 # --- who used my data -----------------------------------------------------------------------
 
+#: The registers whose data-access logs "who used my data" reads (service
+#: ``data-access-log`` of each); a register the country does not have is not asked.
 ACCESS_LOGS = (
-    ("BY/GOV/MVD/population/data-access-log", REGISTRY_NAMES["population"]),
-    ("BY/GOV/MINJUST/legal-entities/data-access-log", REGISTRY_NAMES["legal_entities"]),
+    ("population", REGISTRY_NAMES["population"]),
+    ("legal_entities", REGISTRY_NAMES["legal_entities"]),
 )
 DATA_NAMES = {
     "person": gettext_lazy("Your personal details"),
@@ -615,8 +633,13 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
         return [], []
     raw: list[tuple[Mapping[str, Any], str]] = []
     missing: list[str] = []
-    for service, registry_name in ACCESS_LOGS:
-        source = RegistrySource(service, service, PERSON, None, registry_name)
+    for register, registry_name in ACCESS_LOGS:
+        service = registry_service(register, "data-access-log")
+        if not service:
+            continue  # the country has no such register: nothing to ask, nothing missing
+        source = RegistrySource(
+            f"{register}.data_access_log", "data-access-log", PERSON, None, registry_name
+        )
         try:
             fetched = _fetch(
                 source,
@@ -684,8 +707,9 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
 
 
 def backoffice_client(agency_code: str) -> str:
-    """The client subsystem the back office and workers of an agency call the exchange as."""
-    return f"BY/GOV/{agency_code}/backoffice"
+    """The client subsystem the back office and workers of an agency call the exchange as
+    (``<instance>/<class>/<agency>/backoffice``, in the portal's instance and class)."""
+    return exchange_backoffice_client(agency_code)
 
 
 def _from_portal(item: Mapping[str, Any]) -> bool:

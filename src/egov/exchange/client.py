@@ -12,6 +12,13 @@ information-system certificate (``core/exchange_files.client_certificate_paths``
 the gateway's TLS certificate against the platform CA. Each certificate has its own pool of
 keep-alive connections, so a connection opened for one subsystem never carries another's
 call. A plain ``http://`` URL presents no certificate (connection type ``HTTP``).
+
+Identifiers are configuration, never a country written into code: the portal's client is
+``EGOV_EXCHANGE_CLIENT`` (``KZ/GOV/NCES/portal``), whose instance and member class also name
+the agencies' back offices (``KZ/GOV/<agency>/backoffice``) and prefix ``X-Road-UserId``
+(``KZ<personal number>``, ``KZ-STAFF-<id>``); a register's services are its provider
+subsystem (``EGOV_REGISTRY_<REGISTER>_SUBSYSTEM``) and a service code. An empty provider
+subsystem means the country has no such register: :func:`registry_service` is then "".
 """
 
 from __future__ import annotations
@@ -89,12 +96,52 @@ class ExchangeResponse:
         return json.loads(self.body.decode("utf-8"))
 
 
+def _client_parts() -> list[str]:
+    """``[instance, member class, member, subsystem]`` of the portal's own client."""
+    parts = str(settings.EXCHANGE_CLIENT).split("/")
+    if len(parts) not in (3, 4) or not all(parts):
+        raise ValueError(f"EGOV_EXCHANGE_CLIENT is not a client identifier: {parts!r}")
+    return parts
+
+
+def exchange_instance() -> str:
+    """The platform's instance: that of its own client (``EGOV_EXCHANGE_CLIENT``)."""
+    return _client_parts()[0]
+
+
 def user_id_for(user: Any) -> str:
-    """``X-Road-UserId`` of the person on whose behalf a call is made, with the country code."""
+    """``X-Road-UserId`` of the person on whose behalf a call is made: the instance's code
+    and the personal number (``BY4150592M012PB5``), or ``<instance>-STAFF-<id>`` for an
+    official without one."""
     personal_number = getattr(user, "personal_number", "") or ""
     if personal_number:
-        return f"BY{personal_number}"
-    return f"BY-STAFF-{user.pk}"
+        return f"{exchange_instance()}{personal_number}"
+    return f"{exchange_instance()}-STAFF-{user.pk}"
+
+
+def system_user_id() -> str:
+    """``X-Road-UserId`` of an agency's automatic steps: no official acts in them."""
+    return f"{exchange_instance()}-STAFF-SYSTEM"
+
+
+def backoffice_client(agency_code: str) -> str:
+    """The client subsystem the back office and workers of an agency call the exchange as:
+    ``<instance>/<class>/<agency>/backoffice``, in the portal's instance and member class."""
+    instance, member_class = _client_parts()[:2]
+    return f"{instance}/{member_class}/{agency_code}/backoffice"
+
+
+def registry_service(register: str, service_code: str) -> str:
+    """The identifier of a base register's service: its provider subsystem from
+    ``settings.REGISTRY_PROVIDERS`` and ``service_code``; "" when the country has no such
+    register (an empty provider subsystem)."""
+    provider = str(settings.REGISTRY_PROVIDERS.get(register, "") or "").strip("/")
+    return f"{provider}/{service_code}" if provider else ""
+
+
+def registry_present(register: str) -> bool:
+    """Whether the country has the register (its provider subsystem is configured)."""
+    return bool(str(settings.REGISTRY_PROVIDERS.get(register, "") or "").strip("/"))
 
 
 def service_path(service: str, path: str = "") -> str:

@@ -1,10 +1,15 @@
-"""X-Road identifiers: ``BY/GOV/MVD/population`` (a client) and ``.../person`` (a service).
+"""X-Road identifiers: ``BY/GOV/MVD/population`` (a client) and ``.../person`` (a service),
+``INSTANCE/CLASS/MEMBER[/SUBSYSTEM[/SERVICE]]``.
 
 Each part is UTF-8, percent-encoded on its own (X-Road Message Protocol for REST §4.2), and
 strictly validated here: an identifier the gateway cannot parse is a protocol violation. After
 decoding, a part holds only the characters PR-REST §4.8 allows in X-Road identifiers: letters
 ``A-Z a-z``, digits and ``'()+,-.=?`` (so no ``/ \\ ; : %``, no ``_``, no space, no control
 character).
+
+The instance and the member classes are configuration (the exchange description): a part is
+checked here for its characters only, and whether a client or service exists in this
+instance is the global configuration's to say (``UnknownMember``, ``UnknownService``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,6 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
-#: Member classes of the instance; the central registry may only use these.
-MEMBER_CLASSES = ("GOV", "COM", "NGO")
 #: The characters of an identifier part after decoding (PR-REST §4.8), at most 64 of them.
 PART_CHARACTERS = "A-Za-z0-9'()+,\\-.=?"
 PART = re.compile(f"[{PART_CHARACTERS}]{{1,64}}")
@@ -77,13 +80,6 @@ class ServiceId:
         return f"{self.provider}/{self.service_code}"
 
 
-def _check_class(member_class: str) -> None:
-    if member_class not in MEMBER_CLASSES:
-        raise IdentifierError(
-            f"'{member_class}' is not a member class ({', '.join(MEMBER_CLASSES)})"
-        )
-
-
 @functools.lru_cache(maxsize=4096)
 def client_id_parse(text: str) -> ClientId:
     """Parse ``X-Road-Client``: ``INSTANCE/CLASS/MEMBER[/SUBSYSTEM]``, parts percent-encoded."""
@@ -91,7 +87,6 @@ def client_id_parse(text: str) -> ClientId:
     if len(raw) not in (3, 4):
         raise IdentifierError("expected INSTANCE/CLASS/MEMBER/SUBSYSTEM")
     parts = [_decode(part) for part in raw]
-    _check_class(parts[1])
     return ClientId(*parts)
 
 
@@ -115,7 +110,6 @@ def service_path_parse(raw_path: str) -> tuple[ServiceId, str]:
     instance, member_class, member_code, subsystem, service_code = (
         _decode(part) for part in segments[:5]
     )
-    _check_class(member_class)
     rest = segments[5:]
     for segment in rest:
         # ``..`` must not climb, not even for a server that decodes ``%2F`` into ``/``.

@@ -25,7 +25,13 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
 from egov.core.logging import security_event
-from egov.exchange.client import ExchangeError, Purpose, exchange_get_json, user_id_for
+from egov.exchange.client import (
+    ExchangeError,
+    Purpose,
+    exchange_get_json,
+    registry_service,
+    user_id_for,
+)
 from egov.identity.models import LevelOfAssurance, Representation, User, UserKind
 from egov.identity.selectors import SESSION_LOA
 from egov.identity.validators import validate_personal_number
@@ -347,20 +353,32 @@ def session_start(*, request: HttpRequest, user: User, level: str) -> None:
             logger.warning("representations of user %s not refreshed: %s", user.pk, error)
 
 
-DIRECTED_BY_SERVICE = "BY/GOV/MINJUST/legal-entities/directed-by"
+#: The legal entities register and its service listing the entities a person directs; the
+#: identifier is the register's provider subsystem (``EGOV_REGISTRY_LEGAL_ENTITIES_SUBSYSTEM``)
+#: and this code.
+DIRECTED_BY_REGISTER = "legal_entities"
+DIRECTED_BY_SERVICE_CODE = "directed-by"
+
+
+def directed_by_service() -> str:
+    """``BY/GOV/MINJUST/legal-entities/directed-by`` in the demo; "" in a country without a
+    legal entities register."""
+    return registry_service(DIRECTED_BY_REGISTER, DIRECTED_BY_SERVICE_CODE)
 
 
 def representations_refresh(*, user: User) -> dict[str, int]:
     """Bring the person's director rights in line with the legal entities register: a right
     for every active entity it lists them as director of, the end (today) of a director right
-    it no longer lists. Powers of attorney are not the register's: they are left alone.
+    it no longer lists. Powers of attorney are not the register's: they are left alone. In a
+    country without the register nothing is asked and nothing changes.
 
     Raises ``ExchangeError`` when the register cannot be asked; nothing changes then."""
     counts = {"added": 0, "kept": 0, "ended": 0}
-    if not user.personal_number:
+    service = directed_by_service()
+    if not user.personal_number or not service:
         return counts
     document = exchange_get_json(
-        service=DIRECTED_BY_SERVICE,
+        service=service,
         path=user.personal_number,
         user_id=user_id_for(user),
         purpose=Purpose.REPRESENTATION,

@@ -26,6 +26,7 @@ from egov.cases.workflow import state_label, workflow_of
 from egov.core.errors import ApplicationError
 from egov.core.files import download_response
 from egov.core.numbers import NumberError, parse_integer
+from egov.exchange.client import registry_present
 from egov.identity import selectors as identity
 from egov.identity import services as identity_services
 from egov.identity.api_auth import api_token_issue, api_token_revoke, api_tokens_of
@@ -272,6 +273,7 @@ def data_access(request: HttpRequest) -> HttpResponse:
         "page": page,
         "missing": missing,
         "has_number": bool(user.personal_number),
+        "legal_entities_register": registry_present("legal_entities"),
     }
     return render(request, "portal/cabinet/data_access.html", context)
 

@@ -20,7 +20,7 @@ from egov.catalog.models import Audience
 from egov.catalog.services import CATALOGUE_PAGES
 from egov.core.pagecache import public_page
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
-from egov.exchange.client import ExchangeError
+from egov.exchange.client import ExchangeError, registry_present
 from egov.identity import selectors as identity
 from egov.identity import services as identity_services
 from egov.identity.models import LevelOfAssurance, User, UserKind
@@ -181,6 +181,8 @@ def account(request: HttpRequest) -> HttpResponse:
         "has_second_factor": identity.has_second_factor(actor=user),
         "representations": identity.representation_list(actor=user),
         "unread": inbox_unread_count(actor=user),
+        # A country without a legal entities register has no director rights to check.
+        "legal_entities_register": registry_present("legal_entities"),
     }
     return render(request, "portal/account.html", context)
 
@@ -193,6 +195,8 @@ def representations_refresh(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     if user.kind != UserKind.BUSINESS or not user.personal_number:
         raise Http404
+    if not registry_present("legal_entities"):
+        return redirect("portal:account")  # no register to ask: nothing to refresh
     try:
         identity_services.representations_refresh(user=user)
     except ExchangeError:

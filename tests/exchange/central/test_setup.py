@@ -230,7 +230,9 @@ def test_gateway_files_name_existing_keys_and_certificates(registry, tmp_path):
         "client_listen": "127.0.0.1:18080",
         "client_tls_listen": "127.0.0.1:18090",
         "server_listen": "127.0.0.1:18443",
+        "health_listen": "127.0.0.1:8085",
         "central_url": "http://127.0.0.1:9000/exchange/globalconf",
+        "central_ca_file": "",
         "anchor": str(pki / "issued/central-signing.cert.pem"),
         "tls_key": str(pki / "issued/GW-PORTAL-tls.key.pem"),
         "tls_certificate": str(pki / "issued/GW-PORTAL-tls.cert.pem"),
@@ -484,6 +486,7 @@ def test_a_description_with_an_unknown_gateway_changes_nothing(registry, tmp_pat
 
 
 def test_command_sets_up_from_settings_and_options(registry, settings, tmp_path):
+    settings.DEMO_MODE = True  # the demo's description, registries and central registry
     out, err = StringIO(), StringIO()
     ports = json.dumps({"GW-REGISTRIES": {"client": 28081, "client_tls": 28091, "server": 28444}})
     call_command(
@@ -526,6 +529,7 @@ def test_command_reads_another_description(registry, tmp_path):
         yaml.safe_dump(
             {
                 "instance": "BY",
+                "member_classes": [{"code": "GOV", "description": "Government"}],
                 "gateways": [
                     {
                         "code": "GW-ONE",
@@ -538,6 +542,7 @@ def test_command_reads_another_description(registry, tmp_path):
                 "members": [
                     {
                         "code": "ONE",
+                        "class": "GOV",
                         "name": "One",
                         "subsystems": [{"code": "a", "gateway": "GW-ONE"}],
                     }
@@ -548,8 +553,10 @@ def test_command_reads_another_description(registry, tmp_path):
     call_command(
         "exchange",
         "setup",
-        "--from-yaml",
+        "--file",
         str(description),
+        "--central-url",
+        "https://central.example.by",
         "--pki-dir",
         str(tmp_path / "p"),
         "--exchange-dir",
@@ -563,4 +570,5 @@ def test_command_reads_another_description(registry, tmp_path):
     assert [str(subsystem) for subsystem in Subsystem.objects.all()] == ["BY/GOV/ONE/a"]
     gateway = json.loads((tmp_path / "x" / "GW-ONE" / "gateway.json").read_text())
     assert (gateway["client_tls_listen"], gateway["provider_credentials"]) == ("127.0.0.1:3", {})
+    assert gateway["central_url"] == "https://central.example.by/exchange/globalconf"
     assert (tmp_path / "p" / "issued" / "GW-ONE-tls.key.pem").is_file()

@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
+from django.forms import BaseInlineFormSet, ChoiceField, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -23,9 +23,12 @@ from egov.exchange.central.models import (
     ClientCertificate,
     ConfigurationVersion,
     Gateway,
+    Instance,
     Member,
+    MemberClass,
     Service,
     Subsystem,
+    member_class_codes,
 )
 
 
@@ -139,8 +142,23 @@ class ClientAdmin(RegistryAdmin):
                 services.client_certificates_set(client=form.instance, certificates=certificates)
 
 
+def _member_class_choices() -> list[tuple[str, str]]:
+    return [(code, code) for code in member_class_codes()]
+
+
+class MemberForm(ModelForm):
+    """The member class is one of the instance's (the exchange description's)."""
+
+    member_class = ChoiceField(label=_("member class"), choices=_member_class_choices)
+
+    class Meta:
+        model = Member
+        fields = ["member_class", "member_code", "name", "gateway", "connection_type"]
+
+
 @admin.register(Member, site=admin_site)
 class MemberAdmin(ClientAdmin):
+    form = MemberForm
     save_entry, delete_entry, entity = services.member_save, services.member_delete, "member"
     list_display = ["member_code", "member_class", "name", "connection_type", "gateway"]
     list_filter = ["member_class", "connection_type"]
@@ -161,7 +179,7 @@ class GatewayAdmin(RegistryAdmin):
         (_("Certificates"), {"fields": ["tls_certificate", "signing_certificate"]}),
         (
             _("Written into its gateway.json, not published"),
-            {"fields": ["client_listen", "client_tls_listen", "server_listen"]},
+            {"fields": ["client_listen", "client_tls_listen", "server_listen", "health_listen"]},
         ),
     ]
 
@@ -221,6 +239,38 @@ class AccessRightAdmin(RegistryAdmin):
             if formset.model is AccessRightPurpose:
                 purposes = [form.instance.as_published() for form in _kept_forms(formset)]
         services.access_right_save(access_right=form.instance, purposes=purposes)
+
+
+@admin.register(MemberClass, site=admin_site)
+class MemberClassAdmin(admin.ModelAdmin):
+    """The member classes come from the exchange description (``egov exchange setup``); their
+    descriptions may be edited here, a class in use is kept."""
+
+    list_display = ["code", "description"]
+    fields = ["code", "description"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None or not Member.objects.filter(member_class=obj.code).exists()
+
+
+@admin.register(Instance, site=admin_site)
+class InstanceAdmin(admin.ModelAdmin):
+    """Read only: the instance is the exchange description's, fixed once members exist."""
+
+    list_display = ["code"]
+    readonly_fields = ["code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ConfigurationVersion, site=admin_site)

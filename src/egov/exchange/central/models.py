@@ -31,13 +31,50 @@ from egov.exchange.central.validators import (
 )
 from egov.trust.pki import fingerprint_sha256, load_certificate
 
-INSTANCE = "BY"
+
+class Instance(models.Model):
+    """The X-Road instance this central registry serves: one row, the first part of every
+    identifier (``KZ`` in ``KZ/GOV/MVD/population``). Written by ``egov exchange setup`` from
+    the exchange description's ``instance``; it cannot change while members exist."""
+
+    code = models.CharField(
+        _("instance"), max_length=16, unique=True, validators=[identifier_validator]
+    )
+
+    class Meta:
+        verbose_name = _("instance")
+        verbose_name_plural = _("instance")
+
+    def __str__(self) -> str:
+        return self.code
 
 
-class MemberClass(models.TextChoices):
-    GOV = "GOV", _("Government")
-    COM = "COM", _("Commercial")
-    NGO = "NGO", _("Non-governmental organisation")
+def registry_instance() -> str:
+    """The instance of the central registry; "" before ``egov exchange setup`` has set it."""
+    return Instance.objects.values_list("code", flat=True).order_by("pk").first() or ""
+
+
+class MemberClass(models.Model):
+    """A member class of the instance (X-Road's GOV, COM, ...), from the exchange description's
+    ``member_classes``: members may use only these."""
+
+    code = models.CharField(
+        _("code"), max_length=16, unique=True, validators=[identifier_validator]
+    )
+    description = models.CharField(_("description"), max_length=300)
+
+    class Meta:
+        verbose_name = _("member class")
+        verbose_name_plural = _("member classes")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def member_class_codes() -> list[str]:
+    """The member classes of the instance, in the description's order."""
+    return list(MemberClass.objects.order_by("pk").values_list("code", flat=True))
 
 
 class ConnectionType(models.TextChoices):
@@ -63,9 +100,15 @@ def _connection_type_field() -> models.CharField:
 
 
 class Member(models.Model):
-    instance = models.CharField(_("instance"), max_length=16, default=INSTANCE, editable=False)
+    instance = models.CharField(
+        _("instance"), max_length=16, blank=True, default=registry_instance, editable=False
+    )
     member_class = models.CharField(
-        _("member class"), max_length=3, choices=MemberClass.choices, default=MemberClass.GOV
+        _("member class"),
+        max_length=16,
+        default="GOV",
+        validators=[identifier_validator],
+        help_text=_("One of the instance's member classes, e.g. GOV."),
     )
     member_code = models.CharField(
         _("member code"), max_length=64, validators=[identifier_validator]
@@ -100,6 +143,45 @@ class Member(models.Model):
     @property
     def identifier(self) -> str:
         return f"{self.instance}/{self.member_class}/{self.member_code}"
+
+    def clean(self) -> None:
+        """A member belongs to the registry's instance and one of its member classes."""
+        instance = registry_instance()
+        if not instance:
+            raise ValidationError(
+                _(
+                    "The central registry has no instance yet: set up the exchange with "
+                    "`egov exchange setup --file` first."
+                ),
+                code="instance",
+            )
+        if not self.instance:
+            self.instance = instance
+        if self.instance != instance:
+            raise ValidationError(
+                _(
+                    "This member belongs to the instance %(given)s; the registry serves "
+                    "%(instance)s."
+                )
+                % {"given": self.instance, "instance": instance},
+                code="instance",
+            )
+        classes = member_class_codes()
+        if self.member_class and self.member_class not in classes:
+            raise ValidationError(
+                {
+                    "member_class": _(
+                        "%(class)s is not a member class of the instance %(instance)s: use one "
+                        "of %(classes)s."
+                    )
+                    % {
+                        "class": self.member_class,
+                        "instance": instance,
+                        "classes": ", ".join(classes) or "-",
+                    }
+                },
+                code="member_class",
+            )
 
 
 class Gateway(models.Model):
@@ -142,6 +224,16 @@ class Gateway(models.Model):
         help_text=_(
             "Where it listens for other gateways, e.g. 0.0.0.0:8443 (the address above is how "
             "they reach it)."
+        ),
+    )
+    health_listen = models.CharField(
+        _("health checks"),
+        max_length=100,
+        blank=True,
+        validators=[listen_validator],
+        help_text=_(
+            "Where it answers GET /healthz and GET /readyz over plain HTTP, e.g. "
+            "127.0.0.1:8085; empty: no health checks."
         ),
     )
 

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 import yaml
@@ -45,12 +45,13 @@ from egov.core.exchange_files import (
     provider_key_path,
 )
 from egov.exchange.central.models import (
-    INSTANCE,
     ConnectionType,
     Gateway,
     Member,
     Service,
     Subsystem,
+    member_class_codes,
+    registry_instance,
 )
 from egov.exchange.central.publication import CENTRAL_SIGNING
 from egov.exchange.central.selectors import configuration_serial
@@ -70,11 +71,15 @@ from egov.trust.pki import (
     certificate_current,
     certificate_issue,
     load_certificate,
+    load_certificates,
 )
 
 logger = structlog.get_logger(__name__)
 
-DEFAULT_CENTRAL_URL = "http://127.0.0.1:8000/exchange/globalconf"
+#: Where the central registry publishes the global configuration, under its base address.
+GLOBALCONF_PATH = "/exchange/globalconf"
+#: The demo's central registry: the demo's web process. Outside the demo there is no default.
+DEMO_CENTRAL_URL = "http://127.0.0.1:8000"
 OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 OPENAPI_TIMEOUT_SECONDS = 10.0
 
@@ -190,15 +195,75 @@ def _issued(
     )
 
 
-def central_certificate(*, pki_dir: Path) -> IssuedCertificate:
+def central_certificate(*, pki_dir: Path, instance: str = "") -> IssuedCertificate:
     """The central registry's signing certificate (the gateways' anchor)."""
     return _issued(
         pki_dir=pki_dir,
         name=CENTRAL_SIGNING,
         profile="central-signing",
-        common_name=f"{INSTANCE} exchange central registry",
+        common_name=f"{instance or registry_instance() or 'egov'} exchange central registry",
         organization="egov",
     )
+
+
+# --- where the gateways find the central registry ------------------------------------------
+
+
+def central_url_normalize(url: str) -> str:
+    """The global configuration's URL from the central registry's base address:
+    ``https://egov.example.by`` and ``https://egov.example.by/`` become
+    ``https://egov.example.by/exchange/globalconf``; a URL with a path is kept as it is."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ExchangeSetupInvalid(
+            _(
+                "The central registry's address must be an http:// or https:// URL, e.g. "
+                "https://egov.example.by, not %(url)s."
+            )
+            % {"url": repr(url)}
+        )
+    if parts.path in {"", "/"}:
+        parts = parts._replace(path=GLOBALCONF_PATH)
+    return urlunsplit(parts)
+
+
+def central_url_resolve(given: str | None, *, current: str = "") -> str:
+    """The central URL a gateway's file gets: the one given (``--central-url``), else
+    ``EGOV_CENTRAL_URL``, else the one the file has, else in the demo the demo's web process.
+    Outside the demo, without any of them, an error names the option and the variable."""
+    url = given or settings.CENTRAL_URL or current
+    if not url and settings.DEMO_MODE:
+        url = DEMO_CENTRAL_URL
+    if not url:
+        raise ExchangeSetupInvalid(
+            _(
+                "Give the central registry's address with --central-url or EGOV_CENTRAL_URL, "
+                "e.g. https://egov.example.by (the gateways fetch the global configuration "
+                "from it)."
+            )
+        )
+    return central_url_normalize(url)
+
+
+def central_ca_resolve(given: str | None, *, current: str = "") -> str:
+    """The PEM bundle a gateway trusts for the central registry's TLS certificate: the one
+    given (``--central-ca``; "" for the system's trust store), else ``EGOV_CENTRAL_CA_FILE``,
+    else the one the file has. Returned as an absolute path, checked to hold certificates."""
+    value = given if given is not None else (settings.CENTRAL_CA_FILE or current)
+    if not value:
+        return ""
+    path = Path(value).resolve()
+    try:
+        load_certificates(path)
+    except (OSError, ValueError) as error:
+        raise ExchangeSetupInvalid(
+            _(
+                "The central registry's CA file %(path)s cannot be used: %(reason)s. Give a "
+                "PEM file of CA certificates with --central-ca or EGOV_CENTRAL_CA_FILE."
+            )
+            % {"path": path, "reason": getattr(error, "strerror", None) or error}
+        ) from None
+    return str(path)
 
 
 def client_certificate_issue(*, client: Subsystem | Member, paths: ExchangePaths) -> Outcome:
@@ -271,16 +336,54 @@ def openapi_fetch(source: str, *, timeout: float = OPENAPI_TIMEOUT_SECONDS) -> s
 # --- identifiers -----------------------------------------------------------------------------
 
 
+def _instance() -> str:
+    """The registry's instance; joining the exchange needs one (``egov exchange setup``)."""
+    instance = registry_instance()
+    if not instance:
+        raise ExchangeSetupInvalid(
+            _(
+                "The central registry has no instance yet: set up the exchange with "
+                "`egov exchange setup --file` first."
+            )
+        )
+    return instance
+
+
+def identifier_form(suffix: str = "") -> str:
+    """An example of an identifier's form in this registry's terms: ``KZ/GOV/MEMBER`` and
+    ``suffix`` (the instance and its first member class; generic before the set-up)."""
+    classes = member_class_codes()
+    prefix = [registry_instance() or "INSTANCE", classes[0] if classes else "CLASS", "MEMBER"]
+    return "/".join(prefix) + suffix
+
+
 def _parse_client(identifier: str) -> tuple[str, str, str]:
     try:
         parsed = client_id_parse(identifier)
     except IdentifierError as error:
         raise ExchangeSetupInvalid(
-            _("%(identifier)s is not a client identifier (BY/GOV/MEMBER[/SUBSYSTEM]): %(error)s")
-            % {"identifier": identifier, "error": error}
+            _("%(identifier)s is not a client identifier (%(form)s): %(error)s")
+            % {"identifier": identifier, "form": identifier_form("[/SUBSYSTEM]"), "error": error}
         ) from None
-    if parsed.instance != INSTANCE:
-        raise ExchangeSetupInvalid(_("Only the instance BY is supported."))
+    instance = _instance()
+    if parsed.instance != instance:
+        raise ExchangeSetupInvalid(
+            _(
+                "%(identifier)s names the instance %(given)s; this central registry serves "
+                "%(instance)s."
+            )
+            % {"identifier": identifier, "given": parsed.instance, "instance": instance}
+        )
+    classes = member_class_codes()
+    if parsed.member_class not in classes:
+        raise ExchangeSetupInvalid(
+            _("%(identifier)s is not a client identifier (%(form)s): %(error)s")
+            % {
+                "identifier": identifier,
+                "form": identifier_form("[/SUBSYSTEM]"),
+                "error": f"'{parsed.member_class}' is not a member class ({', '.join(classes)})",
+            }
+        )
     return parsed.member_class, parsed.member_code, parsed.subsystem_code
 
 
@@ -414,15 +517,19 @@ def member_add(
     member_class, member_code, subsystem_code = _parse_client(identifier)
     if subsystem_code:
         raise ExchangeSetupInvalid(
-            _("%(identifier)s names a subsystem: a member is BY/GOV/MEMBER.")
-            % {"identifier": identifier}
+            _("%(identifier)s names a subsystem: a member is %(form)s.")
+            % {"identifier": identifier, "form": identifier_form()}
         )
     paths = paths or ExchangePaths.from_settings()
     serial = configuration_serial()
     with transaction.atomic():
         member = registry_entry_upsert(
             Member,
-            lookup={"instance": INSTANCE, "member_class": member_class, "member_code": member_code},
+            lookup={
+                "instance": _instance(),
+                "member_class": member_class,
+                "member_code": member_code,
+            },
             values={
                 "name": name,
                 **_given(connection_type=connection_type, gateway=gateway),
@@ -453,10 +560,10 @@ def subsystem_add(
     member_class, member_code, subsystem_code = _parse_client(identifier)
     if not subsystem_code:
         raise ExchangeSetupInvalid(
-            _("%(identifier)s names a member: a subsystem is BY/GOV/MEMBER/SUBSYSTEM.")
-            % {"identifier": identifier}
+            _("%(identifier)s names a member: a subsystem is %(form)s.")
+            % {"identifier": identifier, "form": identifier_form("/SUBSYSTEM")}
         )
-    member = member_get(f"{INSTANCE}/{member_class}/{member_code}")
+    member = member_get(f"{_instance()}/{member_class}/{member_code}")
     paths = paths or ExchangePaths.from_settings()
     serial = configuration_serial()
     with transaction.atomic():
@@ -490,8 +597,8 @@ def service_add(
     subsystem = client_get(provider) if provider.count("/") == 3 else None
     if not isinstance(subsystem, Subsystem):
         raise ExchangeSetupInvalid(
-            _("%(identifier)s is not a service identifier (BY/GOV/MEMBER/SUBSYSTEM/SERVICE).")
-            % {"identifier": identifier}
+            _("%(identifier)s is not a service identifier (%(form)s).")
+            % {"identifier": identifier, "form": identifier_form("/SUBSYSTEM/SERVICE")}
         )
     document = yaml.safe_load(openapi) if openapi.strip() else None
     info = document.get("info") if isinstance(document, dict) else None
@@ -559,6 +666,36 @@ def _hosts(*addresses: str) -> tuple[list[str], list[str]]:
     return ips, names
 
 
+def _gateway_values(
+    *,
+    code: str,
+    owner: Member,
+    client_listen: str,
+    client_tls_listen: str,
+    server_listen: str,
+    health_listen: str,
+    address: str | None,
+    enabled: bool,
+) -> dict[str, Any]:
+    """The gateway's values, checked before any certificate is issued."""
+    values = {
+        "owner": owner,
+        "address": address or f"https://{server_listen}",
+        "enabled": enabled,
+        "client_listen": client_listen,
+        "client_tls_listen": client_tls_listen,
+        "server_listen": server_listen,
+        "health_listen": health_listen,
+    }
+    try:
+        Gateway(code=code, **values).clean_fields(
+            exclude=["tls_certificate", "signing_certificate"]
+        )
+    except ValidationError as error:
+        raise RegistryEntryInvalid(error) from None
+    return values
+
+
 def gateway_register(
     *,
     code: str,
@@ -566,27 +703,24 @@ def gateway_register(
     client_listen: str,
     client_tls_listen: str,
     server_listen: str,
+    health_listen: str = "",
     address: str | None = None,
     enabled: bool = True,
     paths: ExchangePaths,
 ) -> Gateway:
     """Issue the gateway's TLS and signing certificates (when none are in force) and
     register it or bring it up to date. Call inside the transaction of the change."""
-    address = address or f"https://{server_listen}"
-    values = {
-        "owner": owner,
-        "address": address,
-        "enabled": enabled,
-        "client_listen": client_listen,
-        "client_tls_listen": client_tls_listen,
-        "server_listen": server_listen,
-    }
-    try:  # before any certificate is issued
-        Gateway(code=code, **values).clean_fields(
-            exclude=["tls_certificate", "signing_certificate"]
-        )
-    except ValidationError as error:
-        raise RegistryEntryInvalid(error) from None
+    values = _gateway_values(
+        code=code,
+        owner=owner,
+        client_listen=client_listen,
+        client_tls_listen=client_tls_listen,
+        server_listen=server_listen,
+        health_listen=health_listen,
+        address=address,
+        enabled=enabled,
+    )
+    address = str(values["address"])
     ips, names = _hosts(address, client_tls_listen, server_listen)
     tls = _issued(
         pki_dir=paths.pki_dir,
@@ -622,14 +756,31 @@ def gateway_add(
     client_listen: str,
     client_tls_listen: str,
     server_listen: str,
+    health_listen: str = "",
     address: str | None = None,
     central_url: str | None = None,
+    central_ca_file: str | None = None,
     paths: ExchangePaths | None = None,
 ) -> Outcome:
     """Register a gateway of ``owner`` (a member), with its certificates, and write its
     gateway.json (its services and provider keys follow with ``gateway write-config``)."""
     paths = paths or ExchangePaths.from_settings()
     member = member_get(owner)
+    _gateway_values(
+        code=code,
+        owner=member,
+        client_listen=client_listen,
+        client_tls_listen=client_tls_listen,
+        server_listen=server_listen,
+        health_listen=health_listen,
+        address=address,
+        enabled=True,
+    )
+    current = _current_config(paths, code)
+    central_url = central_url_resolve(central_url, current=current.get("central_url", ""))
+    central_ca_file = central_ca_resolve(
+        central_ca_file, current=current.get("central_ca_file", "")
+    )
     serial = configuration_serial()
     try:
         with transaction.atomic():
@@ -639,11 +790,17 @@ def gateway_add(
                 client_listen=client_listen,
                 client_tls_listen=client_tls_listen,
                 server_listen=server_listen,
+                health_listen=health_listen,
                 address=address,
                 paths=paths,
             )
             central_certificate(pki_dir=paths.pki_dir)
-            files = gateway_config_write(gateway=gateway, paths=paths, central_url=central_url)
+            files = gateway_config_write(
+                gateway=gateway,
+                paths=paths,
+                central_url=central_url,
+                central_ca_file=central_ca_file,
+            )
     except PkiError as error:
         raise ExchangeSetupInvalid(
             _("The PKI cannot issue the gateway's certificates: %(error)s") % {"error": error}
@@ -671,11 +828,29 @@ def _registered_certificate(
     return issued
 
 
+def _current_config(paths: ExchangePaths, code: str) -> dict[str, Any]:
+    """The gateway's gateway.json as it is now ({} when there is none or it is unreadable)."""
+    try:
+        current = json.loads(
+            (paths.exchange_dir / code / "gateway.json").read_text(encoding="utf-8")
+        )
+    except (OSError, ValueError):
+        return {}
+    return current if isinstance(current, dict) else {}
+
+
 def gateway_config(
-    *, gateway: Gateway, paths: ExchangePaths, central_url: str | None = None
+    *,
+    gateway: Gateway,
+    paths: ExchangePaths,
+    central_url: str | None = None,
+    central_ca_file: str | None = None,
 ) -> dict[str, Any]:
     """The gateway.json of ``gateway``: its keys and certificates in the PKI, its listen
-    addresses, the backend URL of each service it provides and each provider's key file."""
+    addresses, where it fetches the global configuration and whom it trusts for that, the
+    backend URL of each service it provides and each provider's key file. ``central_url``
+    and ``central_ca_file`` are resolved by :func:`central_url_resolve` and
+    :func:`central_ca_resolve` (given, settings, the current file, the demo's)."""
     for field, value in (
         ("client_listen", gateway.client_listen),
         ("client_tls_listen", gateway.client_tls_listen),
@@ -698,13 +873,11 @@ def gateway_config(
     tls = _registered_certificate(gateway, "tls", gateway.tls_certificate, paths)
     signing = _registered_certificate(gateway, "signing", gateway.signing_certificate, paths)
     folder = paths.exchange_dir / gateway.code
-    if central_url is None:
-        try:
-            central_url = json.loads((folder / "gateway.json").read_text(encoding="utf-8"))[
-                "central_url"
-            ]
-        except (OSError, ValueError, KeyError, TypeError):
-            central_url = DEFAULT_CENTRAL_URL
+    current = _current_config(paths, gateway.code)
+    central_url = central_url_resolve(central_url, current=str(current.get("central_url", "")))
+    central_ca_file = central_ca_resolve(
+        central_ca_file, current=str(current.get("central_ca_file", ""))
+    )
     providers = (
         Subsystem.objects.filter(gateway=gateway, services__isnull=False)
         .select_related("member")
@@ -713,11 +886,13 @@ def gateway_config(
     services = Service.objects.filter(subsystem__gateway=gateway).exclude(backend_url="")
     return {
         "code": gateway.code,
-        "instance": INSTANCE,
+        "instance": gateway.owner.instance,
         "client_listen": gateway.client_listen,
         "client_tls_listen": gateway.client_tls_listen,
         "server_listen": gateway.server_listen,
+        "health_listen": gateway.health_listen,
         "central_url": central_url,
+        "central_ca_file": central_ca_file,
         "anchor": str(central.certificate_path),
         "tls_key": str(tls.key_path),
         "tls_certificate": str(tls.certificate_path),
@@ -745,12 +920,18 @@ def gateway_config(
 
 
 def gateway_config_write(
-    *, gateway: Gateway, paths: ExchangePaths | None = None, central_url: str | None = None
+    *,
+    gateway: Gateway,
+    paths: ExchangePaths | None = None,
+    central_url: str | None = None,
+    central_ca_file: str | None = None,
 ) -> tuple[Path, ...]:
     """Write (or rewrite) the gateway's gateway.json, creating each provider's key file that
     is missing and the message log folder. Returns the files written."""
     paths = paths or ExchangePaths.from_settings()
-    document = gateway_config(gateway=gateway, paths=paths, central_url=central_url)
+    document = gateway_config(
+        gateway=gateway, paths=paths, central_url=central_url, central_ca_file=central_ca_file
+    )
     written: list[Path] = []
     for provider in document["provider_credentials"]:
         key = provider_key_path(paths.provider_keys_dir, provider)
@@ -767,8 +948,13 @@ def gateway_config_write(
     return tuple(written)
 
 
-def gateway_write_config(*, code: str, central_url: str | None = None) -> Outcome:
+def gateway_write_config(
+    *, code: str, central_url: str | None = None, central_ca_file: str | None = None
+) -> Outcome:
     """``egov exchange gateway write-config CODE``: bring gateway.json up to date after
-    services, subsystems or listen addresses changed."""
+    services, subsystems, listen addresses or the central registry's address changed."""
     gateway = gateway_get(code)
-    return Outcome(gateway, False, gateway_config_write(gateway=gateway, central_url=central_url))
+    files = gateway_config_write(
+        gateway=gateway, central_url=central_url, central_ca_file=central_ca_file
+    )
+    return Outcome(gateway, False, files)

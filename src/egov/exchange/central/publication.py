@@ -17,12 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from egov.core.errors import ApplicationError
 from egov.exchange.central.models import (
-    INSTANCE,
     AccessRight,
     Gateway,
     Member,
     Service,
     Subsystem,
+    registry_instance,
 )
 from egov.exchange.central.selectors import configuration_serial
 from egov.exchange.globalconf import FORMAT, globalconf_sign, timestamp
@@ -62,6 +62,11 @@ def globalconf_build() -> dict[str, Any]:
         raise GlobalconfNotConfigured(
             _("The exchange PKI is not set up: run `egov exchange setup`.")
         ) from None
+    instance = registry_instance()
+    if not instance:
+        raise GlobalconfNotConfigured(
+            _("The central registry has no instance: run `egov exchange setup --file`.")
+        )
     gateways = list(Gateway.objects.filter(enabled=True).select_related("owner"))
     enabled_gateways = {gateway.pk: gateway.code for gateway in gateways}
     members = Member.objects.prefetch_related("client_certificates")
@@ -72,7 +77,7 @@ def globalconf_build() -> dict[str, Any]:
     ).prefetch_related("purposes")
     content = {
         "format": FORMAT,
-        "instance": INSTANCE,
+        "instance": instance,
         "serial": configuration_serial(),
         "generated_at": timestamp(now),
         "expires_at": timestamp(now + timedelta(seconds=settings.GLOBALCONF_VALIDITY_SECONDS)),

@@ -1,5 +1,8 @@
 """``egov exchange setup``: the PKI, the central registry's data and the exchange's files, from
-one YAML description (the demo's is ``data/demo_exchange.yaml``).
+one YAML description of a country's exchange (``--file``; its format is
+``schema/exchange-description.schema.json``, explained in ``docs/exchange-description.md``;
+the demo's is ``data/demo_exchange.yaml``). The description is checked in full before
+anything is written.
 
 It uses the same functions as the ``egov exchange`` subcommands (``onboarding.py``) and so
 writes the same files: each gateway's ``gateway.json`` with a key per provider subsystem it
@@ -22,19 +25,24 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from egov.exchange.central.description import description_validate
 from egov.exchange.central.models import (
-    INSTANCE,
     ConnectionType,
     Gateway,
+    Instance,
     Member,
+    MemberClass,
     Service,
     Subsystem,
+    registry_instance,
 )
 from egov.exchange.central.onboarding import (
-    DEFAULT_CENTRAL_URL,
     ExchangePaths,
     ExchangeSetupInvalid,
+    _current_config,
+    central_ca_resolve,
     central_certificate,
+    central_url_resolve,
     client_certificate_issue,
     gateway_config_write,
     gateway_register,
@@ -45,13 +53,21 @@ from egov.trust.pki import pki_init
 logger = structlog.get_logger(__name__)
 
 DEMO_DATA = Path(__file__).resolve().parent / "data" / "demo_exchange.yaml"
-DEFAULT_REGISTRIES_URL = "http://127.0.0.1:8001"
+#: The demo's registries' web process; outside the demo ``--registries-url`` has no default.
+DEMO_REGISTRIES_URL = "http://127.0.0.1:8001"
+#: The listen addresses of a gateway in the description, and the ``--ports`` keys for them.
+LISTEN_KEYS = {
+    "client": "client_listen",
+    "client_tls": "client_tls_listen",
+    "server": "server_listen",
+    "health": "health_port",
+}
 __all__ = [
-    "DEFAULT_CENTRAL_URL",
-    "DEFAULT_REGISTRIES_URL",
     "DEMO_DATA",
+    "DEMO_REGISTRIES_URL",
     "ExchangeSetupInvalid",
     "demo_data",
+    "description_read",
     "exchange_setup",
 ]
 
@@ -60,12 +76,39 @@ def demo_data() -> dict[str, Any]:
     return dict(yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8")))
 
 
+def description_read(path: Path) -> Any:
+    """The YAML description at ``path`` (not yet checked: :func:`exchange_setup` does)."""
+    try:
+        return yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ExchangeSetupInvalid(
+            f"The exchange description {path} cannot be read: {error.strerror or error}"
+        ) from None
+    except yaml.YAMLError as error:
+        raise ExchangeSetupInvalid(
+            f"The exchange description {path} is not valid YAML: {error}"
+        ) from None
+
+
 def _listen(value: Any) -> str:
-    """``8080`` → ``127.0.0.1:8080``; ``host:port`` is kept."""
+    """``8080`` → ``127.0.0.1:8080``; ``host:port`` is kept; none is ""."""
+    if value is None or value == "":
+        return ""
     return f"127.0.0.1:{value}" if isinstance(value, int) else str(value)
 
 
-def _openapi(app: str, service_code: str, title: str, warn: Callable[[str], None]) -> str:
+def _openapi(
+    service: dict[str, Any],
+    app: str,
+    title: str,
+    warn: Callable[[str], None],
+    base_dir: Path | None,
+) -> str:
+    """The service's OpenAPI description: its own file (``openapi``, relative to the
+    description), else the platform register's, else a minimal one (with a warning)."""
+    if service.get("openapi"):
+        return (Path(base_dir or ".") / service["openapi"]).read_text(encoding="utf-8")
+    service_code = service["code"]
     path = Path(settings.PACKAGE_DIR) / "registries" / app / "openapi" / f"{service_code}.yaml"
     if path.is_file():
         return path.read_text(encoding="utf-8")
@@ -83,23 +126,28 @@ def _warn(message: str) -> None:
 
 def exchange_setup(
     *,
-    data: dict,
+    data: Any,
     pki_dir: Path,
     exchange_dir: Path,
-    registries_url: str,
-    central_url: str,
-    ports: dict | None,
+    registries_url: str = "",
+    central_url: str | None = None,
+    central_ca_file: str | None = None,
+    ports: dict | None = None,
     client_tls_dir: Path | None = None,
     provider_keys_dir: Path | None = None,
     warn: Callable[[str], None] | None = None,
+    base_dir: Path | None = None,
 ) -> None:
-    """Set up the exchange described by ``data`` (see ``data/demo_exchange.yaml``).
+    """Set up the exchange described by ``data`` (see ``docs/exchange-description.md``).
 
     ``ports`` overrides the gateways' listen addresses: ``{"GW-PORTAL": {"client": 18080,
-    "client_tls": 18090, "server": "127.0.0.1:18443"}}``. The client certificates and the
-    provider keys go to the settings' folders unless ``client_tls_dir`` and
-    ``provider_keys_dir`` say otherwise."""
+    "client_tls": 18090, "server": "127.0.0.1:18443", "health": 18085}}``. ``central_url``
+    and ``central_ca_file`` go into every gateway's file (``None``: the settings', else the
+    file's, else the demo's). The client certificates and the provider keys go to the
+    settings' folders unless ``client_tls_dir`` and ``provider_keys_dir`` say otherwise;
+    ``base_dir`` is the description's folder (its ``openapi`` files are relative to it)."""
     warn = warn or _warn
+    description_validate(data, registries_url=registries_url, base_dir=base_dir)
     paths = ExchangePaths.from_settings(
         pki_dir=pki_dir,
         exchange_dir=exchange_dir,
@@ -107,31 +155,48 @@ def exchange_setup(
         provider_keys_dir=provider_keys_dir,
     )
     ports = ports or {}
-    instance = data.get("instance", INSTANCE)
-    if instance != INSTANCE:
-        raise ExchangeSetupInvalid(_("Only the instance BY is supported."))
+    instance = str(data["instance"])
+    serving = registry_instance()
+    if serving and serving != instance and Member.objects.exists():
+        raise ExchangeSetupInvalid(
+            f"The central registry serves the instance {serving}; the description is for "
+            f"{instance}. The instance cannot change while members exist: set up {instance} "
+            "in a fresh database."
+        )
     members_data = data.get("members", [])
     gateways_data = data.get("gateways", [])
 
-    pki_init(directory=paths.pki_dir, instance=instance)
-    central_certificate(pki_dir=paths.pki_dir)
-
     listen: dict[str, dict[str, str]] = {}
+    central: dict[str, tuple[str, str]] = {}
     for gateway in gateways_data:
         override = ports.get(gateway["code"], {})
         listen[gateway["code"]] = {
-            use: _listen(override.get(use, gateway.get(f"{use}_listen", "")))
-            for use in ("client", "client_tls", "server")
+            use: _listen(override.get(use, gateway.get(key))) for use, key in LISTEN_KEYS.items()
         }
+        current = _current_config(paths, gateway["code"])
+        central[gateway["code"]] = (
+            central_url_resolve(central_url, current=str(current.get("central_url", ""))),
+            central_ca_resolve(central_ca_file, current=str(current.get("central_ca_file", ""))),
+        )
+
+    pki_init(directory=paths.pki_dir, instance=instance)
+    central_certificate(pki_dir=paths.pki_dir, instance=instance)
 
     with transaction.atomic():
+        registry_entry_upsert(Instance, lookup={}, values={"code": instance})
+        for member_class in data["member_classes"]:
+            registry_entry_upsert(
+                MemberClass,
+                lookup={"code": member_class["code"]},
+                values={"description": member_class["description"]},
+            )
         members: dict[str, Member] = {}
         for member in members_data:
             members[member["code"]] = registry_entry_upsert(
                 Member,
                 lookup={
                     "instance": instance,
-                    "member_class": member.get("class", "GOV"),
+                    "member_class": member["class"],
                     "member_code": member["code"],
                 },
                 values={
@@ -153,6 +218,8 @@ def exchange_setup(
                 client_listen=listen[code]["client"],
                 client_tls_listen=listen[code]["client_tls"],
                 server_listen=listen[code]["server"],
+                health_listen=listen[code]["health"],
+                address=gateway.get("address"),
                 enabled=bool(gateway.get("enabled", True)),
                 paths=paths,
             )
@@ -185,6 +252,11 @@ def exchange_setup(
                 for service_data in subsystem_data.get("services", []):
                     title = service_data.get("title", service_data["code"])
                     base_path = service_data.get("base_path")
+                    backend_url = (
+                        registries_url.rstrip("/") + base_path
+                        if base_path
+                        else str(service_data.get("base_url", ""))
+                    )
                     service = registry_entry_upsert(
                         Service,
                         lookup={"subsystem": subsystem, "service_code": service_data["code"]},
@@ -193,14 +265,13 @@ def exchange_setup(
                             "personal_data": bool(service_data.get("personal_data", False)),
                             "endpoints": service_data.get("endpoints", []),
                             "openapi": _openapi(
+                                service_data,
                                 subsystem_data.get("app", subsystem_data["code"]),
-                                service_data["code"],
                                 title,
                                 warn,
+                                base_dir,
                             ),
-                            "backend_url": registries_url.rstrip("/") + base_path
-                            if base_path
-                            else "",
+                            "backend_url": backend_url,
                         },
                     )
                     services[service.identifier] = service
@@ -209,8 +280,11 @@ def exchange_setup(
             client = clients[identifier]
             if client.connection_type == ConnectionType.HTTPS:
                 client_certificate_issue(client=client, paths=paths)
-        for gateway_entry in gateways.values():
-            gateway_config_write(gateway=gateway_entry, paths=paths, central_url=central_url)
+        for code, gateway_entry in gateways.items():
+            url, ca_file = central[code]
+            gateway_config_write(
+                gateway=gateway_entry, paths=paths, central_url=url, central_ca_file=ca_file
+            )
 
 
 def _gateway(gateways: dict[str, Gateway], code: str, named_by: str) -> Gateway:

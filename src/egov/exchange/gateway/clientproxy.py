@@ -117,7 +117,9 @@ class ClientProxy:
             call.message_id = message_id_read(request, call.message_id)
             return await self._call(request, call.message_id, call.ids)
 
-        return await answer_in_xroad_shape(call, handler, client_proxy_error)
+        return await answer_in_xroad_shape(
+            call, handler, client_proxy_error, access_log=self.gateway.settings.access_log
+        )
 
     def _usable(self) -> GlobalConf:
         conf = self.gateway.conf.usable()

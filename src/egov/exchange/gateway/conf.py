@@ -1,7 +1,9 @@
 """A gateway's two sources of truth: its own file and the central registry's configuration.
 
 ``gateway.json`` (written by ``egov exchange setup``) says who this gateway is: its keys, where
-it listens, which local service URLs it serves and where the central registry is. The signed
+it listens, which local service URLs it serves, where the central registry is and which CA
+certificates it trusts for the central registry's TLS (``central_ca_file``; none: the
+system's trust store). The signed
 global configuration says who everyone else is: members, subsystems, gateways and their
 certificates, services and access rights, revoked certificates. The gateway keeps the last
 verified configuration in a cache file, refreshes it, and refuses to work once it expires.
@@ -27,6 +29,7 @@ from egov.exchange.globalconf import (
     globalconf_expired,
     globalconf_verify,
     parse_timestamp,
+    timestamp,
 )
 from egov.trust.pki import fingerprint_sha256, load_private_key
 
@@ -64,13 +67,19 @@ class GatewaySettings:
     #: TLS for information systems, client certificates optional (HTTPS_NO_AUTH, HTTPS);
     #: empty: not served.
     client_tls_listen: str = ""
+    #: ``GET /healthz`` and ``GET /readyz`` over plain HTTP; empty: not served.
+    health_listen: str = ""
+    #: PEM bundle trusted for the central registry's TLS certificate; None: the system's.
+    central_ca_file: Path | None = None
+    #: One access-log line per request (``EGOV_ACCESS_LOG``, set by ``egov gateway run``).
+    access_log: bool = False
 
     @classmethod
     def load(cls, path: Path) -> GatewaySettings:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         return cls(
             code=data["code"],
-            instance=data.get("instance", "BY"),
+            instance=data["instance"],
             client_listen=data["client_listen"],
             server_listen=data["server_listen"],
             central_url=data["central_url"],
@@ -91,6 +100,8 @@ class GatewaySettings:
             max_body_bytes=int(data.get("max_body_bytes", 10 * 1024 * 1024)),
             service_timeout=float(data.get("service_timeout", 30)),
             client_tls_listen=data.get("client_tls_listen", ""),
+            health_listen=data.get("health_listen", ""),
+            central_ca_file=Path(data["central_ca_file"]) if data.get("central_ca_file") else None,
         )
 
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:
@@ -285,3 +296,29 @@ class ConfHolder:
         if self.current is None or self.current.expired(self.clock()):
             return None
         return self.current
+
+    def status(self) -> dict[str, Any]:
+        """The readiness check's view of the configuration: whether it is valid, its serial,
+        when it expires and for how long it is still valid, and why it is not (or why the
+        last refresh failed)."""
+        conf = self.current
+        if conf is None:
+            return {
+                "valid": False,
+                "serial": None,
+                "expires_at": None,
+                "valid_for_seconds": None,
+                "reason": self.last_error or "no global configuration has been fetched yet",
+            }
+        remaining = (conf.expires_at - self.clock()).total_seconds()
+        failed = f"the last refresh failed: {self.last_error}" if self.last_error else None
+        reason = failed
+        if remaining <= 0:
+            reason = "the global configuration has expired" + (f"; {failed}" if failed else "")
+        return {
+            "valid": remaining > 0,
+            "serial": conf.serial,
+            "expires_at": timestamp(conf.expires_at),
+            "valid_for_seconds": max(0, int(remaining)),
+            "reason": reason,
+        }

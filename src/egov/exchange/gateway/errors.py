@@ -9,6 +9,7 @@ caller's gateway, ``Server.ServerProxy.*`` (500) one in the provider's.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ from aiohttp import web
 from egov.core.logging import security_event
 
 logger = structlog.get_logger(__name__)
+#: One line per request when ``EGOV_ACCESS_LOG`` is on (``egov gateway run`` keeps this
+#: logger at INFO then, whatever ``EGOV_LOG_LEVEL`` says).
+ACCESS_LOGGER = "egov.access"
+access_logger = structlog.get_logger(ACCESS_LOGGER)
 
 #: Failures of the exchange's own machinery; every other error refuses a call.
 OPERATIONAL = frozenset({"OutdatedGlobalConf", "NetworkError", "ServiceFailed", "InternalError"})
@@ -99,14 +104,45 @@ class CallIds:
     ids: dict[str, str] = field(default_factory=dict)
 
 
+def access_line(call: CallIds, status: int, started: float, error: str = "") -> None:
+    """The access-log line of one request: identifiers, status and duration; never the
+    user, the path or the query, which may hold personal data."""
+    access_logger.info(
+        "access",
+        side=call.side,
+        gateway=call.gateway,
+        message_id=call.message_id,
+        client=call.ids.get("client", ""),
+        service=call.ids.get("service", ""),
+        status=status,
+        error=error,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+
+
 async def answer_in_xroad_shape(
     call: CallIds,
     handler: Callable[[], Awaitable[web.StreamResponse]],
     internal_error: Callable[[str, str], XRoadError],
+    *,
+    access_log: bool = False,
 ) -> web.StreamResponse:
     """Run one side's handler; whatever fails becomes X-Road's error shape, never aiohttp's
     bare 500: an :class:`XRoadError` as it is, undecodable headers as ``Client.BadRequest``,
-    anything else as ``<side>.InternalError`` logged with its trace."""
+    anything else as ``<side>.InternalError`` logged with its trace. With ``access_log``
+    one access-log line follows each answer."""
+    started = time.perf_counter()
+    response = await _answer(call, handler, internal_error)
+    if access_log:
+        access_line(call, response.status, started, response.headers.get("X-Road-Error", ""))
+    return response
+
+
+async def _answer(
+    call: CallIds,
+    handler: Callable[[], Awaitable[web.StreamResponse]],
+    internal_error: Callable[[str, str], XRoadError],
+) -> web.StreamResponse:
     try:
         return await handler()
     except XRoadError as error:

@@ -5,7 +5,9 @@ One asyncio process serves both sides of a gateway (ADR 0007): the client proxy
 proxy (``serverproxy``) over mutual TLS where other gateways deliver requests for the
 providers served here; the metaservices (``metaservices``) and X-Road's errors (``errors``)
 are shared by both. This module starts and stops them, builds their TLS contexts, keeps the
-connection pools, refreshes the global configuration and seals the message log.
+connection pools, refreshes the global configuration, seals the message log and answers the
+health checks on a listener of its own (``health_listen``): ``GET /healthz`` (the process
+answers) and ``GET /readyz`` (the global configuration is valid and both sides listen).
 """
 
 from __future__ import annotations
@@ -28,6 +30,16 @@ from egov.exchange.globalconf import GlobalconfInvalid
 logger = structlog.get_logger(__name__)
 
 
+class GatewayStartError(Exception):
+    """A side could not start (its address taken, not this host's, not allowed): the
+    message names the side and the address."""
+
+
+def _host_port(address: str) -> tuple[str, int]:
+    host, port = address.rsplit(":", 1)
+    return host.strip("[]"), int(port)
+
+
 class Gateway:
     """One gateway: both sides, its configuration, its keys and its message log."""
 
@@ -48,8 +60,9 @@ class Gateway:
         self._tasks: list[asyncio.Task[None]] = []
         self._servers: list[asyncio.Server] = []
         self._handlers: list[web.Server] = []
-        #: The ports each side listens on (``client``, ``client_tls``, ``server``).
+        #: The ports each side listens on (``client``, ``client_tls``, ``server``, ``health``).
         self.bound: dict[str, int] = {}
+        self._listening: dict[str, asyncio.Server] = {}
 
     # --- TLS -----------------------------------------------------------------------------
     def _ca_file_contents(self) -> str:
@@ -85,6 +98,21 @@ class Gateway:
         context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
         return context
 
+    def central_tls(self) -> ssl.SSLContext:
+        """TLS towards the central registry: its certificate must chain to the configured
+        CA bundle (``central_ca_file``), else to the system's trust store, and name the host.
+        The configuration it serves is verified against the anchor all the same."""
+        ca_file = self.settings.central_ca_file
+        try:
+            context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+        except (OSError, ssl.SSLError) as error:
+            raise GatewayStartError(
+                f"gateway {self.code} cannot read the central registry's CA file {ca_file}: "
+                f"{getattr(error, 'strerror', None) or error}"
+            ) from None
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        return context
+
     def peer_session(self, peer: Peer) -> ClientSession:
         session = self._peer_sessions.get(peer.tls_fingerprint)
         if session is None:
@@ -96,53 +124,120 @@ class Gateway:
             self._peer_sessions[peer.tls_fingerprint] = session
         return session
 
+    # --- health checks ----------------------------------------------------------------------
+    def readiness(self) -> dict[str, Any]:
+        """``GET /readyz``'s answer: ready when the global configuration is valid and the
+        client side (plain HTTP and, when configured, TLS) and the provider side listen."""
+
+        def listening(*sides: str) -> bool:
+            return all(
+                side in self._listening and self._listening[side].is_serving() for side in sides
+            )
+
+        client_sides = ("client", "client_tls") if self.settings.client_tls_listen else ("client",)
+        globalconf = self.conf.status()
+        report = {
+            "globalconf": globalconf,
+            "client_side": {"listening": listening(*client_sides)},
+            "provider_side": {"listening": listening("server")},
+        }
+        ready = (
+            globalconf["valid"]
+            and report["client_side"]["listening"]
+            and report["provider_side"]["listening"]
+        )
+        return {"status": "ready" if ready else "not_ready", **report}
+
+    async def health(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The health listener: liveness, readiness; nothing else, no personal data."""
+        headers = {"Cache-Control": "no-store"}
+        if request.method not in {"GET", "HEAD"}:
+            return web.json_response({"status": "method_not_allowed"}, status=405, headers=headers)
+        if request.path == "/healthz":
+            return web.json_response({"status": "ok"}, headers=headers)
+        if request.path == "/readyz":
+            report = self.readiness()
+            status = 200 if report["status"] == "ready" else 503
+            return web.json_response(report, status=status, headers=headers)
+        return web.json_response({"status": "not_found"}, status=404, headers=headers)
+
     # --- life cycle ------------------------------------------------------------------------
+    async def _listen(
+        self, side: str, handle: Any, address: str, context: ssl.SSLContext | None
+    ) -> None:
+        host, port = _host_port(address)
+        # aiohttp's own access line names the client's address and the path: egov's
+        # (``EGOV_ACCESS_LOG``) takes its place.
+        handler = web.Server(handle, access_log=None)
+        try:
+            server = await asyncio.get_running_loop().create_server(
+                handler, host, port, ssl=context
+            )
+        except OSError as error:
+            raise GatewayStartError(
+                f"gateway {self.code} cannot listen on {address} ({side.replace('_', ' ')} "
+                f"side): {error.strerror or error}"
+            ) from None
+        self._handlers.append(handler)
+        self._servers.append(server)
+        self._listening[side] = server
+        self.bound[side] = int(server.sockets[0].getsockname()[1])
+
     async def start(self) -> None:
+        """Bind the health listener, fetch the configuration, bind both sides; says
+        ``listening`` only once every socket is bound. A side that cannot bind raises
+        :class:`GatewayStartError` with everything started so far stopped again."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         limit = 256
         self.services = ClientSession(
             connector=TCPConnector(limit=limit, limit_per_host=limit),
             auto_decompress=False,
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         )
-        self.central = ClientSession(timeout=ClientTimeout(total=10))
+        self.central = ClientSession(
+            connector=TCPConnector(ssl=self.central_tls()), timeout=ClientTimeout(total=10)
+        )
         self._sessions = [self.services, self.central]
+        self.bound = {}
+        if self.settings.health_listen:
+            # First, so that readiness says "not ready" while the configuration is fetched.
+            await self._listen("health", self.health, self.settings.health_listen, None)
         self.conf.load_cache()
         await self.refresh()
         self._tasks = [
             asyncio.create_task(self._refresh_loop()),
             asyncio.create_task(self._every(1.0, self._housekeeping)),
         ]
-        loop = asyncio.get_running_loop()
-        client_host, client_port = self.settings.client_listen.rsplit(":", 1)
-        server_host, server_port = self.settings.server_listen.rsplit(":", 1)
-        listeners = [
-            ("client", self.client_proxy.handle, client_host, int(client_port), None),
-            ("server", self.server_proxy.handle, server_host, int(server_port), self.server_tls()),
-        ]
+        await self._listen("client", self.client_proxy.handle, self.settings.client_listen, None)
+        await self._listen(
+            "server", self.server_proxy.handle, self.settings.server_listen, self.server_tls()
+        )
         if self.settings.client_tls_listen:
-            tls_host, tls_port = self.settings.client_tls_listen.rsplit(":", 1)
-            listeners.append(
-                (
-                    "client_tls",
-                    self.client_proxy.handle,
-                    tls_host,
-                    int(tls_port),
-                    self.client_side_tls(),
-                )
+            await self._listen(
+                "client_tls",
+                self.client_proxy.handle,
+                self.settings.client_tls_listen,
+                self.client_side_tls(),
             )
-        self.bound = {}
-        for side, handle, host, port, context in listeners:
-            handler = web.Server(handle)
-            server = await loop.create_server(handler, host, port, ssl=context)
-            self._handlers.append(handler)
-            self._servers.append(server)
-            self.bound[side] = int(server.sockets[0].getsockname()[1])
+
+        def url(scheme: str, side: str, address: str) -> str | None:
+            if side not in self.bound:
+                return None
+            return f"{scheme}://{_host_port(address)[0]}:{self.bound[side]}"
+
         logger.info(
-            "gateway_started",
+            "listening",
             gateway=self.code,
-            client=f"http://{client_host}:{self.bound['client']}",
-            client_tls=self.bound.get("client_tls"),
-            server=f"https://{server_host}:{self.bound['server']}",
+            client=url("http", "client", self.settings.client_listen),
+            client_tls=url("https", "client_tls", self.settings.client_tls_listen),
+            server=url("https", "server", self.settings.server_listen),
+            health=url("http", "health", self.settings.health_listen),
         )
 
     async def stop(self) -> None:
@@ -156,6 +251,8 @@ class Gateway:
             await server.wait_closed()
         for session in [*self._sessions, *self._peer_sessions.values()]:
             await session.close()
+        self._servers, self._handlers, self._sessions, self._tasks = [], [], [], []
+        self._peer_sessions, self._listening = {}, {}
         self.log.close()
 
     async def _refresh_loop(self) -> None:
@@ -192,7 +289,12 @@ class Gateway:
             self.conf.last_error = ""
         except (TimeoutError, ClientError, ValueError, GlobalconfInvalid, OSError) as error:
             self.conf.last_error = str(error) or type(error).__name__
-            logger.warning("globalconf_not_refreshed", gateway=self.code, reason=str(error))
+            logger.warning(
+                "globalconf_not_refreshed",
+                gateway=self.code,
+                central_url=self.settings.central_url,
+                reason=self.conf.last_error,
+            )
 
 
 async def serve(settings: GatewaySettings) -> None:

@@ -110,7 +110,9 @@ class ServerProxy:
             call.message_id = message_id_read(request, "")
             return await self._call(request, call.message_id, call.ids)
 
-        return await answer_in_xroad_shape(call, handler, server_proxy_error)
+        return await answer_in_xroad_shape(
+            call, handler, server_proxy_error, access_log=self.gateway.settings.access_log
+        )
 
     def _calling_gateway(self, request: web.BaseRequest, conf: GlobalConf) -> Peer:
         transport = request.transport

@@ -1,6 +1,7 @@
 """``egov exchange``: join the exchange without editing code or files.
 
-``setup`` creates the demo exchange; ``member add``, ``subsystem add``, ``service add``,
+``setup`` creates a country's exchange from its description (``--file``; the demo's by
+default only in the demo); ``member add``, ``subsystem add``, ``service add``,
 ``right grant``/``revoke``, ``gateway add``/``write-config`` and ``list`` register a ministry,
 its information systems, its gateway, its services and who may call them (docs/exchange.md,
 "Join the exchange")."""
@@ -13,7 +14,6 @@ from argparse import ArgumentParser, RawDescriptionHelpFormatter
 from pathlib import Path
 from typing import Any
 
-import yaml
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -22,15 +22,25 @@ from egov.exchange.central import onboarding
 from egov.exchange.central.models import ConnectionType
 from egov.exchange.central.selectors import registry_overview
 from egov.exchange.central.setup import (
-    DEFAULT_CENTRAL_URL,
-    DEFAULT_REGISTRIES_URL,
-    demo_data,
+    DEMO_DATA,
+    DEMO_REGISTRIES_URL,
+    description_read,
     exchange_setup,
 )
 from egov.trust.pki import PkiError
 
 CONNECTION_TYPES = [choice.value for choice in ConnectionType]
 LANGUAGE_NAMES = {"be": "Belarusian", "ru": "Russian", "en": "English"}
+CENTRAL_URL_HELP = (
+    "the central registry's address, where the gateway fetches the global configuration: "
+    "its base address (https://egov.example.by; /exchange/globalconf is appended when the "
+    "path is empty or /) or the full URL. Default: EGOV_CENTRAL_URL{current}; in the demo "
+    "http://127.0.0.1:8000"
+)
+CENTRAL_CA_HELP = (
+    "PEM file of the CA certificates the gateway trusts for the central registry's TLS "
+    'certificate ("" for the system\'s trust store). Default: EGOV_CENTRAL_CA_FILE{current}'
+)
 PURPOSE_FIELDS = (
     ("purpose_text_be", "text", "be"),
     ("purpose_text_ru", "text", "ru"),
@@ -68,7 +78,8 @@ def _client_options(parser: ArgumentParser, *, what: str) -> None:
 
 class Command(BaseCommand):
     help = (
-        "The exchange layer: `setup` creates or updates the demo exchange (idempotent); "
+        "The exchange layer: `setup` creates or updates a country's exchange from its "
+        "description (idempotent); "
         "`member`, `subsystem`, `service`, `right` and `gateway` register a ministry without "
         "code; `list` shows the central registry."
     )
@@ -87,7 +98,7 @@ class Command(BaseCommand):
             "given. The gateway, connection type and certificates matter only when the member "
             "itself calls services, without a subsystem.",
         )
-        member_add.add_argument("identifier", help="BY/<class>/<code>, e.g. BY/GOV/MINPRIRODY")
+        member_add.add_argument("identifier", help="INSTANCE/CLASS/MEMBER, e.g. BY/GOV/MINPRIRODY")
         member_add.add_argument("--name", required=True, help="the member's official name")
         member_add.add_argument(
             "--gateway", help="code of the gateway that hosts the member as a client"
@@ -104,7 +115,8 @@ class Command(BaseCommand):
             "certificate`. Running it again updates the values given.",
         )
         subsystem_add.add_argument(
-            "identifier", help="BY/<class>/<member>/<subsystem>, e.g. BY/GOV/MINPRIRODY/hunting"
+            "identifier",
+            help="INSTANCE/CLASS/MEMBER/SUBSYSTEM, e.g. BY/GOV/MINPRIRODY/hunting",
         )
         subsystem_add.add_argument("--gateway", help="code of the gateway that hosts it")
         _client_options(subsystem_add, what="subsystem")
@@ -121,8 +133,7 @@ class Command(BaseCommand):
         )
         service_add.add_argument(
             "identifier",
-            help="BY/<class>/<member>/<subsystem>/<service>, e.g. "
-            "BY/GOV/MINPRIRODY/hunting/licence",
+            help="INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE, e.g. BY/GOV/MINPRIRODY/hunting/licence",
         )
         service_add.add_argument(
             "--openapi", required=True, metavar="FILE_OR_URL", help="the OpenAPI document"
@@ -167,8 +178,8 @@ class Command(BaseCommand):
             "    --purpose-text-be '…' --purpose-text-ru '…' --purpose-text-en '…' \\\n"
             "    --legal-basis-be '…' --legal-basis-ru '…' --legal-basis-en '…'",
         )
-        grant.add_argument("client", help="BY/GOV/<member>[/<subsystem>]")
-        grant.add_argument("service", help="BY/GOV/<member>/<subsystem>/<service>")
+        grant.add_argument("client", help="INSTANCE/CLASS/MEMBER[/SUBSYSTEM]")
+        grant.add_argument("service", help="INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE")
         grant.add_argument(
             "--endpoint",
             action="append",
@@ -195,8 +206,8 @@ class Command(BaseCommand):
             description="Withdraw a client's right to a service; the gateways refuse its "
             "calls from their next configuration refresh.",
         )
-        revoke.add_argument("client", help="BY/GOV/<member>[/<subsystem>]")
-        revoke.add_argument("service", help="BY/GOV/<member>/<subsystem>/<service>")
+        revoke.add_argument("client", help="INSTANCE/CLASS/MEMBER[/SUBSYSTEM]")
+        revoke.add_argument("service", help="INSTANCE/CLASS/MEMBER/SUBSYSTEM/SERVICE")
 
         gateway = commands.add_parser("gateway", help="security gateways")
         gateway_commands = gateway.add_subparsers(dest="action", required=True)
@@ -228,13 +239,21 @@ class Command(BaseCommand):
             help="provider side for other gateways, e.g. 127.0.0.1:8445",
         )
         gateway_add.add_argument(
+            "--health-listen",
+            default="",
+            metavar="HOST:PORT",
+            help="health checks over plain HTTP (GET /healthz, GET /readyz), e.g. "
+            "127.0.0.1:8087; default: none",
+        )
+        gateway_add.add_argument(
             "--address",
             help="how other gateways reach the provider side (default: https://<server-listen>)",
         )
         gateway_add.add_argument(
-            "--central-url",
-            default=None,
-            help=f"the central registry's global configuration (default: {DEFAULT_CENTRAL_URL})",
+            "--central-url", default=None, help=CENTRAL_URL_HELP.format(current="")
+        )
+        gateway_add.add_argument(
+            "--central-ca", default=None, metavar="FILE", help=CENTRAL_CA_HELP.format(current="")
         )
         write = gateway_commands.add_parser(
             "write-config",
@@ -246,7 +265,15 @@ class Command(BaseCommand):
         )
         write.add_argument("code", help="e.g. GW-MINPRIRODY")
         write.add_argument(
-            "--central-url", default=None, help="default: the one in the current file"
+            "--central-url",
+            default=None,
+            help=CENTRAL_URL_HELP.format(current=", else the one in the current file"),
+        )
+        write.add_argument(
+            "--central-ca",
+            default=None,
+            metavar="FILE",
+            help=CENTRAL_CA_HELP.format(current=", else the one in the current file"),
         )
 
         commands.add_parser(
@@ -258,12 +285,21 @@ class Command(BaseCommand):
     def _add_setup(self, commands: Any) -> None:
         setup = commands.add_parser(
             "setup",
-            help="PKI, central registry, certificates, keys and gateway files of the demo",
-            description="Create or update the exchange a YAML description gives (the demo's "
-            "by default). Idempotent: nothing changes when everything is in place.",
+            help="PKI, central registry, certificates, keys and gateway files of a country",
+            description="Create or update the exchange a YAML description gives: the "
+            "instance, member classes, members, subsystems, services, gateways, purposes and "
+            "access rights (docs/exchange-description.md). The whole description is checked "
+            "first. Idempotent: nothing changes when everything is in place.",
         )
         setup.add_argument(
-            "--from-yaml", type=Path, default=None, help="description (default: the demo's)"
+            "--file",
+            "--from-yaml",
+            dest="file",
+            type=Path,
+            default=None,
+            metavar="FILE",
+            help="the exchange description (required; only the demo, EGOV_DEMO=true, falls "
+            f"back to {DEMO_DATA.name})",
         )
         setup.add_argument("--pki-dir", type=Path, default=None, help="default: EGOV_PKI_DIR")
         setup.add_argument(
@@ -281,13 +317,28 @@ class Command(BaseCommand):
             default=None,
             help="default: EGOV_EXCHANGE_PROVIDER_KEYS_DIR",
         )
-        setup.add_argument("--registries-url", default=DEFAULT_REGISTRIES_URL)
-        setup.add_argument("--central-url", default=DEFAULT_CENTRAL_URL)
+        setup.add_argument(
+            "--registries-url",
+            default=None,
+            help="the registries' web address, which the services' base_path is appended to "
+            f"(default in the demo: {DEMO_REGISTRIES_URL})",
+        )
+        setup.add_argument(
+            "--central-url",
+            default=None,
+            help=CENTRAL_URL_HELP.format(current=", else the one in each gateway's file"),
+        )
+        setup.add_argument(
+            "--central-ca",
+            default=None,
+            metavar="FILE",
+            help=CENTRAL_CA_HELP.format(current=", else the one in each gateway's file"),
+        )
         setup.add_argument(
             "--ports",
             default=None,
             help='listen addresses by gateway as JSON, e.g. {"GW-PORTAL": {"client": 18080, '
-            '"client_tls": 18090, "server": 18443}}',
+            '"client_tls": 18090, "server": 18443, "health": 18085}}',
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -315,26 +366,33 @@ class Command(BaseCommand):
             raise CommandError(f"--ports is not JSON: {error}") from None
         if ports is not None and not isinstance(ports, dict):
             raise CommandError("--ports must be a JSON object keyed by gateway code")
-        path = options["from_yaml"]
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) if path else demo_data()
-        except (OSError, yaml.YAMLError) as error:
-            raise CommandError(str(error)) from None
+        path = options["file"]
+        if path is None:
+            if not settings.DEMO_MODE:
+                raise CommandError(
+                    "give the exchange description with --file FILE "
+                    "(docs/exchange-description.md); only the demo (EGOV_DEMO=true) falls "
+                    "back to the demo's description"
+                )
+            path = DEMO_DATA
+        registries_url = options["registries_url"]
+        if registries_url is None:
+            registries_url = DEMO_REGISTRIES_URL if settings.DEMO_MODE else ""
+        data = description_read(path)
         exchange_dir = Path(options["exchange_dir"] or settings.EXCHANGE_DIR)
-        try:
-            exchange_setup(
-                data=data,
-                pki_dir=Path(options["pki_dir"] or settings.PKI_DIR),
-                exchange_dir=exchange_dir,
-                client_tls_dir=options["client_tls_dir"],
-                provider_keys_dir=options["provider_keys_dir"],
-                registries_url=options["registries_url"],
-                central_url=options["central_url"],
-                ports=ports,
-                warn=lambda message: self.stderr.write(f"warning: {message}"),
-            )
-        except KeyError as error:
-            raise CommandError(f"the description lacks {error}") from None
+        exchange_setup(
+            data=data,
+            pki_dir=Path(options["pki_dir"] or settings.PKI_DIR),
+            exchange_dir=exchange_dir,
+            client_tls_dir=options["client_tls_dir"],
+            provider_keys_dir=options["provider_keys_dir"],
+            registries_url=registries_url,
+            central_url=options["central_url"],
+            central_ca_file=options["central_ca"],
+            ports=ports,
+            warn=lambda message: self.stderr.write(f"warning: {message}"),
+            base_dir=Path(path).resolve().parent,
+        )
         for gateway in data.get("gateways", []):
             self.stdout.write(f"{exchange_dir.resolve() / gateway['code'] / 'gateway.json'}")
         self.stdout.write("exchange ready")
@@ -432,12 +490,16 @@ class Command(BaseCommand):
                 client_listen=options["client_listen"],
                 client_tls_listen=options["client_tls_listen"],
                 server_listen=options["server_listen"],
+                health_listen=options["health_listen"],
                 address=options["address"],
                 central_url=options["central_url"],
+                central_ca_file=options["central_ca"],
             )
         else:
             outcome = onboarding.gateway_write_config(
-                code=options["code"], central_url=options["central_url"]
+                code=options["code"],
+                central_url=options["central_url"],
+                central_ca_file=options["central_ca"],
             )
         self._report(outcome, f"gateway {outcome.entry.code}")
         self.stdout.write(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from egov.exchange.gateway.conf import GatewaySettings
+from egov.exchange.gateway.errors import ACCESS_LOGGER
 from egov.exchange.gateway.messagelog import log_files, verify_log
 from egov.trust.pki import load_certificates
 
@@ -39,17 +42,32 @@ class Command(BaseCommand):
             self._verify(options)
 
     def _run(self, options: dict[str, Any]) -> None:
-        from egov.exchange.gateway.server import serve
+        from egov.exchange.gateway.server import GatewayStartError, serve
 
         path = Path(options["config"] or settings.EXCHANGE_DIR / options["code"] / "gateway.json")
         if not path.exists():
             raise CommandError(f"{path} does not exist: run `egov exchange setup` first")
         try:
+            gateway_settings = GatewaySettings.load(path)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CommandError(f"{path} is not a gateway's configuration: {error!r}") from None
+        gateway_settings = dataclasses.replace(gateway_settings, access_log=settings.ACCESS_LOG)
+        # aiohttp's own loggers at the servers' level; the access log, when on, whatever
+        # egov's level is.
+        for name in ("aiohttp", "aiohttp.server", "aiohttp.client", "aiohttp.web"):
+            logging.getLogger(name).setLevel(settings.SERVER_LOG_LEVEL.upper())
+        if settings.ACCESS_LOG:
+            logging.getLogger(ACCESS_LOGGER).setLevel(logging.INFO)
+        try:
             import uvloop  # the faster event loop, when installed
         except ImportError:
-            asyncio.run(serve(GatewaySettings.load(path)))
+            runner: Any = asyncio.run
         else:
-            uvloop.run(serve(GatewaySettings.load(path)))
+            runner = uvloop.run
+        try:
+            runner(serve(gateway_settings))
+        except GatewayStartError as error:
+            raise CommandError(str(error)) from None
 
     def _verify(self, options: dict[str, Any]) -> None:
         target = Path(options["path"])
