@@ -13,6 +13,7 @@ through its API with the same tokens, and its keys decrypt and match their certi
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -33,6 +34,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from egov.core.backup import manifest_cipher, manifest_seal
 from tests.exchange.harness import Stack
 from tests.ports import free_port
 
@@ -390,6 +392,16 @@ def _repack(archive: Path, output: Path, change: Any) -> Path:
     return output
 
 
+def _manifest_changed(members: dict[str, bytes], change: Any, *, reseal: bool = True) -> None:
+    """The manifest changed by ``change(manifest)``, sealed again with the passphrase (as
+    only its holder can) unless ``reseal`` is false."""
+    manifest = json.loads(members["manifest.json"])
+    change(manifest)
+    if reseal:
+        manifest_seal(manifest, manifest_cipher(manifest, PASSPHRASE))
+    members["manifest.json"] = json.dumps(manifest).encode()
+
+
 def _private_keys_match(folder: Path) -> int:
     """Every ``*.key.pem`` decrypts to the key of the certificate beside it; 0600."""
     matched = 0
@@ -567,13 +579,33 @@ def test_a_non_empty_data_folder_is_refused(source: Source, target: Instance) ->
     assert kept.read_text() == "an operator's file\n"
 
 
+def test_an_archive_changed_and_checksummed_again_is_refused(
+    source: Source, target: Instance, tmp_path: Path
+) -> None:
+    """Whoever changes a member and its checksum in the manifest cannot seal the manifest
+    again without the passphrase."""
+
+    def change(members: dict[str, bytes]) -> None:
+        name = next(name for name in members if name.startswith("media/"))
+        members[name] = b"another file"
+
+        def checksum(manifest: dict[str, Any]) -> None:
+            entry = next(entry for entry in manifest["members"] if entry["name"] == name)
+            entry["sha256"] = hashlib.sha256(b"another file").hexdigest()
+            entry["size"] = len(b"another file")
+
+        _manifest_changed(members, checksum, reseal=False)
+
+    error = _refused(target, _repack(source.archive, tmp_path / "forged.tar.gz", change))
+
+    assert "was changed after it was made" in error
+
+
 def test_an_archive_of_a_newer_release_is_refused(
     source: Source, target: Instance, tmp_path: Path
 ) -> None:
     def newer(members: dict[str, bytes]) -> None:
-        manifest = json.loads(members["manifest.json"])
-        manifest["egov_version"] = "99.0.0"
-        members["manifest.json"] = json.dumps(manifest).encode()
+        _manifest_changed(members, lambda manifest: manifest.update(egov_version="99.0.0"))
 
     error = _refused(target, _repack(source.archive, tmp_path / "newer.tar.gz", newer))
 
@@ -584,9 +616,7 @@ def test_an_archive_of_an_older_release_is_migrated(
     source: Source, target: Instance, tmp_path: Path
 ) -> None:
     def older(members: dict[str, bytes]) -> None:
-        manifest = json.loads(members["manifest.json"])
-        manifest["egov_version"] = "0.9.0"
-        members["manifest.json"] = json.dumps(manifest).encode()
+        _manifest_changed(members, lambda manifest: manifest.update(egov_version="0.9.0"))
 
     result = target.egov("restore", str(_repack(source.archive, tmp_path / "old.tar.gz", older)))
 

@@ -9,7 +9,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from egov.core.backup import BackupError, backup_restore
+from egov.core.backup import BackupError
+from egov.core.restore import backup_restore
 
 
 class Command(BaseCommand):

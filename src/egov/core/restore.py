@@ -1,0 +1,399 @@
+"""Restoring an archive of :mod:`egov.core.backup` into an empty instance (ADR 0009,
+docs/backup-and-upgrades.md).
+
+The whole archive is read before anything is written: every member against its SHA-256 in
+the manifest, the release (never newer than this code), the passphrase (every encrypted
+member decrypted in memory), then the target (the same database engine, a database without
+tables, folders without files). Only then are the database (``pg_restore`` in one
+transaction, or the SQLite file put in place), the files and the decrypted keys written, all
+0600 in 0700 folders; the absolute paths in each gateway's ``gateway.json`` are moved to this
+instance's folders, and an archive of an older release is migrated.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tarfile
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+
+import structlog
+from cryptography.exceptions import InvalidTag
+from django.conf import settings
+from django.db import connection
+
+from egov.core.backup import (
+    CHUNK,
+    FORMAT,
+    LARGEST_SECRET,
+    MANIFEST,
+    PASSPHRASE_VARIABLE,
+    BackupError,
+    database_engine,
+    egov_version,
+    instance_folders,
+    manifest_cipher,
+    manifest_digest,
+    postgres_tool_run,
+    program,
+    release,
+    unseal,
+)
+from egov.core.secrets import PRIVATE_DIRECTORY, PRIVATE_FILE, private_directory
+
+logger = structlog.get_logger(__name__)
+
+
+# --- reading the archive -----------------------------------------------------------------------
+@dataclass
+class Archive:
+    """An archive whose every member matched its checksum."""
+
+    path: Path
+    manifest: dict[str, Any]
+    members: list[dict[str, Any]]
+    secrets: dict[str, bytes]
+
+    @property
+    def version(self) -> str:
+        return str(self.manifest["egov_version"])
+
+    @property
+    def engine(self) -> str:
+        return str(self.manifest["database"]["engine"])
+
+
+def _damaged(path: Path, detail: str) -> BackupError:
+    return BackupError(f"{path} is damaged or not an egov backup ({detail}); nothing was restored")
+
+
+def _members(archive: tarfile.TarFile) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
+    for info in archive:
+        if not info.isfile():
+            raise BackupError(f"unexpected archive entry {info.name!r}")
+        handle = archive.extractfile(info)
+        if handle is None:
+            raise BackupError(f"unreadable archive entry {info.name!r}")
+        yield info, handle
+
+
+def _safe_relative(text: str) -> PurePosixPath:
+    relative = PurePosixPath(text)
+    if relative.is_absolute() or not relative.parts or ".." in relative.parts:
+        raise BackupError(f"unsafe path {text!r} in the manifest")
+    return relative
+
+
+def archive_read(path: Path) -> Archive:
+    """Read the whole archive once: every member's SHA-256 against the manifest; the
+    encrypted members are kept (small) for their decryption."""
+    if not path.is_file():
+        raise BackupError(f"{path} does not exist")
+    digests: dict[str, tuple[str, int]] = {}
+    secrets: dict[str, bytes] = {}
+    manifest: dict[str, Any] | None = None
+    try:
+        with tarfile.open(path, mode="r:gz") as archive:
+            for info, handle in _members(archive):
+                if info.name == MANIFEST:
+                    manifest = json.loads(handle.read().decode("utf-8"))
+                    continue
+                digest = hashlib.sha256()
+                kept = info.name.endswith(".enc") and info.size <= LARGEST_SECRET
+                chunks: list[bytes] = []
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+                    if kept:
+                        chunks.append(chunk)
+                digests[info.name] = (digest.hexdigest(), info.size)
+                if kept:
+                    secrets[info.name] = b"".join(chunks)
+    except (tarfile.TarError, EOFError, zlib.error, OSError, ValueError) as error:
+        raise _damaged(path, str(error) or type(error).__name__) from error
+    except BackupError as error:
+        raise _damaged(path, str(error)) from error
+    if manifest is None:
+        raise _damaged(path, f"no {MANIFEST}")
+    if manifest.get("format") != FORMAT:
+        raise BackupError(f"{path} is a backup of format {manifest.get('format')!r}, not {FORMAT}")
+    members = list(manifest.get("members") or [])
+    listed = {str(entry.get("name")) for entry in members}
+    if missing := sorted(listed - set(digests)):
+        raise _damaged(path, f"{missing[0]} is missing")
+    if extra := sorted(set(digests) - listed):
+        raise _damaged(path, f"{extra[0]} is not in the manifest")
+    for entry in members:
+        name = str(entry["name"])
+        if digests[name] != (entry.get("sha256"), entry.get("size")):
+            raise _damaged(path, f"{name} does not match its checksum")
+        if entry.get("kind") == "secret" and name not in secrets:
+            raise _damaged(path, f"{name} is too large for a key")
+        if entry.get("folder"):
+            _safe_relative(str(entry["path"]))
+    if not any(entry.get("kind") == "database" for entry in members):
+        raise _damaged(path, "no database")
+    return Archive(path=path, manifest=manifest, members=members, secrets=secrets)
+
+
+def archive_decrypt(archive: Archive, passphrase: str) -> dict[str, bytes]:
+    """Every encrypted member in clear (in memory), once the passphrase opens the manifest's
+    seal and the seal covers this very manifest; a clear error otherwise."""
+    if not passphrase:
+        raise BackupError(
+            f"{PASSPHRASE_VARIABLE} (or {PASSPHRASE_VARIABLE}_FILE) is not set: the keys in "
+            "the backup are encrypted with the passphrase it was made with; nothing was "
+            "restored"
+        )
+    cipher = manifest_cipher(archive.manifest, passphrase)
+    try:
+        sealed = unseal(cipher, base64.b64decode(archive.manifest["encryption"]["seal"]), MANIFEST)
+    except InvalidTag as error:
+        raise BackupError(
+            f"the backup passphrase ({PASSPHRASE_VARIABLE}) is not the one this backup was "
+            "made with; nothing was restored"
+        ) from error
+    if sealed != manifest_digest(archive.manifest):
+        raise BackupError(
+            f"{archive.path} was changed after it was made (its manifest does not match its "
+            "seal); nothing was restored"
+        )
+    try:
+        return {name: unseal(cipher, data, name) for name, data in sorted(archive.secrets.items())}
+    except InvalidTag as error:
+        raise BackupError(
+            f"{archive.path} was changed after it was made (an encrypted member does not "
+            "decrypt); nothing was restored"
+        ) from error
+
+
+# --- restoring ---------------------------------------------------------------------------------
+@dataclass
+class RestoreSummary:
+    archive: Path
+    version: str
+    engine: str
+    created_at: str
+    files: dict[str, int] = field(default_factory=dict)
+    secrets: int = 0
+    rewritten: list[Path] = field(default_factory=list)
+    secret_key_replaced: bool = False
+    migrated: bool = False
+
+    def lines(self) -> list[str]:
+        lines = [
+            f"restored {self.archive}: egov {self.version}, made {self.created_at}",
+            f"  database ({self.engine})",
+        ]
+        lines.extend(f"  {name}/: {count} files" for name, count in self.files.items())
+        lines.append(f"  {self.secrets} keys and credentials decrypted (files 0600, folders 0700)")
+        lines.extend(
+            f"  paths in {path} now point to this instance's folders" for path in self.rewritten
+        )
+        if self.secret_key_replaced:
+            lines.append("  the data folder's generated secret key was replaced by the backup's")
+        if self.migrated:
+            lines.append(f"  migrated from egov {self.version} to {egov_version()}")
+        return lines
+
+
+def _target_folders() -> dict[str, Path]:
+    targets = {folder.name: folder.path for folder in instance_folders()}
+    targets["data"] = Path(settings.DATA_DIR).resolve()
+    return targets
+
+
+def _has_files(path: Path) -> bool:
+    if not path.is_dir():
+        return path.exists()
+    return any(
+        not Path(directory, name).is_dir()
+        for directory, _, names in os.walk(path)
+        for name in names
+    )
+
+
+def _database_empty() -> bool:
+    with connection.cursor() as cursor:
+        return not connection.introspection.table_names(cursor)
+
+
+def _check_target(archive: Archive, targets: dict[str, Path]) -> None:
+    engine = database_engine()
+    if archive.engine != engine:
+        raise BackupError(
+            f"the backup holds a {archive.engine} database and this instance is configured for "
+            f"{engine}: restore it into the same kind of database (DATABASE_URL); nothing was "
+            "restored"
+        )
+    if not _database_empty():
+        raise BackupError(
+            "the configured database is not empty: a restore goes into a new, empty database "
+            "(create one and point DATABASE_URL at it); nothing was restored"
+        )
+    for name in sorted({str(entry["folder"]) for entry in archive.members if entry.get("folder")}):
+        if name == "data":
+            continue  # the demo's secret key, generated when this process started
+        target = targets.get(name)
+        if target is None:
+            raise BackupError(f"this instance has no {name} folder; nothing was restored")
+        if _has_files(target):
+            raise BackupError(
+                f"{target} is not empty: a restore goes into an empty data folder (the {name} "
+                "folder); nothing was restored"
+            )
+
+
+def _write_private(path: Path, chunks: Iterator[bytes]) -> None:
+    private_directory(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    os.fchmod(descriptor, PRIVATE_FILE)
+    with os.fdopen(descriptor, "wb") as handle:
+        for chunk in chunks:
+            handle.write(chunk)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
+    while chunk := handle.read(CHUNK):
+        yield chunk
+
+
+def _database_restore(engine: str, handle: IO[bytes], staging: Path) -> None:
+    if engine == "postgresql":
+        dump = staging / "egov.pgdump"
+        _write_private(dump, _chunks(handle))
+        connection.close()
+        postgres_tool_run(
+            [
+                program("pg_restore"),
+                # Every object belongs to the role the restore connects as (the database's
+                # owner); the grants to the application's role are restored with them.
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                "--no-password",
+                f"--dbname={settings.DATABASES['default']['NAME']}",
+                str(dump),
+            ]
+        )
+        return
+    target = Path(settings.DATABASES["default"]["NAME"])
+    copy = target.with_name(f".{target.name}.restoring")
+    copy.unlink(missing_ok=True)
+    _write_private(copy, _chunks(handle))
+    connection.close()
+    for leftover in (
+        target.with_name(f"{target.name}-wal"),
+        target.with_name(f"{target.name}-shm"),
+    ):
+        leftover.unlink(missing_ok=True)  # of the empty database checked above
+    os.replace(copy, target)
+    os.chmod(target, PRIVATE_FILE)
+
+
+def _relocated(value: Any, moves: list[tuple[str, str]]) -> Any:
+    """Absolute paths under a folder of the backed-up instance, moved to this instance's."""
+    if isinstance(value, str):
+        for old, new in moves:
+            if value == old or value.startswith(old + "/"):
+                return new + value[len(old) :]
+        return value
+    if isinstance(value, list):
+        return [_relocated(item, moves) for item in value]
+    if isinstance(value, dict):
+        return {key: _relocated(item, moves) for key, item in value.items()}
+    return value
+
+
+def backup_restore(
+    *, archive_path: Path, passphrase: str, progress: Callable[[str], None] = lambda _: None
+) -> RestoreSummary:
+    """Restore an archive into this instance's (empty) database and folders."""
+    progress(f"verifying {archive_path}")
+    archive = archive_read(archive_path)
+    running = egov_version()
+    if release(archive.version) > release(running):
+        raise BackupError(
+            f"the backup is of egov {archive.version}, newer than this egov ({running}): "
+            f"install egov {archive.version} or later to restore it; nothing was restored"
+        )
+    clear = archive_decrypt(archive, passphrase)
+    targets = _target_folders()
+    _check_target(archive, targets)
+    summary = RestoreSummary(
+        archive=archive_path,
+        version=archive.version,
+        engine=archive.engine,
+        created_at=str(archive.manifest.get("created_at", "")),
+    )
+    sources = dict(archive.manifest.get("folders") or {})
+    moves = sorted(
+        ((str(sources[name]), str(targets[name])) for name in sources if name in targets),
+        key=lambda move: -len(move[0]),
+    )
+    entries = {str(entry["name"]): entry for entry in archive.members}
+    database_members = {name for name, entry in entries.items() if entry["kind"] == "database"}
+    staging_root = targets["data"]
+    private_directory(staging_root)
+    with (
+        tempfile.TemporaryDirectory(dir=staging_root, prefix=".egov-restore-") as staging,
+        tarfile.open(archive_path, mode="r:gz") as tar,
+    ):
+        # The database first: a failing pg_restore (one transaction) leaves everything as it was.
+        for info, handle in _members(tar):
+            if info.name in database_members:
+                progress(f"database ({archive.engine})")
+                _database_restore(archive.engine, handle, Path(staging))
+                break
+    with tarfile.open(archive_path, mode="r:gz") as tar:
+        for info, handle in _members(tar):
+            entry = entries.get(info.name)
+            if entry is None or not entry.get("folder"):
+                continue
+            folder = str(entry["folder"])
+            target = targets[folder] / _safe_relative(str(entry["path"]))
+            chunks: Iterator[bytes]
+            if entry["kind"] == "secret":
+                chunks = iter([clear[info.name]])
+                summary.secrets += 1
+            elif target.name == "gateway.json":
+                # A gateway's own file names its keys, logs and cache by absolute path.
+                data = handle.read()
+                relocated = _relocated(json.loads(data.decode("utf-8")), moves)
+                if relocated != json.loads(data.decode("utf-8")):
+                    summary.rewritten.append(target)
+                    data = json.dumps(relocated, indent=2, ensure_ascii=False).encode() + b"\n"
+                chunks = iter([data])
+            else:
+                chunks = _chunks(handle)
+            if folder == "data":
+                summary.secret_key_replaced = target.exists()
+                target.unlink(missing_ok=True)
+            _write_private(target, chunks)
+            summary.files[folder] = summary.files.get(folder, 0) + 1
+    for target in targets.values():
+        if target.is_dir():
+            os.chmod(target, PRIVATE_DIRECTORY)
+    if release(archive.version) < release(running):
+        from django.core.management import call_command
+
+        progress(f"migrating from egov {archive.version} to {running}")
+        call_command("migrate", interactive=False, verbosity=0)
+        summary.migrated = True
+    logger.info(
+        "backup_restored",
+        engine=archive.engine,
+        version=archive.version,
+        files=sum(summary.files.values()),
+        secrets=summary.secrets,
+        migrated=summary.migrated,
+    )
+    return summary
