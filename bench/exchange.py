@@ -165,7 +165,7 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
         )
         subprocess.run(["createdb", "-h", "127.0.0.1", "-U", "postgres", DATABASE], check=True)
         env["DATABASE_URL"] = f"postgres://postgres@127.0.0.1:5432/{DATABASE}"
-    names = ("web", "registries", "pc", "pct", "ps", "rc", "rct", "rs", "nginx")
+    names = ("web", "registries", "pc", "pct", "ps", "ph", "rc", "rct", "rs", "rh", "nginx")
     ports = {name: free_port() for name in names}
     print(
         f"setting up in {data} ({'SQLite' if arguments.sqlite else 'PostgreSQL'}) ...", flush=True
@@ -187,6 +187,8 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
         [
             "exchange",
             "setup",
+            "--file",
+            str(ROOT / "src/egov/exchange/central/data/demo_exchange.yaml"),
             "--registries-url",
             f"http://127.0.0.1:{ports['registries']}",
             "--central-url",
@@ -198,11 +200,13 @@ def exchange(arguments: argparse.Namespace) -> list[Result]:
                         "client": ports["pc"],
                         "client_tls": ports["pct"],
                         "server": ports["ps"],
+                        "health": ports["ph"],
                     },
                     "GW-REGISTRIES": {
                         "client": ports["rc"],
                         "client_tls": ports["rct"],
                         "server": ports["rs"],
+                        "health": ports["rh"],
                     },
                 }
             ),

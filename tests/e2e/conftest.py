@@ -100,7 +100,9 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
     # The exchange as `make demo` runs it, on ports of its own: the registries' web process and
     # the two gateways; the portal and the worker call registries through the TLS client side
     # of their gateway, each call with the certificate of the subsystem it speaks for.
-    ports = {name: free_port() for name in ("registries", "pc", "pt", "ps", "rc", "rt", "rs")}
+    ports = {
+        name: free_port() for name in ("registries", "pc", "pt", "ps", "ph", "rc", "rt", "rs", "rh")
+    }
     env["EGOV_EXCHANGE_GATEWAY_URL"] = f"https://127.0.0.1:{ports['pt']}"
     subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True, timeout=600)
     subprocess.run(
@@ -119,11 +121,13 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
                         "client": ports["pc"],
                         "client_tls": ports["pt"],
                         "server": ports["ps"],
+                        "health": ports["ph"],
                     },
                     "GW-REGISTRIES": {
                         "client": ports["rc"],
                         "client_tls": ports["rt"],
                         "server": ports["rs"],
+                        "health": ports["rh"],
                     },
                 }
             ),

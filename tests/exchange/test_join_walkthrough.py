@@ -174,8 +174,14 @@ def demo(tmp_path: Path) -> Iterator[Platform]:
             "client": int(platform.port("8080")),
             "client_tls": free_port(),
             "server": free_port(),
+            "health": free_port(),
         },
-        "GW-REGISTRIES": {"client": free_port(), "client_tls": free_port(), "server": free_port()},
+        "GW-REGISTRIES": {
+            "client": free_port(),
+            "client_tls": free_port(),
+            "server": free_port(),
+            "health": free_port(),
+        },
     }
     platform.run(".venv/bin/egov migrate -v 0")
     platform.run(

@@ -53,11 +53,18 @@ def _schema_problems(data: Any) -> list[str]:
     validator = jsonschema.Draft202012Validator(description_schema())
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
-        # A oneOf/anyOf error says only "is not valid under any of the given schemas": its
-        # best sub-error says what is wrong.
-        best = jsonschema.exceptions.best_match([error, *(error.context or [])]) or error
+        best = _most_telling(error)
         problems.append(f"{_path(best.absolute_path)}: {best.message}")
     return problems
+
+
+def _most_telling(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """A oneOf/anyOf error says only "is not valid under any of the given schemas": the
+    alternative of the value's own type says what is wrong (70000 for a port: too large)."""
+    if not error.context:
+        return error
+    same_type = [item for item in error.context if item.validator != "type"]
+    return _most_telling(jsonschema.exceptions.best_match(same_type or error.context) or error)
 
 
 def description_validate(
