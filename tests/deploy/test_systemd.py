@@ -283,6 +283,12 @@ def test_the_registries_unit_serves_the_registries_pages_only() -> None:
 # --- secrets --------------------------------------------------------------------------------
 
 
+def credential_name(variable: str) -> str:
+    """SECRET_KEY_FILE reads the credential secret_key, EGOV_BACKUP_PASSPHRASE_FILE
+    backup_passphrase: the secret's name in lower case, without egov's prefix."""
+    return variable.removesuffix("_FILE").removeprefix("EGOV_").lower()
+
+
 def secret_variables() -> set[str]:
     declared = {variable.name for variable in ENV.declared.values() if variable.kind == "secret"}
     return ADR_SECRETS | declared
@@ -302,6 +308,8 @@ def test_every_secret_a_unit_gives_comes_from_a_credential(name: str) -> None:
         directory, _, credential = environment[variable].partition("/")
         assert directory == "%d", f"{variable} must point into the credentials folder (%d)"
         assert credential in loaded, f"{variable} names {credential}, which is not loaded"
+        # One name for a secret everywhere: the credential (and its file) is the variable's.
+        assert credential == credential_name(variable), variable
     for credential, path in loaded.items():
         assert path == f"{CREDENTIALS}/{credential}", path
         assert f"%d/{credential}" in environment.values(), f"{credential} is loaded, not used"
@@ -328,6 +336,9 @@ def test_every_secret_has_a_credential_somewhere() -> None:
     in_egov_run = set(re.findall(r"^\S+ \S+ (\w+)_FILE$", EGOV_RUN.read_text(), re.MULTILINE))
     assert secret_variables() == in_units | in_egov_run
     assert in_egov_run == secret_variables()
+    for name, file, variable in re.findall(r"^(\S+) (\S+) (\w+)_FILE$", EGOV_RUN.read_text(), re.M):
+        assert name == credential_name(f"{variable}_FILE"), name
+        assert file in (name, "$database_url"), file
 
 
 # --- supervision ---------------------------------------------------------------------------
@@ -409,7 +420,13 @@ def options(command_line: list[str], name: str) -> list[str]:
 def test_egov_run_gives_a_command_the_services_user_settings_and_credentials(
     tmp_path: Path,
 ) -> None:
-    every = ("secret_key", "database_url", "cache_url", "email_host_password", "backup_passphrase")
+    every = (
+        "secret_key",
+        "database_url",
+        "cache_url",
+        "email_host_password",
+        "backup_passphrase",
+    )
     line = egov_run(tmp_path, "check", "--deploy", credentials=every)
 
     separator = line.index(INSTALLED_EGOV)
