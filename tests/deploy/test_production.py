@@ -183,9 +183,10 @@ def https_json(url: str, ca_file: Path) -> tuple[int, Any]:
         return error.code, json.loads(error.read() or b"null")
 
 
-def http_json(url: str) -> tuple[int, Any]:
+def http_json(url: str, host: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Host": host} if host else {})
     try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, json.loads(answer.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
@@ -434,7 +435,9 @@ def wait_ready(country: Country) -> dict[str, Any]:
 
     wait_until(
         lambda: ready(
-            "registries", lambda: http_json(f"http://127.0.0.1:{ports['registries']}/readyz")
+            # A host name from ALLOWED_HOSTS (docs/health-checks.md): another is refused.
+            "registries",
+            lambda: http_json(f"http://127.0.0.1:{ports['registries']}/readyz", HOST_NAME),
         ),
         what="the registries' /readyz",
         timeout=READY_WITHIN,
