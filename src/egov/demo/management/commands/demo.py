@@ -49,7 +49,9 @@ class Command(BaseCommand):
                 f"registries on http://{options['registries_bind']}/ (through the exchange only); "
                 f"the portal and the workers call them through {settings.EXCHANGE_GATEWAY_URL} "
                 "(a certificate per subsystem); information systems on plain HTTP, e.g. "
-                "BY/GOV/NCES/training, at http://127.0.0.1:8080"
+                "BY/GOV/NCES/training, at http://127.0.0.1:8080; the gateways' health checks "
+                "at http://127.0.0.1:8085/readyz (GW-PORTAL) and http://127.0.0.1:8086/readyz "
+                "(GW-REGISTRIES)"
             )
             try:
                 call_command("serve", bind=options["bind"])
