@@ -539,7 +539,9 @@ EXCHANGE_PROVIDER_KEYS_DIR = Path(
 EXCHANGE_CLIENT = ENV.str(
     "EGOV_EXCHANGE_CLIENT",
     "BY/GOV/NCES/portal",
-    "The portal's own client subsystem in the exchange (X-Road-Client of its calls).",
+    "The portal's own client subsystem in the exchange (X-Road-Client of its calls); its "
+    "instance and member class also name the agencies' back offices "
+    "(<instance>/<class>/<agency>/backoffice) and prefix X-Road-UserId.",
 )
 EXCHANGE_TIMEOUT = ENV.int(
     "EGOV_EXCHANGE_TIMEOUT",
@@ -554,19 +556,22 @@ REGISTRY_PROVIDERS = {
         "EGOV_REGISTRY_POPULATION_SUBSYSTEM",
         "BY/GOV/MVD/population",
         "Provider subsystem of the population register: its services accept only this "
-        "subsystem's key from the provider-keys folder.",
+        "subsystem's key from the provider-keys folder. Empty: the country has no such "
+        "register (nothing is asked of it or warned about).",
     ),
     "legal_entities": ENV.str(
         "EGOV_REGISTRY_LEGAL_ENTITIES_SUBSYSTEM",
         "BY/GOV/MINJUST/legal-entities",
         "Provider subsystem of the legal entities register: its services accept only this "
-        "subsystem's key from the provider-keys folder.",
+        "subsystem's key from the provider-keys folder. Empty: the country has no such "
+        "register (nothing is asked of it or warned about).",
     ),
     "addresses": ENV.str(
         "EGOV_REGISTRY_ADDRESSES_SUBSYSTEM",
         "BY/GOV/NKA/addresses",
         "Provider subsystem of the address register: its services accept only this "
-        "subsystem's key from the provider-keys folder.",
+        "subsystem's key from the provider-keys folder. Empty: the country has no such "
+        "register (nothing is asked of it or warned about).",
     ),
 }
 CENTRAL_URL = ENV.str(
