@@ -58,8 +58,8 @@ lint: install ## ruff, mypy and import-linter contracts
 
 .PHONY: messages
 messages: install ## Extract and compile translations (needs GNU gettext)
-	cd src/egov && ../../$(BIN)/django-admin makemessages --no-obsolete --no-location -l be -l ru -l en --settings=egov.settings
-	cd src/egov && ../../$(BIN)/django-admin compilemessages --settings=egov.settings
+	cd src/egov && EGOV_DEMO=true ../../$(BIN)/django-admin makemessages --no-obsolete --no-location -l be -l ru -l en --settings=egov.settings
+	cd src/egov && EGOV_DEMO=true ../../$(BIN)/django-admin compilemessages --settings=egov.settings
 
 .PHONY: lock
 lock: ## Re-resolve requirements/lock.txt from pyproject.toml
@@ -77,9 +77,11 @@ wheel: $(STAMP_PY) frontend ## Build the release into dist/: the wheel (front en
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist .
 
+# EGOV_DEMO=true: the generated files do not depend on it, and it needs no production values.
 .PHONY: config-docs
-config-docs: install ## Regenerate docs/configuration.md from the declared settings
-	$(BIN)/egov config-docs > docs/configuration.md
+config-docs: install ## Regenerate docs/configuration.md and deploy/egov.env.example from the declared settings
+	EGOV_DEMO=true $(BIN)/egov config-docs > docs/configuration.md
+	EGOV_DEMO=true $(BIN)/egov config-docs --env > deploy/egov.env.example
 
 .PHONY: definition-schema
 definition-schema: ## Copy the service definition format's JSON Schema to docs/

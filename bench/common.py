@@ -118,6 +118,9 @@ def base_env(data_dir: Path) -> dict[str, str]:
     env.update(
         EGOV_DATA_DIR=str(data_dir),
         EGOV_INSECURE_HTTP="true",
+        SECRET_KEY="bench-" + "x" * 40,
+        EGOV_BASE_URL="http://127.0.0.1:8000",
+        EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONPATH=str(ROOT),
     )

@@ -159,6 +159,8 @@ def _start(arguments: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]
 def exchange(arguments: argparse.Namespace) -> list[Result]:
     data = Path(tempfile.mkdtemp(prefix="egov-bench-exchange-"))
     env = base_env(data)
+    # No collectstatic: the web process serves only the exchange's paths here.
+    env["EGOV_STATICFILES_STORAGE"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
     if not arguments.sqlite:
         subprocess.run(
             ["dropdb", "-h", "127.0.0.1", "-U", "postgres", "--if-exists", DATABASE], check=False

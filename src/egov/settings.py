@@ -11,6 +11,7 @@ from csp.constants import NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 from egov.core.logging import configure_structlog, logging_config
+from egov.core.proxies import networks_parse
 from egov.env import ENV
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -21,31 +22,42 @@ DATA_DIR = Path(
         "var",
         "Folder for the embedded database, uploaded files, collected static files and keys. "
         "Relative paths are resolved from the working directory.",
+        example="/var/lib/egov",
     )
 ).resolve()
 
-DEBUG = ENV.bool("DEBUG", False, "Django's debug mode. Never on in production.")
-SECRET_KEY = ENV.str(
-    "SECRET_KEY",
-    "",
-    "Signs sessions, tokens and links. Required in production; the demo generates one and "
-    "keeps it in the data folder.",
+DEMO_MODE = ENV.bool(
+    "EGOV_DEMO",
+    False,
+    "Demo country mode: shows the demo accounts on the start page, generates a secret key "
+    "into the data folder and gives the demo's loopback addresses as defaults. Never on in "
+    "production: without it every required variable must be given.",
 )
-if not SECRET_KEY:
+# Defaults marked `demo=` apply only to the demo; outside it, `required=` values must be given.
+ENV.demo = DEMO_MODE
+
+DEBUG = ENV.bool("DEBUG", False, "Django's debug mode. Never on in production.")
+SECRET_KEY = ENV.secret(
+    "SECRET_KEY",
+    "Signs sessions, tokens and links; the same on every host of a deployment. Required in "
+    "production (generate one with `python3 -c 'import secrets; "
+    "print(secrets.token_urlsafe(50))'`); the demo generates one and keeps it in the data "
+    "folder.",
+    required=True,
+)
+if not SECRET_KEY and DEMO_MODE:
     from egov.core.secrets import load_or_create_secret_key
 
     SECRET_KEY = load_or_create_secret_key(DATA_DIR)
 
 ALLOWED_HOSTS = ENV.list(
-    "ALLOWED_HOSTS", ["127.0.0.1", "localhost"], "Host names this deployment answers to."
+    "ALLOWED_HOSTS",
+    ["127.0.0.1", "localhost"],
+    "Host names this deployment answers to.",
+    example="egov.example",
 )
 CSRF_TRUSTED_ORIGINS = ENV.list(
     "CSRF_TRUSTED_ORIGINS", [], "Origins trusted for form posts behind a proxy (https://...)."
-)
-DEMO_MODE = ENV.bool(
-    "EGOV_DEMO",
-    False,
-    "Demo country mode: shows the demo accounts on the start page. Never on in production.",
 )
 INSECURE_HTTP = ENV.bool(
     "EGOV_INSECURE_HTTP",
@@ -91,6 +103,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: forwarded headers from anyone but the trusted proxies are gone before any other
+    # middleware reads them (egov.core.proxies).
+    "egov.core.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -103,6 +118,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "egov.core.request_logging.RequestLogMiddleware",
+    # Inside the request line's middleware: its request id is still bound here.
+    "egov.core.access_log.AccessLogMiddleware",
     "egov.demo.mailbox.DemoMailboxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "egov.identity.middleware.SessionLifetimeMiddleware",
@@ -121,6 +138,8 @@ if ROOT_URLCONF == "egov.registries.urls":
     # The registries' process answers machines (its gateway), not browsers: no sessions,
     # logins, CSRF tokens or pages; the language of error titles still follows the request.
     MIDDLEWARE = [
+        "egov.core.proxies.TrustedProxyMiddleware",
+        "egov.core.access_log.AccessLogMiddleware",
         "django.middleware.locale.LocaleMiddleware",
         "django.middleware.common.CommonMiddleware",
     ]
@@ -146,11 +165,11 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
-DATABASE_URL = ENV.str(
+DATABASE_URL = ENV.secret(
     "DATABASE_URL",
-    "",
     "Database URL. Empty means the embedded SQLite file `egov.sqlite3` in the data folder; "
-    "production uses PostgreSQL, e.g. postgres://egov@db.example/egov.",
+    "production uses PostgreSQL, e.g. postgres://egov:PASSWORD@db.example/egov.",
+    example="postgres://egov:PASSWORD@127.0.0.1:5432/egov",
 )
 DATABASES = {
     "default": environ.Env.db_url_config(DATABASE_URL or f"sqlite:///{DATA_DIR / 'egov.sqlite3'}")
@@ -179,11 +198,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
     "default": environ.Env.cache_url_config(
-        ENV.str(
+        ENV.secret(
             "CACHE_URL",
-            "locmemcache://egov",
             "Cache URL. The default is a cache inside each process; with several processes use "
             "a shared one (redis://127.0.0.1:6379/1) so edits reach every process at once.",
+            default="locmemcache://egov",
+            example="redis://127.0.0.1:6379/1",
         )
     )
 }
@@ -253,7 +273,9 @@ PROXY_COUNT = ENV.int(
     "EGOV_PROXY_COUNT",
     0,
     "How many trusted reverse proxies stand in front of the web servers. Login throttling "
-    "then takes the client's address from X-Forwarded-For instead of the proxy's.",
+    "then takes the client's address from X-Forwarded-For instead of the proxy's (only on "
+    "connections from `EGOV_TRUSTED_PROXIES`: from anyone else the header is removed).",
+    example="1",
 )
 if PROXY_COUNT:
     # The proxy next to the web servers (deploy/nginx/) sets X-Forwarded-For itself, without
@@ -268,7 +290,13 @@ TRUSTED_PROXIES = ENV.list(
     "X-Forwarded-Proto, X-Forwarded-For and X-Request-ID are honoured only on their "
     "connections and removed from every other request; gunicorn trusts the same list. Empty "
     "trusts no one.",
+    example="127.0.0.1",
 )
+try:
+    networks_parse(TRUSTED_PROXIES)
+except ValueError as error:
+    ENV.invalid("EGOV_TRUSTED_PROXIES", str(error))
+    TRUSTED_PROXIES = []
 
 SESSION_IDLE_MINUTES = {
     "public": ENV.int(
@@ -362,6 +390,7 @@ STATIC_ROOT = Path(
         "Folder `collectstatic` writes the static files to. Empty means `static` in the data "
         "folder (the demo: the web server serves them); behind nginx, a folder outside the "
         "private data folder that nginx can read, e.g. /srv/egov/static.",
+        example="/srv/egov/static",
     )
     or DATA_DIR / "static"
 ).resolve()
@@ -394,9 +423,9 @@ WHITENOISE_USE_FINDERS = ENV.bool(
 
 # --- email ----------------------------------------------------------------------------------
 EMAIL_HOST = ENV.str("EMAIL_HOST", "127.0.0.1", "SMTP server host.")
-EMAIL_PORT = ENV.int("EMAIL_PORT", 1025, "SMTP server port.")
+EMAIL_PORT = ENV.int("EMAIL_PORT", 25, "SMTP server port.", demo=1025)
 EMAIL_HOST_USER = ENV.str("EMAIL_HOST_USER", "", "SMTP user name, if the server wants one.")
-EMAIL_HOST_PASSWORD = ENV.str("EMAIL_HOST_PASSWORD", "", "SMTP password.")
+EMAIL_HOST_PASSWORD = ENV.secret("EMAIL_HOST_PASSWORD", "SMTP password.")
 EMAIL_USE_TLS = ENV.bool("EMAIL_USE_TLS", False, "Use STARTTLS with the SMTP server.")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = ENV.str(
@@ -476,8 +505,18 @@ SPECTACULAR_SETTINGS = {
 # --- platform -------------------------------------------------------------------------------
 PORTAL_BASE_URL = ENV.str(
     "EGOV_BASE_URL",
-    "http://127.0.0.1:8000",
+    "",
     "Public address of the portal, used in links sent by email.",
+    demo="http://127.0.0.1:8000",
+    required=True,
+    example="https://egov.example",
+)
+WEB_BIND = ENV.str(
+    "EGOV_WEB_BIND",
+    "",
+    "Address (host:port) `egov serve` listens on when not given `--bind`, e.g. 127.0.0.1:8000 "
+    "behind nginx. Outside the demo one of the two is required.",
+    demo="127.0.0.1:8000",
 )
 SERVER_WORKERS = ENV.int(
     "EGOV_WEB_WORKERS", 0, "Web server worker processes; 0 means one per core plus one."
@@ -505,10 +544,13 @@ EXCHANGE_DIR = Path(
 ).resolve()
 EXCHANGE_GATEWAY_URL = ENV.str(
     "EGOV_EXCHANGE_GATEWAY_URL",
-    "https://127.0.0.1:8090",
+    "",
     "Client side of the gateway the portal, the back offices and the workers call registries "
     "through. On `https://` each call presents the certificate of the subsystem it speaks "
     "for (from the client certificates folder); plain `http://` presents none.",
+    demo="https://127.0.0.1:8090",
+    required=True,
+    example="https://127.0.0.1:8090",
 )
 EXCHANGE_CA_FILE = ENV.str(
     "EGOV_EXCHANGE_CA_FILE",
@@ -616,9 +658,21 @@ configure_structlog()
 LOGGING = logging_config(
     json=LOG_FORMAT != "console",
     level=ENV.str("EGOV_LOG_LEVEL", "INFO", "Log level of egov's own logs."),
+    server_level=SERVER_LOG_LEVEL,
+    access_log=ACCESS_LOG,
 )
 # One line per request, when it ends, with a request id; no address, user agent or path
 # typed by the client (egov.core.request_logging).
 DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
 DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = 10  # DEBUG: the finished line says it all
 CSRF_FAILURE_VIEW = "egov.core.views.csrf_failure"
+
+# --- backups --------------------------------------------------------------------------------
+BACKUP_PASSPHRASE = ENV.secret(
+    "EGOV_BACKUP_PASSPHRASE",
+    "Passphrase that encrypts the private keys and credentials inside a backup (`egov backup`) "
+    "and decrypts them on `egov restore`. Keep it apart from the backups.",
+)
+
+# Last: every required value missing, or unusable, stops the process here, in one message.
+ENV.check()

@@ -101,6 +101,8 @@ def test_collected_static_files_stay_readable_for_nginx(tmp_path):
             EGOV_DATA_DIR=str(tmp_path / "var"),
             EGOV_STATIC_ROOT=str(static_root),
             SECRET_KEY="collectstatic-" + "x" * 40,
+            EGOV_BASE_URL="https://egov.example",
+            EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
         ),
     )
     assert done.returncode == 0, done.stderr[-3000:]

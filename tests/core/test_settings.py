@@ -20,6 +20,8 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
     env.update(
         SECRET_KEY="a-long-random-production-secret-" + "k" * 40,
         ALLOWED_HOSTS="portal.egov.example",
+        EGOV_BASE_URL="https://portal.egov.example",
+        EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
         EGOV_DATA_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="egov.settings",
     )
@@ -27,6 +29,13 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
 
 
 def test_production_defaults_pass_the_deploy_check(tmp_path):
+    # The default static storage needs collected files (egov.E004 without them).
+    subprocess.run(
+        [sys.executable, "-m", "egov.cli", "collectstatic", "--noinput", "-v", "0"],
+        env=_production_env(tmp_path),
+        check=True,
+        timeout=300,
+    )
     result = subprocess.run(
         [sys.executable, "-m", "egov.cli", "check", "--deploy", "--fail-level", "WARNING"],
         env=_production_env(tmp_path),
@@ -56,8 +65,13 @@ def test_registries_process_passes_the_checks_with_its_own_middleware(tmp_path):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert middleware.stdout.strip() == (
-        "['django.middleware.locale.LocaleMiddleware', 'django.middleware.common.CommonMiddleware']"
+    assert middleware.stdout.strip() == str(
+        [
+            "egov.core.proxies.TrustedProxyMiddleware",
+            "egov.core.access_log.AccessLogMiddleware",
+            "django.middleware.locale.LocaleMiddleware",
+            "django.middleware.common.CommonMiddleware",
+        ]
     )
 
 

@@ -218,8 +218,14 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
         EGOV_DATA_DIR=str(folder / "var"),
         SECRET_KEY="nginx-front-" + "x" * 40,
         ALLOWED_HOSTS=SERVER_NAME,
+        EGOV_BASE_URL=f"https://{SERVER_NAME}",
+        EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        # nginx, on this host, is the one proxy whose forwarded headers count.
+        EGOV_TRUSTED_PROXIES="127.0.0.1",
         EGOV_PROXY_COUNT="1",
         EGOV_LOG_FORMAT="json",
+        # gunicorn's own lines (its start) too, to see them rendered as JSON.
+        EGOV_SERVER_LOG_LEVEL="info",
         EGOV_PROBE_REQUEST_LOG=str(record),
         EGOV_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
     )

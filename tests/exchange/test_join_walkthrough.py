@@ -90,8 +90,6 @@ def _environment() -> dict[str, str]:
         "SECRET_KEY": "walkthrough-secret-" + "w" * 40,
         "EGOV_BASE_URL": "http://127.0.0.1:8000",
         "EGOV_EXCHANGE_GATEWAY_URL": "https://127.0.0.1:8090",
-        # No collectstatic here: `egov serve` refuses the manifest storage without its files.
-        "EGOV_STATICFILES_STORAGE": "django.contrib.staticfiles.storage.StaticFilesStorage",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EGOV_INSECURE_HTTP": "true",
         # Static files from the source tree, as in the other tests: no collectstatic needed.

@@ -8,11 +8,15 @@ number, request id), never names, personal numbers, email addresses or passwords
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import structlog
 
 SECURITY_LOGGER = "egov.security"
+#: One line per request when ``EGOV_ACCESS_LOG`` is on: the web servers' (egov.core.access_log)
+#: and the gateways'.
+ACCESS_LOGGER = "egov.access"
 
 # Processors that run for egov's structlog events and for foreign (stdlib) records alike.
 SHARED_PROCESSORS: list[Any] = [
@@ -32,10 +36,25 @@ def security_event(event: str, **ids: Any) -> None:
     structlog.get_logger(SECURITY_LOGGER).warning(event, **ids)
 
 
-def logging_config(*, json: bool, level: str) -> dict[str, Any]:
+class OneLineWarning(logging.Filter):
+    """Turns a record into one warning line without its traceback: a request for a host name
+    the deployment does not serve is a client's mistake (or a scan), not a server error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.levelno, record.levelname = logging.WARNING, "WARNING"
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        return True
+
+
+def logging_config(
+    *, json: bool, level: str, server_level: str = "WARNING", access_log: bool = False
+) -> dict[str, Any]:
     """The ``LOGGING`` dictionary: every standard-library record, Django's, axes' and
     gunicorn's included, is rendered by structlog's ProcessorFormatter, so one deployment
-    writes one format."""
+    writes one format. ``server_level`` is the servers' own loggers' (gunicorn, aiohttp);
+    ``access_log`` keeps the access lines (``egov.access``)."""
+    server_level = server_level.upper()
+    access_level = "INFO" if access_log else "WARNING"
     renderer: Any = (
         structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -58,6 +77,7 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
                 ],
             }
         },
+        "filters": {"one_line_warning": {"()": OneLineWarning}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "structlog"}},
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {
@@ -67,12 +87,20 @@ def logging_config(*, json: bool, level: str) -> dict[str, Any]:
             "django_structlog": {"level": "INFO"},
             # 4xx answers are in django_structlog's request line; errors stay.
             "django.request": {"level": "ERROR"},
+            # Django logs an unknown Host header as an error with a traceback.
+            "django.security.DisallowedHost": {"level": "WARNING", "filters": ["one_line_warning"]},
             # A wrong password is not an operational event worth a warning per attempt.
             "axes": {"level": "ERROR"},
-            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            # The worker writes one line per task run itself (task_finished, task_failed);
+            # django-tasks would add its own, with the task's traceback (kept in its result).
+            "django_tasks": {"level": "CRITICAL"},
+            ACCESS_LOGGER: {"level": access_level},
+            "gunicorn.error": {"level": server_level, "handlers": ["console"], "propagate": False},
             # gunicorn's access line names the client's address, user agent and query
-            # string; the request line of egov.core.request_logging takes its place.
+            # string: egov.core.server's logger class writes an egov.access line instead.
             "gunicorn.access": {"level": "WARNING", "handlers": ["console"], "propagate": False},
+            "aiohttp": {"level": server_level},
+            "aiohttp.access": {"level": access_level},
         },
     }
 

@@ -12,7 +12,9 @@ import os
 import secrets
 import socket
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -92,6 +94,29 @@ def _beat(worker_id: str) -> None:
         )
 
 
+@contextmanager
+def task_run_logged(result: DBTaskResult) -> Iterator[None]:
+    """One line per task run, when it ends: ``task_finished`` (task, task id, status,
+    duration_ms) or ``task_failed`` with the exception's class; lines logged while the task
+    runs carry its ``task_id``. The traceback stays in the task's result, not in the log."""
+    started = time.monotonic()
+    with structlog.contextvars.bound_contextvars(task_id=str(result.id)):
+        try:
+            yield
+        finally:
+            fields = {
+                "task": result.task_path,
+                "status": str(result.status),
+                "duration_ms": int((time.monotonic() - started) * 1000),
+            }
+            if result.status == TaskResultStatus.FAILED:
+                logger.error(
+                    "task_failed", exception=result.exception_class_path or "unknown", **fields
+                )
+            else:
+                logger.info("task_finished", **fields)
+
+
 def tasks_run_pending(*, limit: int = 1000) -> int:
     """Run ready tasks in this process until none is left (``egov worker --batch`` and tests).
 
@@ -106,12 +131,12 @@ def tasks_run_pending(*, limit: int = 1000) -> int:
                 if result is None:
                     break
                 result.claim(worker_id)
-            try:
-                value = result.task.call(*result.task_result.args, **result.task_result.kwargs)
-                result.set_successful(value)
-            except Exception as error:
-                logger.exception("task %s failed", result.id)
-                result.set_failed(error)
+            with task_run_logged(result):
+                try:
+                    value = result.task.call(*result.task_result.args, **result.task_result.kwargs)
+                    result.set_successful(value)
+                except Exception as error:
+                    result.set_failed(error)
             count += 1
     finally:
         WorkerHeartbeat.objects.filter(worker_id=worker_id).delete()
@@ -127,6 +152,10 @@ class HeartbeatWorker(Worker):
 
     def _beat(self) -> None:
         _beat(self.worker_id)
+
+    def run_task(self, db_task_result: DBTaskResult) -> None:
+        with task_run_logged(db_task_result):
+            super().run_task(db_task_result)
 
     def _heartbeat_loop(self) -> None:
         heartbeat, sweep = _periods()
