@@ -428,6 +428,8 @@ def wait_ready(country: Country) -> dict[str, Any]:
         for running in processes.running:
             processes.alive(running)
 
+    started = time.monotonic()
+
     def ready(name: str, fetch: Any) -> bool:
         status, body = fetch()
         answers[name] = (status, body)
@@ -443,12 +445,14 @@ def wait_ready(country: Country) -> dict[str, Any]:
         timeout=READY_WITHIN,
         alive=alive,
     )
+    country.timings.append(("registries ready", time.monotonic() - started))
     wait_until(
         lambda: ready("web", lambda: https_json(f"{country.portal}/readyz", country.ca_file)),
         what="the portal's /readyz through nginx",
         timeout=READY_WITHIN,
         alive=alive,
     )
+    country.timings.append(("web ready", time.monotonic() - started))
     for code in GATEWAYS:
         port = ports[f"{code} health_port"]
         wait_until(
@@ -459,6 +463,7 @@ def wait_ready(country: Country) -> dict[str, Any]:
             timeout=READY_WITHIN,
             alive=alive,
         )
+    country.timings.append(("gateways ready", time.monotonic() - started))
     wait_until(
         lambda: country.egov("health", "worker", check=False).returncode == 0,
         what="the worker's heartbeat (egov health worker)",
