@@ -6,4 +6,4 @@ import os
 
 os.environ.setdefault("EGOV_DEMO", "true")
 
-from egov.settings import *  # noqa: E402, F403
+from egov.settings import *  # noqa: F403
