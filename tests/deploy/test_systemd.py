@@ -496,3 +496,52 @@ def test_egov_run_refuses_without_a_command_or_the_owner_credential(tmp_path: Pa
         )
         assert result.returncode == 2, arguments
         assert "egov-run" in result.stderr
+
+
+# --- docs/deployment.md says what the units do ------------------------------------------------
+
+PAGE = ROOT / "docs" / "deployment.md"
+
+
+def test_the_deployment_page_gives_each_units_command_line() -> None:
+    rows = {
+        line.split("`")[1]: line
+        for line in PAGE.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| `egov-")
+    }
+    # The page names the instances as the operator writes them.
+    shown = {
+        "egov-worker@.service": "egov-worker@N.service",
+        "egov-gateway@.service": "egov-gateway@CODE.service",
+    }
+    for name, arguments in COMMANDS.items():
+        command = " ".join(["egov", *arguments]).replace("%i", "CODE")
+        row = rows.get(shown.get(name, name), "")
+        assert f"`{command}" in row, (name, row)
+
+
+def test_the_deployment_page_lists_every_credential_file() -> None:
+    page = PAGE.read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\| `(\w+)` \| `[A-Z_]+`", page, re.MULTILINE))
+    in_egov_run = set(re.findall(r"^\S+ (\S+) \w+_FILE$", EGOV_RUN.read_text(), re.MULTILINE))
+    assert listed == (in_egov_run - {"$database_url"}) | {"database_url", "database_url_owner"}
+    in_units = {name for unit in units().values() for name in unit.credentials()}
+    assert in_units <= listed
+
+
+def test_every_command_of_the_deployment_page_exists() -> None:
+    """Each `egov-run [--owner] COMMAND` and each unit `systemctl enable` names."""
+    page = PAGE.read_text(encoding="utf-8")
+    commands = set(re.findall(r"egov-run (?:--owner )?([a-z][a-z_-]*)", page))
+    assert {"migrate", "collectstatic", "check", "exchange", "backup", "restore"} <= commands
+    known = get_commands()
+    assert {command.replace("-", "_") for command in commands} <= set(known), commands
+    enabled = {
+        unit
+        for line in re.findall(r"^systemctl enable (.*)$", page, re.MULTILINE)
+        for unit in line.split()
+    }
+    assert "egov.target" in enabled
+    for unit in enabled - {"egov.target"}:
+        template = re.sub(r"@[^.]+\.service$", "@.service", unit)
+        assert (UNITS / template).exists(), unit
