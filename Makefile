@@ -63,7 +63,7 @@ messages: install ## Extract and compile translations (needs GNU gettext)
 
 .PHONY: lock
 lock: ## Re-resolve requirements/lock.txt from pyproject.toml
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements/lock.txt pyproject.toml
+	$(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links --extra dev --output-file requirements/lock.txt pyproject.toml
 
 .PHONY: lock-production
 lock-production: ## Derive requirements/production.txt (no test or lint tools) from pyproject.toml at lock.txt's versions
@@ -75,7 +75,7 @@ lock-production: ## Derive requirements/production.txt (no test or lint tools) f
 .PHONY: wheel
 wheel: $(STAMP_PY) frontend ## Build the release into dist/: the wheel (front end included) and the sdist
 	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --no-isolation --outdir dist .
 
 # EGOV_DEMO=true: the generated files do not depend on it, and it needs no production values.
 .PHONY: config-docs

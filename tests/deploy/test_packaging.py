@@ -6,8 +6,9 @@ tool, and covers every package egov imports.
 
 The release is built as `make wheel` builds it (`python -m build`: the sdist, then the wheel
 from the unpacked sdist) from a copy of this working tree's files (tracked or new, not
-ignored) and the built front end. The build backend (setuptools, named in pyproject.toml) is
-installed by pip into an isolated build environment from the configured package index.
+ignored) and the built front end. The build backend's requirements (setuptools, wheel) are
+development dependencies in this virtualenv, so the build needs no package index
+(`--no-isolation`): tests talk to nothing beyond loopback.
 The wheel is then installed, offline, into an empty virtualenv that holds only the packages
 of requirements/production.txt (linked from this virtualenv), and run there.
 """
@@ -88,7 +89,16 @@ def copy_tree(destination: Path, *, front_end: bool) -> Path:
 
 def build(source: Path, output: Path, *what: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "build", *what, "--outdir", str(output), str(source)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--no-isolation",
+            *what,
+            "--outdir",
+            str(output),
+            str(source),
+        ],
         capture_output=True,
         text=True,
         timeout=BUILD_TIMEOUT,
@@ -194,7 +204,7 @@ def test_no_wheel_or_sdist_without_the_built_front_end(tmp_path: Path) -> None:
     source = copy_tree(tmp_path / "source", front_end=False)
     # The backend's hooks refuse before setuptools runs: no build environment is needed.
     for what in ("--wheel", "--sdist"):
-        result = build(source, tmp_path / "dist", what, "--no-isolation", "--skip-dependency-check")
+        result = build(source, tmp_path / "dist", what, "--skip-dependency-check")
         assert result.returncode != 0, what
         assert "build the front end first" in result.stdout + result.stderr, what
     assert not (tmp_path / "dist").exists() or not list((tmp_path / "dist").iterdir())
