@@ -105,19 +105,75 @@ from tests.deploy.test_nginx import nginx_configuration, self_signed  # noqa: E4
 # --- PostgreSQL -------------------------------------------------------------------------------
 
 
-def database_create(name: str) -> str:
+@dataclass
+class Database:
+    """docs/deployment.md's roles and database (section 5), with names of this run's own."""
+
+    name: str
+    owner: str
+    app: str
+    owner_url: str
+    app_url: str
+
+
+def page_sql() -> str:
+    """The SQL of docs/deployment.md's `sudo -u postgres psql … <<'SQL'` block."""
+    match = re.search(
+        r"^sudo -u postgres psql [^\n]*<<'SQL'\n(.*?)\nSQL\n",
+        (REPOSITORY / "docs" / "deployment.md").read_text(encoding="utf-8"),
+        re.S | re.M,
+    )
+    assert match, "docs/deployment.md has no psql block"
+    return match.group(1)
+
+
+def database_roles_create() -> Database:
+    """The page's SQL as it stands, run by psql as the page does; the database and the
+    application's role are both `egov` there, made unique here."""
+    suffix = secrets.token_hex(4)
+    owner, app = f"egov_owner_{suffix}", f"egov_production_{suffix}"
+    passwords = {
+        "owner_password": secrets.token_urlsafe(16),
+        "app_password": secrets.token_urlsafe(16),
+    }
+    sql = re.sub(r"\begov\b", app, re.sub(r"\begov_owner\b", owner, page_sql()))
+    variables = [item for name, value in passwords.items() for item in ("-v", f"{name}={value}")]
+    psql = run(
+        ["psql", f"{POSTGRES}/postgres", "-v", "ON_ERROR_STOP=1", *variables],
+        environment=clean_environment(),
+        cwd=REPOSITORY,
+        input=sql,
+    )
+    assert psql.returncode == 0, psql.stderr
+    server = "127.0.0.1:5432"
+    return Database(
+        name=app,
+        owner=owner,
+        app=app,
+        owner_url=f"postgres://{owner}:{passwords['owner_password']}@{server}/{app}",
+        app_url=f"postgres://{app}:{passwords['app_password']}@{server}/{app}",
+    )
+
+
+def database_create(name: str, *, owner: str) -> None:
+    """An empty database owned by the owner role, for a restore (docs/backup-and-upgrades.md:
+    `createdb -O egov_owner egov`)."""
+    made = run(
+        ["createdb", "-h", "127.0.0.1", "-U", "postgres", "-O", owner, name],
+        environment=clean_environment(),
+        cwd=REPOSITORY,
+    )
+    assert made.returncode == 0, made.stderr
+
+
+def databases_drop(names: list[str], roles: list[str]) -> None:
     import psycopg
 
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return f"postgres://postgres@127.0.0.1:5432/{name}"
-
-
-def database_drop(name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in names:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in roles:
+            connection.execute(f'DROP ROLE IF EXISTS "{role}"')
 
 
 # --- HTTPS through nginx ------------------------------------------------------------------------
@@ -205,7 +261,7 @@ class Country:
     portal: str
     ca_file: Path
     ports: dict[str, int]
-    database: str
+    database: Database
     citizen: dict[str, str]
     scratch: Path
     restored: dict[str, Any] = field(default_factory=dict)
@@ -260,7 +316,7 @@ def write_private(path: Path, value: str) -> None:
     path.chmod(0o600)
 
 
-def host_layout(root: Path, ports: dict[str, int], *, database_url: str, smtp: int) -> Path:
+def host_layout(root: Path, ports: dict[str, int], *, database: Database, smtp: int) -> Path:
     """Folders, credentials and the environment file of docs/deployment.md; returns the CA
     file the gateways trust for the portal's certificate."""
     for folder, mode in (
@@ -277,24 +333,30 @@ def host_layout(root: Path, ports: dict[str, int], *, database_url: str, smtp: i
         (root / folder).chmod(mode)
     credentials = root / "etc/egov/credentials"
     write_private(credentials / "secret_key", secrets.token_urlsafe(50))
-    write_private(credentials / "database_url", database_url)
-    write_private(credentials / "database_url_owner", database_url)
+    write_private(credentials / "database_url", database.app_url)
+    write_private(credentials / "database_url_owner", database.owner_url)
     write_private(credentials / "cache_url", "locmemcache://egov")
     write_private(credentials / "email_host_password", "")
     write_private(credentials / "backup_passphrase", secrets.token_urlsafe(32))
+    # The portal's certificate from the ministry's own CA (here a self-signed one), and that
+    # CA's bundle for the gateways (docs/deployment.md: /etc/egov/central-ca.pem).
     certificate, key = self_signed(root / "etc/ssl/egov", HOST_NAME)
     shutil.move(key, root / "etc/ssl/private/egov.key")
+    shutil.copyfile(certificate, root / "etc/egov/central-ca.pem")
+    (root / "etc/egov/central-ca.pem").chmod(0o644)
     portal = f"https://{HOST_NAME}:{ports['https']}"
     environment = Template((COUNTRY / "egov.env").read_text(encoding="utf-8")).substitute(
         HOST=HOST_NAME,
         PORTAL=portal,
         ROOT=str(root),
         GW_PORTAL_CLIENT_TLS=ports["GW-PORTAL client_tls_listen"],
-        CENTRAL_CA=str(certificate),
         SMTP_PORT=smtp,
     )
     write_private(root / "etc/egov/egov.env", environment)
     (root / "etc/egov/country.yaml").write_text(country_description(ports), encoding="utf-8")
+    (root / "etc/egov/country.yaml").chmod(0o644)
+    shutil.copyfile(COUNTRY / "catalogue.yaml", root / "etc/egov/catalogue.yaml")
+    shutil.copytree(COUNTRY / "definitions", root / "etc/egov/definitions")
     return certificate
 
 
@@ -339,31 +401,33 @@ print(json.dumps({{"personal_number": person.personal_number,
 
 
 def setup_commands(country: Country) -> None:
-    """docs/deployment.md's first start, command by command."""
-    ports = country.ports
-    egov = country.egov
+    """docs/deployment.md's first start (section 8), command by command."""
+    egov, path = country.egov, country.host.path
     egov("--owner", "migrate", "--noinput")
     egov("collectstatic", "--noinput")
+    country.restored["check --deploy"] = egov("check", "--deploy", check=False)
     egov("pki", "init", "--instance", "KZ")
     egov(
         "exchange",
         "setup",
         "--file",
-        str(country.host.path("/etc/egov/country.yaml")),
+        str(path("/etc/egov/country.yaml")),
         "--registries-url",
-        f"http://127.0.0.1:{ports['registries']}",
+        f"http://127.0.0.1:{country.ports['registries']}",
         "--central-url",
         f"{country.portal}/",
         "--central-ca",
-        str(country.ca_file),
+        str(path("/etc/egov/central-ca.pem")),
     )
     egov(
         "catalog",
         "load",
-        str(COUNTRY / "catalogue.yaml"),
+        str(path("/etc/egov/catalogue.yaml")),
         "--definitions",
-        str(COUNTRY / "definitions"),
+        str(path("/etc/egov/definitions")),
     )
+    # A test country: its registers get a synthetic population, and one of its people an
+    # account with an authenticator (the level the service asks for).
     egov("registry", "generate", "--persons", "200", "--companies", "0", "--no-progress")
     created = egov("shell", "-c", CITIZEN_SCRIPT.format(password=PASSWORD, key=TOTP_KEY))
     country.citizen = json.loads(created.stdout.strip().splitlines()[-1])
@@ -477,15 +541,15 @@ def wait_ready(country: Country) -> dict[str, Any]:
 def country(tmp_path_factory: pytest.TempPathFactory, smtp_server) -> Iterator[Country]:  # type: ignore[no-untyped-def]
     scratch = tmp_path_factory.mktemp("production")
     root = scratch / "host"
-    names = [f"egov_production_{secrets.token_hex(4)}"]
     ports = {name: free_port() for name in ("https", "http", "web", "registries")}
     for code in GATEWAYS:
         for key in ("client_listen", "client_tls_listen", "server_listen", "health_port"):
             ports[f"{code} {key}"] = free_port()
-    database_url = database_create(names[0])
+    database = database_roles_create()
+    names, roles = [database.name], [database.owner, database.app]
     processes = Processes(scratch / "logs")
     try:
-        ca_file = host_layout(root, ports, database_url=database_url, smtp=smtp_server[0].port)
+        ca_file = host_layout(root, ports, database=database, smtp=smtp_server[0].port)
         egov_run, operator = operator_shell(root)
         built = Country(
             root=root,
@@ -496,7 +560,7 @@ def country(tmp_path_factory: pytest.TempPathFactory, smtp_server) -> Iterator[C
             portal=f"https://{HOST_NAME}:{ports['https']}",
             ca_file=ca_file,
             ports=ports,
-            database=names[0],
+            database=database,
             citizen={},
             scratch=scratch,
         )
@@ -514,8 +578,7 @@ def country(tmp_path_factory: pytest.TempPathFactory, smtp_server) -> Iterator[C
         print(f"exit codes: {codes}, stopped after (s): {processes.stopped_after}")
         if "built" in locals():
             print("timings: " + ", ".join(f"{what} {took:.1f} s" for what, took in built.timings))
-        for name in names:
-            database_drop(name)
+        databases_drop(names, roles)
 
 
 # --- the journey ---------------------------------------------------------------------------------
@@ -609,7 +672,7 @@ def test_every_process_is_ready_and_the_deploy_check_passes(country: Country) ->
         for code in GATEWAYS:
             conf = json.loads((country.exchange_dir() / code / "gateway.json").read_text())
             assert conf["central_url"] == f"{country.portal}/exchange/globalconf"
-            assert conf["central_ca_file"] == str(country.ca_file)
+            assert conf["central_ca_file"] == str(country.host.path("/etc/egov/central-ca.pem"))
             assert conf["health_listen"] == f"127.0.0.1:{country.ports[f'{code} health_port']}"
         fetched = [
             json.loads(line)
@@ -619,7 +682,8 @@ def test_every_process_is_ready_and_the_deploy_check_passes(country: Country) ->
         assert fetched and all(len(line["edge_request_id"]) == 32 for line in fetched)
         worker = json.loads(country.egov("health", "worker").stdout)
         assert worker["ok"] is True
-        checked = country.egov("check", "--deploy", check=False)
+        # Run right after collectstatic, as the first start does.
+        checked = country.restored["check --deploy"]
         assert checked.returncode == 0, checked.stdout + checked.stderr
         settings = environment_file_read(country.host.path("/etc/egov/egov.env"))
         assert not {"EGOV_DEMO", "EGOV_INSECURE_HTTP", "SECRET_KEY", "DATABASE_URL"} & set(settings)
@@ -661,22 +725,32 @@ def test_a_backup_of_the_running_instance_restores_into_a_fresh_database(
 ) -> None:
     with logs_on_failure(country.processes):
         number = country.application()
-        archive = country.host.path("/var/lib/egov").parent / "backups" / "egov.tar.gz"
-        archive.parent.mkdir(mode=0o700)
-        country.egov("backup", "--output", str(archive))
+        backups = country.root / "var/backups/egov"
+        backups.mkdir(parents=True, mode=0o700)
+        archive = backups / "egov.tar.gz"
+        country.egov("--owner", "backup", "--output", str(archive))
         assert archive.is_file()
 
-        # A second host: its own empty database and data folder, the same settings otherwise.
-        name = f"{country.database}_restored"
+        # Another host (docs/backup-and-upgrades.md, "Restoring on another host"): the same
+        # release, settings and credentials with its own paths and DATABASE_URL, an empty data
+        # folder, and an empty database owned by the owner role.
+        database = country.database
+        name = f"{database.name}_restored"
         country.restored["databases"].append(name)
+        database_create(name, owner=database.owner)
         second = country.scratch / "restored"
-        restored_url = database_create(name)
         shutil.copytree(country.root / "etc", second / "etc")
         shutil.copytree(country.root / "bin", second / "bin")
         (second / "var/lib/egov").mkdir(parents=True, mode=0o700)
         (second / "srv/egov/static").mkdir(parents=True)
-        write_private(second / "etc/egov/credentials/database_url", restored_url)
-        write_private(second / "etc/egov/credentials/database_url_owner", restored_url)
+        for credential, url in (
+            ("database_url", database.app_url),
+            ("database_url_owner", database.owner_url),
+        ):
+            write_private(
+                second / "etc/egov/credentials" / credential,
+                url.rsplit("/", 1)[0] + f"/{name}",
+            )
         env_file = second / "etc/egov/egov.env"
         env_file.write_text(
             env_file.read_text(encoding="utf-8").replace(str(country.root), str(second)),
@@ -718,7 +792,10 @@ def test_a_backup_of_the_running_instance_restores_into_a_fresh_database(
         for code in GATEWAYS:
             log_dir = Path(json.loads((exchange / code / "gateway.json").read_text())["log_dir"])
             assert log_dir.is_relative_to(second), f"{code} logs to {log_dir} after the restore"
-            verified = egov("gateway", "verify-log", str(log_dir), check=False)
+            issuing = second / "var/lib/egov/pki/issuing.cert.pem"
+            verified = egov(
+                "gateway", "verify-log", str(log_dir), "--ca", str(issuing), check=False
+            )
             assert verified.returncode == 0, verified.stdout + verified.stderr
             lines = verified.stdout.splitlines()
             assert lines and all(line.startswith("OK ") for line in lines), lines

@@ -340,6 +340,7 @@ def run(
     timeout: float = 120,
     check: bool = True,
     umask: int | None = None,
+    input: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """A setup command as the operator runs it; a failure shows its output."""
     result = subprocess.run(
@@ -349,7 +350,8 @@ def run(
         capture_output=True,
         text=True,
         timeout=timeout,
-        stdin=subprocess.DEVNULL,
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
         umask=-1 if umask is None else umask,
     )
     if check and result.returncode != 0:
