@@ -1,5 +1,5 @@
 """`egov health worker` against a real `egov worker` process: 1 before it starts, 0 while it
-beats (for any worker and for its own id), 1 again once it has stopped."""
+beats (for any worker, for its own id and for its name), 1 again once it has stopped."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_health_worker_follows_a_real_worker(environment, tmp_path):
     output = tmp_path / "worker.out"
     with output.open("w") as stream:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "egov.cli", "worker", "--interval", "0.1"],
+            [sys.executable, "-m", "egov.cli", "worker", "--interval", "0.1", "--name", "host-w1"],
             env=environment,
             stdout=stream,
             stderr=subprocess.STDOUT,
@@ -64,6 +64,7 @@ def test_health_worker_follows_a_real_worker(environment, tmp_path):
             worker_id = started.group(1) if started else ""
             time.sleep(0.1)
         assert worker_id, output.read_text()
+        assert re.fullmatch(r"host-w1-[0-9a-f]{8}", worker_id), worker_id
         while time.monotonic() < deadline:
             code, answer = _health(environment)
             if code == 0:
@@ -75,6 +76,11 @@ def test_health_worker_follows_a_real_worker(environment, tmp_path):
         code, answer = _health(environment, "--worker-id", worker_id)
         assert (code, answer["worker_id"], answer["workers_alive"]) == (0, worker_id, 1)
         code, answer = _health(environment, "--worker-id", "another-worker")
+        assert (code, answer["workers_alive"]) == (1, 0)
+        # By the name it was started with (a unit's), whatever its random part.
+        code, answer = _health(environment, "--name", "host-w1")
+        assert (code, answer["name"], answer["workers_alive"]) == (0, "host-w1", 1)
+        code, answer = _health(environment, "--name", "host-w")  # a name, not a prefix
         assert (code, answer["workers_alive"]) == (1, 0)
 
         # Heartbeats go on: still fresh after more than the stale time.

@@ -47,7 +47,7 @@ SERVICES = {
 COMMANDS = {
     "egov-web.service": ["serve", "--bind", "127.0.0.1:8000"],
     "egov-registries.service": ["serve", "--bind", "127.0.0.1:8001"],
-    "egov-worker@.service": ["worker"],
+    "egov-worker@.service": ["worker", "--name", "%l-worker%i"],
     "egov-gateway@.service": ["gateway", "run", "%i"],
 }
 #: ADR 0009's secret variables: each can be given as <NAME>_FILE.
@@ -515,7 +515,8 @@ def test_the_deployment_page_gives_each_units_command_line() -> None:
         "egov-gateway@.service": "egov-gateway@CODE.service",
     }
     for name, arguments in COMMANDS.items():
-        command = " ".join(["egov", *arguments]).replace("%i", "CODE")
+        command = " ".join(["egov", *arguments])
+        command = command.replace("%l-worker%i", "<host>-workerN").replace("%i", "CODE")
         row = rows.get(shown.get(name, name), "")
         assert f"`{command}" in row, (name, row)
 

@@ -167,12 +167,18 @@ def static_files_check() -> Check:
 # --- workers ----------------------------------------------------------------------------------
 
 
-def worker_heartbeats(*, max_age: float, worker_id: str | None = None) -> dict[str, Any]:
-    """How many workers (or the one ``worker_id``) beat within ``max_age`` seconds, and the
-    age of the newest heartbeat (``None`` without any), both by the database's clock."""
+def worker_heartbeats(
+    *, max_age: float, worker_id: str | None = None, name: str | None = None
+) -> dict[str, Any]:
+    """How many workers (or the one ``worker_id``, or those started with ``--name name``)
+    beat within ``max_age`` seconds, and the age of the newest heartbeat (``None`` without
+    any), both by the database's clock."""
     beats = WorkerHeartbeat.objects.all()
     if worker_id is not None:
         beats = beats.filter(worker_id=worker_id)
+    if name is not None:
+        # `egov worker --name NAME` beats as NAME-<random>: a new id at every start.
+        beats = beats.filter(worker_id__startswith=f"{name}-")
     figures = beats.aggregate(
         workers_alive=Count("pk", filter=Q(seen_at__gte=Now() - timedelta(seconds=max_age))),
         age=ExpressionWrapper(Now() - Max("seen_at"), output_field=DurationField()),

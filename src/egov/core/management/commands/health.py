@@ -2,8 +2,8 @@
 
 The worker has no listener; every worker writes a heartbeat into the database every few
 seconds (``egov.core.worker``). The command prints JSON and exits 0 when a heartbeat (of any
-worker, or of ``--worker-id``) is younger than ``--max-age`` seconds, 1 otherwise — also when
-the database cannot be asked.
+worker, of ``--worker-id``, or of the workers started with ``--name``) is younger than
+``--max-age`` seconds, 1 otherwise — also when the database cannot be asked.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class Command(BaseCommand):
             help="Only this worker's heartbeat (the id `egov worker` prints when it starts).",
         )
         worker.add_argument(
+            "--name",
+            default=None,
+            help="Only the workers started with `egov worker --name NAME` (e.g. a unit's).",
+        )
+        worker.add_argument(
             "--max-age",
             type=float,
             default=None,
@@ -49,10 +54,13 @@ class Command(BaseCommand):
             raise CommandError("--max-age must be a number of seconds above 0")
         worker_id = options["worker_id"]
         answer: dict[str, Any] = {"check": "worker", "max_age_seconds": max_age}
+        name = options["name"]
         if worker_id is not None:
             answer["worker_id"] = worker_id
+        if name is not None:
+            answer["name"] = name
         try:
-            figures = worker_heartbeats(max_age=max_age, worker_id=worker_id)
+            figures = worker_heartbeats(max_age=max_age, worker_id=worker_id, name=name)
         except Exception as error:  # a database that cannot be asked: not alive, said so
             answer.update(ok=False, reason=type(error).__name__)
         else:

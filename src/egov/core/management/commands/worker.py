@@ -10,6 +10,9 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from egov.core.worker import HeartbeatWorker, sweeps_run, tasks_run_pending
 
+#: Room for the random part in the heartbeat's worker id (64 characters).
+WORKER_NAME_LENGTH = 48
+
 
 class Command(BaseCommand):
     help = "Run background tasks until stopped. Start as many as needed, on any machines."
@@ -21,14 +24,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--interval", type=float, default=0.5, help="Seconds between polls when idle."
         )
+        parser.add_argument(
+            "--name",
+            default=None,
+            help="Name of this worker (its unit, e.g. `host-worker1`); the worker's id is the "
+            "name and a random part, new at each start, so a restarted worker never passes "
+            "for its dead predecessor. `egov health worker --name` asks for it. Default: the "
+            "host name.",
+        )
 
-    def handle(self, *args: Any, batch: bool, interval: float, **options: Any) -> None:
+    def handle(
+        self, *args: Any, batch: bool, interval: float, name: str | None, **options: Any
+    ) -> None:
         if batch:
             sweeps_run()
             count = tasks_run_pending()
             self.stdout.write(f"ran {count} task(s)")
             return
-        worker_id = f"{socket.gethostname()[:40]}-{secrets.token_hex(4)}"
+        name = (name or socket.gethostname())[:WORKER_NAME_LENGTH]
+        worker_id = f"{name}-{secrets.token_hex(4)}"
         worker = HeartbeatWorker(
             queue_names=["*"],
             interval=interval,
