@@ -76,3 +76,27 @@ def test_the_manifest_storage_without_collected_files_is_an_error(production):
     assert "(egov.E004)" in missing
     assert "staticfiles.json is missing" in missing
     assert "egov.E004" not in collected
+
+
+def test_a_removed_variable_still_set_is_an_error_naming_what_replaced_it(production, monkeypatch):
+    monkeypatch.setenv("EGOV_EXCHANGE_SERVICE_KEY", "a-key-the-registries-never-read")
+    errors = deploy_check_errors()
+    assert "egov.E006" in errors
+    assert "EGOV_EXCHANGE_SERVICE_KEY" in errors
+    assert "EGOV_EXCHANGE_PROVIDER_KEYS_DIR" in errors
+    assert "a-key-the-registries-never-read" not in errors  # the value is never shown
+
+
+def test_an_unknown_egov_variable_is_a_warning_and_a_declared_one_is_not():
+    from egov.core.checks import environment_check
+
+    messages = environment_check(
+        {"EGOV_BASE_URL": "https://egov.example", "EGOV_BASE_ULR": "typo", "PATH": "/bin"}
+    )
+    assert [(message.id, message.level) for message in messages] == [("egov.W001", 30)]
+    assert "EGOV_BASE_ULR" in messages[0].msg
+    # The file form of a secret and egov-run's own variables are known.
+    assert (
+        environment_check({"SECRET_KEY_FILE": "/run/x", "EGOV_BACKUP_PASSPHRASE_FILE": "/x"}) == []
+    )
+    assert environment_check({"EGOV_ENVIRONMENT_FILE": "/etc/egov/egov.env"}) == []

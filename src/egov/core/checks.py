@@ -4,13 +4,54 @@ stops."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.conf import settings
 from django.core import checks
 
+from egov.env import ENV
+
 #: The registries' web process answers machines only: no pages, no static files.
 REGISTRIES_URLCONF = "egov.registries.urls"
+#: Variables earlier releases read and this one does not: an operator who still sets one
+#: believes it has an effect. What replaced each.
+REMOVED_VARIABLES = {
+    "EGOV_EXCHANGE_SERVICE_KEY": "removed in 0.9.0: each provider subsystem has its own key "
+    "in EGOV_EXCHANGE_PROVIDER_KEYS_DIR, written by `egov exchange setup` (ADR 0008)",
+}
+#: Not egov's settings: the variables of deploy/bin/egov-run, which starts egov commands.
+WRAPPER_VARIABLES = frozenset(
+    {"EGOV_BIN", "EGOV_RUN", "EGOV_ENVIRONMENT_FILE", "EGOV_CREDENTIALS_DIR"}
+)
+
+
+def environment_check(environ: dict[str, str] | None = None) -> list[checks.CheckMessage]:
+    """``EGOV_*`` variables this release does not read: a removed one is an error (the
+    operator relies on it), another one a warning (most often a misspelt name, whose value
+    is then silently not used)."""
+    environ = dict(os.environ) if environ is None else environ
+    messages: list[checks.CheckMessage] = []
+    for name in sorted(environ):
+        if not name.startswith("EGOV_") or name in ENV.declared or name in WRAPPER_VARIABLES:
+            continue
+        if name in REMOVED_VARIABLES:
+            messages.append(
+                checks.Error(
+                    f"{name} is set but no longer read: {REMOVED_VARIABLES[name]}.",
+                    hint=f"Remove {name} from the environment.",
+                    id="egov.E006",
+                )
+            )
+        else:
+            messages.append(
+                checks.Warning(
+                    f"{name} is set but egov does not read it (a misspelt name?).",
+                    hint="docs/configuration.md lists every variable egov reads.",
+                    id="egov.W001",
+                )
+            )
+    return messages
 
 
 def static_manifest_missing() -> str | None:
@@ -77,4 +118,5 @@ def production_check(app_configs: Any = None, **kwargs: Any) -> list[checks.Chec
                 id="egov.E005",
             )
         )
+    errors.extend(environment_check())
     return errors
