@@ -102,6 +102,10 @@ def archive_read(path: Path) -> Archive:
     try:
         with tarfile.open(path, mode="r:gz") as archive:
             for info, handle in _members(archive):
+                if info.name in digests or (info.name == MANIFEST and manifest is not None):
+                    # tar keeps every member of a name: the one restored would not be the one
+                    # whose checksum was verified.
+                    raise BackupError(f"{info.name} is in the archive twice")
                 if info.name == MANIFEST:
                     manifest = json.loads(handle.read().decode("utf-8"))
                     continue
@@ -137,8 +141,14 @@ def archive_read(path: Path) -> Archive:
             raise _damaged(path, f"{name} is too large for a key")
         if entry.get("folder"):
             _safe_relative(str(entry["path"]))
+    if len(listed) != len(members):
+        raise _damaged(path, "a member is listed twice")
     if not any(entry.get("kind") == "database" for entry in members):
         raise _damaged(path, "no database")
+    # Only what the manifest calls a secret is decrypted: a file of the instance may have a
+    # name ending in .enc too.
+    kinds = {str(entry["name"]): entry.get("kind") for entry in members}
+    secrets = {name: data for name, data in secrets.items() if kinds[name] == "secret"}
     return Archive(path=path, manifest=manifest, members=members, secrets=secrets)
 
 
