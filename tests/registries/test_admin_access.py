@@ -231,6 +231,47 @@ def test_legal_entities_record_the_directors_shown_in_their_own_log(admin_client
     assert _entries() == []  # nothing in the population register's log
 
 
+AUTOCOMPLETE = "/en/admin/autocomplete/"
+
+
+def test_the_admins_autocomplete_records_the_persons_it_names(admin_client, admin_user):
+    """The autocomplete answers for any foreign key to a register's model (the request names
+    the field), with each object's name: a whole register, page by page, when the search is
+    empty."""
+    people = _persons(3)
+    trader = personal_number(604)
+    _entity("100000003", "sole_trader", trader)
+    DataAccess.objects.all().delete()
+    entities.DataAccess.objects.all().delete()
+
+    response = admin_client.get(
+        AUTOCOMPLETE,
+        {"app_label": "registry_population", "model_name": "identitydocument",
+         "field_name": "person", "term": ""},
+    )  # fmt: skip
+    assert response.status_code == 200
+    named = [result["text"] for result in response.json()["results"]]
+    assert len(named) == 3
+    assert all(person.last_name_be in text for person, text in zip(people, named, strict=True))
+    assert sorted((e.subject, e.service, e.user_id, e.data) for e in _entries()) == sorted(
+        (
+            person.personal_number,
+            "admin:registry_population_person_autocomplete",
+            str(admin_user.pk),
+            "person",
+        )
+        for person in people
+    )
+
+    response = admin_client.get(
+        AUTOCOMPLETE,
+        {"app_label": "registry_legal_entities", "model_name": "director",
+         "field_name": "entity", "term": "100000003"},
+    )  # fmt: skip
+    assert len(response.json()["results"]) == 1
+    assert [e.subject for e in _entries(entities.DataAccess)] == [trader]
+
+
 def test_only_a_verified_platform_admin_reads_and_a_refusal_records_nothing(client):
     (alena,) = _persons(1)
     DataAccess.objects.all().delete()

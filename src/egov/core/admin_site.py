@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
+
+
+class AutocompleteView(AutocompleteJsonView):
+    """The admin's autocomplete: what a search finds, by name, for any foreign key to a model
+    with search fields (the request names the field; no admin needs to use it). The objects
+    shown are handed to their model admin's ``autocomplete_shown(request, objects)`` when it
+    has one: a register's admin records the people shown, as on its other pages."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        shown = getattr(self.model_admin, "autocomplete_shown", None)
+        if shown is not None:
+            objects = list(context["object_list"])  # the page's rows, read once
+            context["object_list"] = objects
+            shown(self.request, objects)
+        return context
 
 
 class PlatformAdminSite(OTPAdminSite):
@@ -20,6 +38,9 @@ class PlatformAdminSite(OTPAdminSite):
         """One login page for everybody: the portal's, with its second-factor step."""
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
+
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+        return AutocompleteView.as_view(admin_site=self)(request)
 
 
 admin_site = PlatformAdminSite(name="admin")

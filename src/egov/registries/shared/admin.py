@@ -70,7 +70,8 @@ def personal_numbers_in(value: Any) -> list[str]:
 
 class PersonalDataAdmin(ReadOnlyAdmin):
     """A register's admin whose pages show people: each list, detail and history page
-    records who it showed in ``access_model`` (the register's data-access log)."""
+    records who it showed in ``access_model`` (the register's data-access log), and so does
+    the admin's autocomplete when it names them."""
 
     #: The register's data-access log.
     access_model: type[models.Model]
@@ -133,6 +134,11 @@ class PersonalDataAdmin(ReadOnlyAdmin):
         if isinstance(response, TemplateResponse) and shown is not None:
             self._record(request, "change", self.subjects_detailed(shown))
         return response
+
+    def autocomplete_shown(self, request: HttpRequest, rows: list[Any]) -> None:
+        """The admin's autocomplete (``/admin/autocomplete/``) names the objects a search
+        finds, for any foreign key to this model (egov.core.admin_site.AutocompleteView)."""
+        self._record(request, "autocomplete", self.subjects_of_rows(rows))
 
     def history_view(
         self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
