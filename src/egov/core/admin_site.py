@@ -6,7 +6,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -39,7 +39,7 @@ class PlatformAdminSite(OTPAdminSite):
         next_url = request.GET.get("next") or reverse("admin:index")
         return redirect(f"{reverse('identity:login')}?{urlencode({'next': next_url})}")
 
-    def autocomplete_view(self, request: HttpRequest) -> HttpResponse:
+    def autocomplete_view(self, request: HttpRequest) -> HttpResponseBase:
         return AutocompleteView.as_view(admin_site=self)(request)
 
 
