@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -21,8 +22,10 @@ from tests.factories import UserFactory, login
 @pytest.fixture(autouse=True)
 def _migrations_judged_afresh():
     health.migrations_cache_clear()
+    health.readiness_cache_clear()
     yield
     health.migrations_cache_clear()
+    health.readiness_cache_clear()
 
 
 def _no_store(response) -> None:  # type: ignore[no-untyped-def]
@@ -152,6 +155,39 @@ def test_a_database_that_hangs_fails_in_time_and_probes_do_not_pile_up(monkeypat
         raise AssertionError("the database check never let go")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_probes_share_one_answer_so_readiness_cannot_load_the_database(client, monkeypatch):
+    """/readyz needs no login: however often and however many at once ask it, one process
+    runs its checks (a database connection of its own, queries) at most once a second, and
+    probes that arrive while they run wait for that answer instead of failing."""
+    runs = []
+    database_check, needs_database = health.CHECKS["database"]
+
+    def counted() -> health.Check:
+        runs.append(threading.get_ident())
+        time.sleep(0.3)
+        return database_check()
+
+    monkeypatch.setitem(health.CHECKS, "database", (counted, needs_database))
+    answers: list[bool] = []
+
+    def probe() -> None:
+        answers.append(health.readiness(health.REGISTRIES_CHECKS)[0])
+
+    probes = [threading.Thread(target=probe) for _ in range(4)]
+    for thread in probes:
+        thread.start()
+    for thread in probes:
+        thread.join(timeout=20)
+    assert answers == [True] * 4
+    for _ in range(5):
+        assert client.get("/readyz").status_code == 200
+    assert len(runs) == 2  # the registries' checks once, the portal's once
+    monkeypatch.setattr(health, "READINESS_CACHE_SECONDS", 0.0)
+    assert client.get("/readyz").status_code == 200
+    assert len(runs) == 3
+
+
 @pytest.mark.django_db
 def test_unapplied_migrations_make_the_portal_not_ready(client):
     latest = MigrationRecorder.Migration.objects.filter(app="core").order_by("-id").first()
@@ -172,6 +208,7 @@ def test_a_positive_migrations_answer_is_remembered(client):
     # Remembered: the migration graph is not built again on every probe.
     assert client.get("/readyz").json()["checks"]["migrations"] == {"ok": True, "pending": 0}
     health.migrations_cache_clear()
+    health.readiness_cache_clear()  # the next probe, once the last answer is over a second old
     assert client.get("/readyz").status_code == 503
 
 
@@ -233,6 +270,7 @@ def test_a_process_started_before_collectstatic_is_not_ready(client, manifest_st
     assert response.status_code == 503
     assert "restart" in response.json()["checks"]["static_files"]["reason"]
     settings.STORAGES = {**settings.STORAGES}  # a new process: the storage is set up again
+    health.readiness_cache_clear()
     response = client.get("/readyz")
     assert response.json()["checks"]["static_files"] == {"ok": True, "manifest": True, "files": 1}
 

@@ -14,6 +14,7 @@ The worker has no listener: ``egov health worker`` reads the heartbeats workers 
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import threading
 import time
@@ -231,10 +232,50 @@ def _run(name: str, function: Callable[[], Check]) -> Check:
         return {"ok": False, "reason": _reason(name, error)}
 
 
+#: Anyone may ask ``/readyz`` (no login, and nginx passes it on), and each answer costs a
+#: database connection of its own and a few queries: the probes of one process share an
+#: answer this long, and one probe at a time runs the checks (the others wait for its answer,
+#: instead of failing because an earlier check still holds the database).
+READINESS_CACHE_SECONDS = 1.0
+#: How long a probe waits for the one running the checks (which ends its database check in
+#: ``DATABASE_TIMEOUT_SECONDS``).
+READINESS_WAIT_SECONDS = DATABASE_TIMEOUT_SECONDS + 2.0
+
+_readiness_lock = threading.Lock()
+_readiness_answers: dict[tuple[str, ...], tuple[float, bool, dict[str, Any]]] = {}
+
+
+def readiness_cache_clear() -> None:
+    _readiness_answers.clear()
+
+
 def readiness(names: Sequence[str]) -> tuple[bool, dict[str, Any]]:
-    """Run the named checks; returns whether all passed and the answer's body. A check
-    that needs the database is not run when the database check failed: it would wait for
-    the database on the request's own connection, without a timeout."""
+    """Whether the named checks all pass, and the answer's body: the answer of the last
+    second when there is one (``READINESS_CACHE_SECONDS``)."""
+    key = tuple(names)
+    if not _readiness_lock.acquire(timeout=READINESS_WAIT_SECONDS):
+        logger.warning("not_ready", failed=["readiness"], error="timeout")
+        return False, {
+            "status": "not_ready",
+            "checks": {},
+            "warnings": [],
+            "reason": "an earlier probe's checks did not end in time",
+        }
+    try:
+        answered = _readiness_answers.get(key)
+        if answered is not None and time.monotonic() - answered[0] < READINESS_CACHE_SECONDS:
+            return answered[1], copy.deepcopy(answered[2])
+        ready, body = _readiness_run(names)
+        _readiness_answers[key] = (time.monotonic(), ready, body)
+        return ready, copy.deepcopy(body)
+    finally:
+        _readiness_lock.release()
+
+
+def _readiness_run(names: Sequence[str]) -> tuple[bool, dict[str, Any]]:
+    """Run the named checks. A check that needs the database is not run when the database
+    check failed: it would wait for the database on the request's own connection, without a
+    timeout."""
     checks: dict[str, Check] = {}
     database_ok = True
     for name in names:
