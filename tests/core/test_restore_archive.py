@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import tarfile
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,128 @@ def test_a_member_ending_in_enc_that_is_no_secret_restores(tmp_path: Path) -> No
     clear = restore.archive_decrypt(archive, PASSPHRASE)
 
     assert clear == {"pki/root.key.pem.enc": b"-----BEGIN PRIVATE KEY-----\n"}
+
+
+# --- restoring into an instance ---------------------------------------------------------------
+@pytest.fixture
+def instance(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """An empty instance's folders; its database (the suite's own) stands in for an empty one
+    and restoring it is recorded, never done."""
+    data = tmp_path / "instance"
+    settings.DATA_DIR = data
+    settings.MEDIA_ROOT = data / "media"
+    settings.PKI_DIR = data / "pki"
+    settings.EXCHANGE_DIR = data / "exchange"
+    settings.EXCHANGE_CLIENT_TLS_DIR = data / "exchange" / "clients"
+    settings.EXCHANGE_PROVIDER_KEYS_DIR = data / "exchange" / "provider-keys"
+    restored: dict[str, Any] = {"data": data, "databases": []}
+
+    def database_restore(engine: str, dump: Path) -> None:
+        restored["databases"].append(dump.read_bytes())
+
+    monkeypatch.setattr(restore, "database_engine", lambda: "sqlite")
+    monkeypatch.setattr(restore, "_database_empty", lambda: True)
+    monkeypatch.setattr(restore, "_database_restore", database_restore)
+    return restored
+
+
+def _files(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in folder.rglob("*") if path.is_file())
+
+
+def test_an_archive_changed_while_it_is_restored_writes_nothing(
+    tmp_path: Path, instance: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The archive is read twice, to verify it and to restore it: what is restored is checked
+    again as it is written, so an archive replaced in between restores nothing."""
+    built = Built()
+    built.file("pki", "root.cert.pem", b"the genuine certificate\n")
+    archive = built.write(tmp_path / "egov.tar.gz")
+    forged = Built()
+    forged.database(b"another database")
+    forged.file("pki", "root.cert.pem", b"another certificate\n")
+    forged.members = forged.members[1:]  # the forged database replaces the genuine one
+    forged.write(tmp_path / "forged.tar.gz")
+    verified = restore.archive_read
+
+    def read_then_replace(path: Path) -> restore.Archive:
+        result = verified(path)
+        os.replace(tmp_path / "forged.tar.gz", path)
+        return result
+
+    monkeypatch.setattr(restore, "archive_read", read_then_replace)
+
+    with pytest.raises(BackupError, match="changed"):
+        restore.backup_restore(archive_path=archive, passphrase=PASSPHRASE)
+
+    assert instance["databases"] == []
+    assert _files(instance["data"]) == []
+
+
+def test_a_restore_that_fails_half_way_leaves_the_instance_as_it_was(
+    tmp_path: Path, instance: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk that fills up while the files are written: the files written so far are
+    removed and the database is not restored, so the restore can simply be run again."""
+    built = Built()
+    for number in range(5):
+        built.file("media", f"attachments/{number}", b"an upload %d" % number)
+    archive = built.write(tmp_path / "egov.tar.gz")
+    write = restore._write_private
+    written: list[Path] = []
+
+    def write_until_full(path: Path, chunks: Any) -> None:
+        if len(written) == 3:
+            raise OSError(28, "No space left on device")
+        write(path, chunks)
+        written.append(path)
+
+    monkeypatch.setattr(restore, "_write_private", write_until_full)
+
+    with pytest.raises(OSError, match="No space left"):
+        restore.backup_restore(archive_path=archive, passphrase=PASSPHRASE)
+
+    assert len(written) == 3
+    assert _files(instance["data"]) == []
+    assert instance["databases"] == []
+    monkeypatch.setattr(restore, "_write_private", write)
+    restore.backup_restore(archive_path=archive, passphrase=PASSPHRASE)
+    assert instance["databases"] == [DATABASE]
+    assert len(_files(instance["data"] / "media")) == 5
+
+
+def test_a_symbolic_link_in_an_instance_folder_is_not_empty(
+    tmp_path: Path, instance: dict[str, Any]
+) -> None:
+    """A link in a folder the restore writes into would take its files elsewhere."""
+    built = Built()
+    built.file("pki", "issued/member.cert.pem", b"a certificate\n")
+    archive = built.write(tmp_path / "egov.tar.gz")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (instance["data"] / "pki").mkdir(parents=True)
+    (instance["data"] / "pki" / "issued").symlink_to(elsewhere)
+
+    with pytest.raises(BackupError, match="is not empty"):
+        restore.backup_restore(archive_path=archive, passphrase=PASSPHRASE)
+
+    assert list(elsewhere.iterdir()) == []
+    assert instance["databases"] == []
+
+
+def test_restored_files_and_keys_are_private_and_the_database_is_the_verified_one(
+    tmp_path: Path, instance: dict[str, Any]
+) -> None:
+    built = Built()
+    built.file("pki", "root.cert.pem", b"a certificate\n")
+    built.secret("pki", "root.key.pem", b"-----BEGIN PRIVATE KEY-----\n")
+    archive = built.write(tmp_path / "egov.tar.gz")
+
+    restore.backup_restore(archive_path=archive, passphrase=PASSPHRASE)
+
+    assert instance["databases"] == [DATABASE]
+    pki = instance["data"] / "pki"
+    assert (pki / "root.key.pem").read_bytes() == b"-----BEGIN PRIVATE KEY-----\n"
+    for path in (pki / "root.cert.pem", pki / "root.key.pem"):
+        assert path.stat().st_mode & 0o777 == 0o600
+    assert pki.stat().st_mode & 0o777 == 0o700

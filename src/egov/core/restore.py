@@ -2,12 +2,15 @@
 docs/backup-and-upgrades.md).
 
 The whole archive is read before anything is written: every member against its SHA-256 in
-the manifest, the release (never newer than this code), the passphrase (every encrypted
-member decrypted in memory), then the target (the same database engine, a database without
-tables, folders without files). Only then are the database (``pg_restore`` in one
-transaction, or the SQLite file put in place), the files and the decrypted keys written, all
-0600 in 0700 folders; the absolute paths in each gateway's ``gateway.json`` are moved to this
-instance's folders, and an archive of an older release is migrated.
+the manifest (one member per name), the release (never newer than this code), the passphrase
+(every encrypted member decrypted in memory), then the target (the same database engine, a
+database without tables, folders without files or links). Only then are the files and the
+decrypted keys written, all 0600 in 0700 folders, each checked against its SHA-256 again as
+it is written (the archive is read a second time), and last the database (``pg_restore`` in
+one transaction, or the SQLite file put in place); a restore that stops on the way removes
+the files it wrote, so it can be run again. The absolute paths in each gateway's
+``gateway.json`` are moved to this instance's folders, and an archive of an older release is
+migrated.
 """
 
 from __future__ import annotations
@@ -220,13 +223,14 @@ def _target_folders() -> dict[str, Path]:
 
 
 def _has_files(path: Path) -> bool:
-    if not path.is_dir():
-        return path.exists()
-    return any(
-        not Path(directory, name).is_dir()
-        for directory, _, names in os.walk(path)
-        for name in names
-    )
+    """Whether a folder holds anything but empty folders. A symbolic link counts, to a
+    folder too: the files restored into it would land wherever it points."""
+    if path.is_symlink() or not path.is_dir():
+        return path.exists() or path.is_symlink()
+    for directory, folders, names in os.walk(path):
+        if names or any(Path(directory, name).is_symlink() for name in folders):
+            return True
+    return False
 
 
 def _database_empty() -> bool:
@@ -263,12 +267,16 @@ def _check_target(archive: Archive, targets: dict[str, Path]) -> None:
 def _write_private(path: Path, chunks: Iterator[bytes]) -> None:
     private_directory(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    os.fchmod(descriptor, PRIVATE_FILE)
-    with os.fdopen(descriptor, "wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        os.fchmod(descriptor, PRIVATE_FILE)
+        with os.fdopen(descriptor, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)  # created above: ours to remove
+        raise
 
 
 def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
@@ -276,10 +284,25 @@ def _chunks(handle: IO[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def _database_restore(engine: str, handle: IO[bytes], staging: Path) -> None:
+def _verified(archive: Path, entry: dict[str, Any], chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The member's bytes, checked against the manifest once the last has gone by: the archive
+    is read a second time to restore it, and a file changed in between must not be restored."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in chunks:
+        digest.update(chunk)
+        size += len(chunk)
+        yield chunk
+    if (digest.hexdigest(), size) != (entry.get("sha256"), entry.get("size")):
+        raise BackupError(
+            f"{archive} changed while it was restored ({entry['name']} no longer matches its "
+            "checksum); nothing was restored"
+        )
+
+
+def _database_restore(engine: str, dump: Path) -> None:
+    """Put the verified database ``dump`` in place (the last step of a restore)."""
     if engine == "postgresql":
-        dump = staging / "egov.pgdump"
-        _write_private(dump, _chunks(handle))
         connection.close()
         postgres_tool_run(
             [
@@ -298,7 +321,8 @@ def _database_restore(engine: str, handle: IO[bytes], staging: Path) -> None:
     target = Path(settings.DATABASES["default"]["NAME"])
     copy = target.with_name(f".{target.name}.restoring")
     copy.unlink(missing_ok=True)
-    _write_private(copy, _chunks(handle))
+    with open(dump, "rb") as handle:
+        _write_private(copy, _chunks(handle))
     connection.close()
     for leftover in (
         target.with_name(f"{target.name}-wal"),
@@ -350,45 +374,75 @@ def backup_restore(
         key=lambda move: -len(move[0]),
     )
     entries = {str(entry["name"]): entry for entry in archive.members}
-    database_members = {name for name, entry in entries.items() if entry["kind"] == "database"}
     staging_root = targets["data"]
     private_directory(staging_root)
-    with (
-        tempfile.TemporaryDirectory(dir=staging_root, prefix=".egov-restore-") as staging,
-        tarfile.open(archive_path, mode="r:gz") as tar,
-    ):
-        # The database first: a failing pg_restore (one transaction) leaves everything as it was.
-        for info, handle in _members(tar):
-            if info.name in database_members:
-                progress(f"database ({archive.engine})")
-                _database_restore(archive.engine, handle, Path(staging))
-                break
-    with tarfile.open(archive_path, mode="r:gz") as tar:
-        for info, handle in _members(tar):
-            entry = entries.get(info.name)
-            if entry is None or not entry.get("folder"):
-                continue
-            folder = str(entry["folder"])
-            target = targets[folder] / _safe_relative(str(entry["path"]))
-            chunks: Iterator[bytes]
-            if entry["kind"] == "secret":
-                chunks = iter([clear[info.name]])
-                summary.secrets += 1
-            elif target.name == "gateway.json":
-                # A gateway's own file names its keys, logs and cache by absolute path.
-                data = handle.read()
-                relocated = _relocated(json.loads(data.decode("utf-8")), moves)
-                if relocated != json.loads(data.decode("utf-8")):
-                    summary.rewritten.append(target)
-                    data = json.dumps(relocated, indent=2, ensure_ascii=False).encode() + b"\n"
-                chunks = iter([data])
-            else:
-                chunks = _chunks(handle)
-            if folder == "data":
-                summary.secret_key_replaced = target.exists()
-                target.unlink(missing_ok=True)
-            _write_private(target, chunks)
-            summary.files[folder] = summary.files.get(folder, 0) + 1
+    written: list[Path] = []
+    secret_key: tuple[Path, bytes] | None = None
+    try:
+        with (
+            tempfile.TemporaryDirectory(dir=staging_root, prefix=".egov-restore-") as staging,
+            tarfile.open(archive_path, mode="r:gz") as tar,
+        ):
+            dump: Path | None = None
+            for info, handle in _members(tar):
+                entry = entries.get(info.name)
+                if entry is None:
+                    if info.name == MANIFEST:
+                        continue
+                    raise BackupError(
+                        f"{archive_path} changed while it was restored ({info.name} is not in "
+                        "the manifest); nothing was restored"
+                    )
+                if entry["kind"] == "database":
+                    # Kept aside, verified, until every file is written: the database last.
+                    dump = Path(staging) / PurePosixPath(info.name).name
+                    _write_private(dump, _verified(archive_path, entry, _chunks(handle)))
+                    continue
+                if not entry.get("folder"):
+                    continue
+                folder = str(entry["folder"])
+                target = targets[folder] / _safe_relative(str(entry["path"]))
+                chunks: Iterator[bytes]
+                if entry["kind"] == "secret":
+                    # Decrypted from the members verified before anything was written.
+                    chunks = iter([clear[info.name]])
+                    summary.secrets += 1
+                elif target.name == "gateway.json":
+                    # A gateway's own file names its keys, logs and cache by absolute path.
+                    data = b"".join(_verified(archive_path, entry, _chunks(handle)))
+                    relocated = _relocated(json.loads(data.decode("utf-8")), moves)
+                    if relocated != json.loads(data.decode("utf-8")):
+                        summary.rewritten.append(target)
+                        data = json.dumps(relocated, indent=2, ensure_ascii=False).encode()
+                        data += b"\n"
+                    chunks = iter([data])
+                else:
+                    chunks = _verified(archive_path, entry, _chunks(handle))
+                summary.files[folder] = summary.files.get(folder, 0) + 1
+                if folder == "data":
+                    # The demo's secret key replaces the one generated at start: once the
+                    # database is in.
+                    secret_key = (target, b"".join(chunks))
+                    continue
+                _write_private(target, chunks)
+                written.append(target)
+            if dump is None:
+                raise BackupError(
+                    f"{archive_path} changed while it was restored (its database is gone); "
+                    "nothing was restored"
+                )
+            progress(f"database ({archive.engine})")
+            # One transaction (pg_restore) or one rename (SQLite): all or nothing.
+            _database_restore(archive.engine, dump)
+    except BaseException:
+        for path in reversed(written):
+            path.unlink(missing_ok=True)
+        raise
+    if secret_key is not None:
+        target, data = secret_key
+        summary.secret_key_replaced = target.exists()
+        target.unlink(missing_ok=True)
+        _write_private(target, iter([data]))
     for target in targets.values():
         if target.is_dir():
             os.chmod(target, PRIVATE_DIRECTORY)
