@@ -14,6 +14,7 @@ from __future__ import annotations
 import builtins
 import os
 import textwrap
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,7 +210,7 @@ class Environment:
         container platforms' secrets provide it. Both at once is an error.
 
         Values are read as they are: no ``$VAR`` expansion, which would change a password that
-        begins with ``$``."""
+        begins with ``$``. No problem quotes a value, nor any part of it."""
         file_name = name + FILE_SUFFIX
         variable = Variable(name, "secret", default, help, required=required, example=example)
         self._declare(variable)
@@ -234,8 +235,12 @@ class Environment:
         elif path:
             try:
                 value = Path(path).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                reason = getattr(error, "strerror", None) or builtins.str(error)
+            except UnicodeDecodeError:
+                # Not the decoder's message: it quotes the bytes it stopped at.
+                self.problems.append(f"{file_name}={path}: the file is not UTF-8 text.")
+                value = ""
+            except OSError as error:
+                reason = error.strerror or type(error).__name__
                 self.problems.append(f"{file_name}={path}: the file cannot be read ({reason}).")
                 value = ""
             else:
@@ -244,6 +249,33 @@ class Environment:
             value = default
         self._required(variable, value)
         return value
+
+    def url_config(
+        self,
+        name: builtins.str,
+        url: builtins.str,
+        parse: Callable[[builtins.str], dict[builtins.str, Any]],
+        fallback: dict[builtins.str, Any],
+    ) -> dict[builtins.str, Any]:
+        """The secret URL of ``name`` parsed by django-environ (``Env.db_url_config``,
+        ``Env.cache_url_config``), whose errors and warnings quote the URL, password included:
+        one it cannot use is a problem that names the variable only, and ``fallback`` stands
+        in until :meth:`check` stops the process."""
+        with warnings.catch_warnings(record=True):
+            warnings.simplefilter("always")
+            try:
+                config = parse(url)
+            except Exception:
+                config = {}
+        engine = config.get("ENGINE", config.get("BACKEND", ""))
+        if "." in builtins.str(engine):
+            return config
+        self.problems.append(
+            f"{name}: not a URL egov can use (scheme://USER:PASSWORD@HOST:PORT/NAME, as "
+            "docs/configuration.md describes it); its value is not shown since it holds a "
+            "password."
+        )
+        return dict(fallback)
 
     def invalid(self, name: builtins.str, message: builtins.str) -> None:
         """Record that ``name`` holds a value that cannot be used (``message`` says why)."""

@@ -165,16 +165,23 @@ TEMPLATES = [
 ]
 
 # --- database -------------------------------------------------------------------------------
-DATABASE_URL = ENV.secret(
+# Lower case: not a setting, which a debug page, `diffsettings` or a settings dump would show
+# with its password (DATABASES keeps the parts, its PASSWORD hidden by Django's filters).
+database_url = ENV.secret(
     "DATABASE_URL",
     "Database URL. Empty means the embedded SQLite file `egov.sqlite3` in the data folder; "
     "production uses PostgreSQL, e.g. postgres://egov:PASSWORD@db.example/egov.",
     example="postgres://egov:PASSWORD@127.0.0.1:5432/egov",
 )
 DATABASES = {
-    "default": environ.Env.db_url_config(DATABASE_URL or f"sqlite:///{DATA_DIR / 'egov.sqlite3'}")
+    "default": ENV.url_config(
+        "DATABASE_URL",
+        database_url or f"sqlite:///{DATA_DIR / 'egov.sqlite3'}",
+        environ.Env.db_url_config,
+        fallback={"ENGINE": "django.db.backends.dummy"},
+    )
 }
-if not DATABASE_URL:
+if not database_url:
     from egov.core.secrets import private_file
 
     # Created here as 0600 in a 0700 data folder, before SQLite would create it by the umask.
@@ -197,14 +204,17 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {
-    "default": environ.Env.cache_url_config(
+    "default": ENV.url_config(
+        "CACHE_URL",
         ENV.secret(
             "CACHE_URL",
             "Cache URL. The default is a cache inside each process; with several processes use "
             "a shared one (redis://127.0.0.1:6379/1) so edits reach every process at once.",
             default="locmemcache://egov",
             example="redis://127.0.0.1:6379/1",
-        )
+        ),
+        environ.Env.cache_url_config,
+        fallback={"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
     )
 }
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):

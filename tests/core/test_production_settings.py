@@ -129,6 +129,53 @@ def test_a_secret_given_twice_or_in_an_unreadable_file_stops_with_its_name(tmp_p
     assert f"CACHE_URL_FILE={tmp_path / 'no-such-file'}: the file cannot be read" in done.stderr
 
 
+PASSWORD = "s3cr3t-pa55word"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"//egov:{PASSWORD}@db.example/egov",  # no scheme: django-environ warns with the URL
+        f"postgres://egov:{PASSWORD}@db.example:99999/egov",
+        f"nosuchdb://egov:{PASSWORD}@db.example/egov",
+    ],
+)
+def test_a_database_url_egov_cannot_use_stops_without_showing_its_password(tmp_path, url):
+    done = python(SETUP, clean_environment(tmp_path, **PRODUCTION, DATABASE_URL=url))
+
+    assert done.returncode != 0
+    assert "DATABASE_URL: not a URL egov can use" in done.stderr
+    assert PASSWORD not in done.stderr + done.stdout
+
+
+def test_a_cache_url_egov_cannot_use_stops_without_showing_its_password(tmp_path):
+    environment = clean_environment(
+        tmp_path, **PRODUCTION, CACHE_URL=f"redis//:{PASSWORD}@cache.example:6379/1"
+    )
+
+    done = python(SETUP, environment)
+
+    assert done.returncode != 0
+    assert "CACHE_URL: not a URL egov can use" in done.stderr
+    assert PASSWORD not in done.stderr + done.stdout
+
+
+def test_the_database_password_is_in_no_setting_a_debug_page_shows(tmp_path):
+    """Django's debug page and settings dumps hide settings named like secrets (KEY, PASS,
+    ...): DATABASE_URL is no such name, so it is no setting at all."""
+    url = f"postgres://egov:{PASSWORD}@db.example:5432/egov"
+    code = (
+        "import django; django.setup(); from django.views.debug import "
+        "SafeExceptionReporterFilter as F; print(repr(F().get_safe_settings()))"
+    )
+
+    done = python(code, clean_environment(tmp_path, **PRODUCTION, DATABASE_URL=url))
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "db.example" in done.stdout  # the database is shown, its password is not
+    assert PASSWORD not in done.stdout
+
+
 def test_the_demo_generates_its_secret_key_and_keeps_its_loopback_defaults(tmp_path):
     done = python(SHOW, clean_environment(tmp_path, EGOV_DEMO="true"))
 
@@ -175,6 +222,19 @@ def test_a_secret_file_loses_one_trailing_newline_only(environment, monkeypatch,
     assert environment.secret("EGOV_PROBE", "A probe.") == "  spaced value \n"
     assert environment.problems == []
     assert environment.declared["EGOV_PROBE_FILE"].file_of == "EGOV_PROBE"
+
+
+def test_a_secret_file_that_is_not_text_is_named_without_its_bytes(
+    environment, monkeypatch, tmp_path
+):
+    (tmp_path / "value").write_bytes(b"pass\xe9word\n")
+    monkeypatch.setenv("EGOV_PROBE_FILE", str(tmp_path / "value"))
+
+    environment.secret("EGOV_PROBE", "A probe.")
+
+    assert environment.problems == [
+        f"EGOV_PROBE_FILE={tmp_path / 'value'}: the file is not UTF-8 text."
+    ]
 
 
 def test_problems_are_reported_together_in_one_message(environment, monkeypatch, tmp_path):
