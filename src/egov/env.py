@@ -204,10 +204,13 @@ class Environment:
         default: builtins.str = "",
         required: builtins.bool = False,
         example: builtins.str | None = None,
+        empty_file: builtins.bool = False,
     ) -> builtins.str:
         """A secret, given either as ``NAME`` or as ``NAME_FILE``: the path of a file holding it
         (one trailing newline stripped), as systemd's ``LoadCredential=`` (``%d/...``) and
-        container platforms' secrets provide it. Both at once is an error.
+        container platforms' secrets provide it. Both at once is an error, and so is an empty
+        file unless ``empty_file`` says that empty is a value (a credential not written yet
+        must not turn into a default, such as the embedded database for ``DATABASE_URL``).
 
         Values are read as they are: no ``$VAR`` expansion, which would change a password that
         begins with ``$``. No problem quotes a value, nor any part of it."""
@@ -245,6 +248,10 @@ class Environment:
                 value = ""
             else:
                 value = value.removesuffix("\n").removesuffix("\r")
+                if not value and not empty_file:
+                    self.problems.append(
+                        f"{file_name}={path}: the file is empty; write {name}'s value into it."
+                    )
         if not value:
             value = default
         self._required(variable, value)

@@ -435,7 +435,7 @@ WHITENOISE_USE_FINDERS = ENV.bool(
 EMAIL_HOST = ENV.str("EMAIL_HOST", "127.0.0.1", "SMTP server host.")
 EMAIL_PORT = ENV.int("EMAIL_PORT", 25, "SMTP server port.", demo=1025)
 EMAIL_HOST_USER = ENV.str("EMAIL_HOST_USER", "", "SMTP user name, if the server wants one.")
-EMAIL_HOST_PASSWORD = ENV.secret("EMAIL_HOST_PASSWORD", "SMTP password.")
+EMAIL_HOST_PASSWORD = ENV.secret("EMAIL_HOST_PASSWORD", "SMTP password.", empty_file=True)
 EMAIL_USE_TLS = ENV.bool("EMAIL_USE_TLS", False, "Use STARTTLS with the SMTP server.")
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = ENV.str(

@@ -237,6 +237,41 @@ def test_a_secret_file_that_is_not_text_is_named_without_its_bytes(
     ]
 
 
+def test_an_empty_secret_file_is_a_problem_unless_empty_is_a_value(
+    environment, monkeypatch, tmp_path
+):
+    """A credential not written yet must not become the default (the embedded database for
+    DATABASE_URL, a cache in each process for CACHE_URL); an SMTP password may be none."""
+    (tmp_path / "value").write_text("\n", encoding="utf-8")
+    monkeypatch.setenv("EGOV_PROBE_FILE", str(tmp_path / "value"))
+
+    assert environment.secret("EGOV_PROBE", "A probe.", default="fallback") == "fallback"
+    assert environment.problems == [
+        f"EGOV_PROBE_FILE={tmp_path / 'value'}: the file is empty; write EGOV_PROBE's value "
+        "into it."
+    ]
+    environment.problems.clear()
+    assert environment.secret("EGOV_PROBE", "A probe.", empty_file=True) == ""
+    assert environment.problems == []
+
+
+def test_production_with_an_empty_database_url_file_stops(tmp_path):
+    (tmp_path / "database_url").write_text("\n", encoding="utf-8")
+    (tmp_path / "smtp").write_text("\n", encoding="utf-8")
+    environment = clean_environment(
+        tmp_path,
+        **PRODUCTION,
+        DATABASE_URL_FILE=str(tmp_path / "database_url"),
+        EMAIL_HOST_PASSWORD_FILE=str(tmp_path / "smtp"),
+    )
+
+    done = python(SETUP, environment)
+
+    assert done.returncode != 0
+    assert f"DATABASE_URL_FILE={tmp_path / 'database_url'}: the file is empty" in done.stderr
+    assert "EMAIL_HOST_PASSWORD_FILE" not in done.stderr
+
+
 def test_problems_are_reported_together_in_one_message(environment, monkeypatch, tmp_path):
     monkeypatch.setenv("EGOV_PROBE_FILE", str(tmp_path))  # a folder: cannot be read as a file
     environment.secret("EGOV_PROBE", "A probe.", required=True)
