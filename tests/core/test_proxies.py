@@ -4,10 +4,13 @@ id (ADR 0009)."""
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 from gunicorn.config import Config
+from gunicorn.http.message import _ip_in_allow_list
 
 from egov.core.proxies import FORWARDED_HEADERS, TrustedProxyMiddleware, address_trusted
 from egov.core.server import gunicorn_options
@@ -99,7 +102,13 @@ def test_addresses_and_networks_are_matched_as_networks():
 
 @pytest.mark.parametrize(
     ("trusted", "expected"),
-    [([], []), (["127.0.0.1", "10.0.0.0/8"], ["127.0.0.1", "10.0.0.0/8"])],
+    [
+        ([], []),
+        (
+            ["127.0.0.1", "10.0.0.0/8"],
+            ["127.0.0.1", "::ffff:127.0.0.1", "10.0.0.0/8", "::ffff:10.0.0.0/104"],
+        ),
+    ],
 )
 def test_gunicorn_trusts_the_same_proxies_and_no_one_by_default(settings, trusted, expected):
     settings.TRUSTED_PROXIES = trusted
@@ -107,5 +116,42 @@ def test_gunicorn_trusts_the_same_proxies_and_no_one_by_default(settings, truste
 
     config.set("forwarded_allow_ips", gunicorn_options(bind="127.0.0.1:1")["forwarded_allow_ips"])
 
-    assert config.forwarded_allow_ips == expected
+    assert [ipaddress.ip_network(entry) for entry in config.forwarded_allow_ips] == [
+        ipaddress.ip_network(entry) for entry in expected
+    ]
     assert "*" not in config.forwarded_allow_ips
+
+
+#: EGOV_TRUSTED_PROXIES as an operator may write it: spaces, an empty entry, a mapped address.
+WRITTEN = "127.0.0.1, ,10.1.0.0/16 , ::ffff:192.0.2.5,2001:db8::/32,"
+
+
+@pytest.mark.parametrize(
+    "remote_addr",
+    [
+        "127.0.0.1",
+        "::ffff:127.0.0.1",
+        "127.0.0.2",
+        "10.1.200.3",
+        "::ffff:10.1.200.3",
+        "10.2.0.1",
+        "192.0.2.5",
+        "::ffff:192.0.2.5",
+        "192.0.2.6",
+        "2001:db8:7::1",
+        "2001:db9::1",
+        "::1",
+    ],
+)
+def test_gunicorn_and_the_middleware_trust_the_same_connections(settings, remote_addr):
+    """Where gunicorn trusts a connection the middleware does not, gunicorn's scheme would
+    make a request HTTPS that the middleware stripped of X-Forwarded-Proto."""
+    settings.TRUSTED_PROXIES = WRITTEN.split(",")
+    config = Config()
+
+    config.set("forwarded_allow_ips", gunicorn_options(bind="127.0.0.1:1")["forwarded_allow_ips"])
+    by_gunicorn = _ip_in_allow_list(
+        remote_addr, config.forwarded_allow_ips, config.forwarded_allow_networks()
+    )
+
+    assert by_gunicorn == address_trusted(remote_addr, settings.TRUSTED_PROXIES)

@@ -8,7 +8,8 @@ server directly they are lies: on a connection whose address is not in
 their relatives, are removed before any other middleware reads them. Empty trusts no one.
 
 gunicorn (``egov serve``) gets the same list as ``forwarded_allow_ips`` (it accepts networks there
-too, as strictly), so the scheme it puts in ``wsgi.url_scheme`` follows the same rule.
+too, as strictly; :func:`gunicorn_allow_list`), so the scheme it puts in ``wsgi.url_scheme``
+follows the same rule.
 """
 
 from __future__ import annotations
@@ -37,21 +38,50 @@ FORWARDED_HEADERS = (
 )
 
 
+#: Where a dual-stack listener puts its IPv4 clients: ``::ffff:a.b.c.d``.
+IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
 def networks_parse(entries: Iterable[str]) -> tuple[Network, ...]:
     """The networks of ``EGOV_TRUSTED_PROXIES``: an address is a network of one. Strict, as
-    gunicorn is: ``10.0.0.1/8`` (host bits set) is refused, not read as ``10.0.0.0/8``."""
-    networks = []
+    gunicorn is: ``10.0.0.1/8`` (host bits set) is refused, not read as ``10.0.0.0/8``. An
+    IPv4-mapped entry (``::ffff:10.0.0.5``) is the IPv4 network it names, as a client's
+    mapped address is the IPv4 address it names (:func:`address_trusted`)."""
+    networks: list[Network] = []
     for entry in entries:
         text = entry.strip()
         if not text:
             continue
         try:
-            networks.append(ipaddress.ip_network(text))
+            network = ipaddress.ip_network(text)
         except ValueError as error:
             raise ValueError(
                 f"{text!r} is neither an IP address nor a network in CIDR notation ({error})"
             ) from error
+        if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(IPV4_MAPPED):
+            mapped = network.network_address.ipv4_mapped
+            assert mapped is not None
+            network = ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+        networks.append(network)
     return tuple(networks)
+
+
+def gunicorn_allow_list(entries: Iterable[str]) -> str:
+    """``forwarded_allow_ips`` for gunicorn, which trusts the same connections as
+    :class:`TrustedProxyMiddleware`: every network once, without the blanks or spaces of the
+    variable (gunicorn refuses an empty entry), and each IPv4 network also in its IPv4-mapped
+    form, in which a dual-stack listener (``[::]:8000``) sees its IPv4 clients."""
+    networks: list[Network] = []
+    for network in networks_parse(entries):
+        networks.append(network)
+        if isinstance(network, ipaddress.IPv4Network):
+            mapped = ipaddress.IPv6Address(f"::ffff:{network.network_address}")
+            networks.append(ipaddress.IPv6Network((mapped, network.prefixlen + 96)))
+    texts = [
+        str(network.network_address) if network.num_addresses == 1 else str(network)
+        for network in networks
+    ]
+    return ",".join(dict.fromkeys(texts))
 
 
 @functools.lru_cache(maxsize=8)

@@ -10,6 +10,8 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 
+from egov.core.proxies import gunicorn_allow_list
+
 
 class StructlogLogger(glogging.Logger):
     """gunicorn's logger, with its access line replaced by egov's (egov.core.access_log):
@@ -60,7 +62,7 @@ def gunicorn_options(
         # alike, as egov.core.proxies.TrustedProxyMiddleware applies to the headers Django
         # reads. Empty trusts no one (never "*"). gunicorn trusts connections on a Unix socket
         # whatever the list says: only processes allowed to open the socket file reach them.
-        "forwarded_allow_ips": ",".join(getattr(settings, "TRUSTED_PROXIES", [])),
+        "forwarded_allow_ips": gunicorn_allow_list(getattr(settings, "TRUSTED_PROXIES", [])),
         # No gunicornc control socket: it would be one path ($HOME/.gunicorn/gunicorn.ctl) for
         # every server of the user (the portal's and the registries'), and the supervisor
         # (systemd) already restarts and stops the servers by signals.
