@@ -454,6 +454,22 @@ def test_egov_run_gives_a_command_the_services_user_settings_and_credentials(
     assert "--wait" in line and "--pipe" in line  # the command's output and exit status
 
 
+def test_egov_run_passes_each_argument_as_typed(tmp_path: Path) -> None:
+    """systemd-run hands the words over as they are, but the service manager expands $NAME
+    and ${NAME} in a command's arguments and turns $$ into $: every $ goes as $$."""
+    typed = ["shell", "-c", "print('$HOME ${USER} $$ $')", "a name with  spaces", ""]
+
+    line = egov_run(tmp_path, *typed, credentials=("secret_key",))
+
+    assert line[line.index(INSTALLED_EGOV) + 1 :] == [
+        "shell",
+        "-c",
+        "print('$$HOME $${USER} $$$$ $$')",
+        "a name with  spaces",
+        "",
+    ]
+
+
 def test_egov_run_passes_only_the_credentials_the_host_has(tmp_path: Path) -> None:
     line = egov_run(tmp_path, "migrate", credentials=("secret_key", "database_url"))
     variables = {value.split("=", 1)[0] for value in options(line, "--setenv")}

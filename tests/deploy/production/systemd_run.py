@@ -10,6 +10,7 @@ Installed by the test as ``<scratch>/bin/systemd-run``."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,20 @@ from tests.deploy.production.host import (
 
 FLAGS = {"--quiet", "--wait", "--collect", "--pipe", "--pty"}
 IGNORED_PROPERTIES = {"User", "Group"}
+
+
+def environment_expand(argument: str, environment: dict[str, str]) -> str:
+    """What the service manager makes of a command's argument: ``$$`` is ``$``, ``${NAME}``
+    and ``$NAME`` the unit's variable (``$NAME`` would also be split into words: an argument
+    of egov-run never holds one, since it writes every ``$`` as ``$$``)."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        assert match.group(1), f"{argument!r}: $NAME would be split into words"
+        return environment.get(match.group(1), "")
+
+    return re.sub(r"\$\$|\$\{(\w+)\}|\$\w+", replace, argument)
 
 
 def main(argv: list[str]) -> int:
@@ -80,6 +95,7 @@ def main(argv: list[str]) -> int:
             if setting.startswith(real_credentials + "/"):
                 setting = str(credentials) + setting[len(real_credentials) :]
             environment[key] = host.mapped(setting)
+        command = [environment_expand(argument, environment) for argument in command]
         if command[0] == EGOV_IN_UNITS:
             command = [EGOV, *command[1:]]
         return subprocess.run(
