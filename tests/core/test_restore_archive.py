@@ -130,6 +130,45 @@ def test_a_member_ending_in_enc_that_is_no_secret_restores(tmp_path: Path) -> No
     assert clear == {"pki/root.key.pem.enc": b"-----BEGIN PRIVATE KEY-----\n"}
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda manifest: manifest["encryption"].update(n=3),  # scrypt refuses it
+        lambda manifest: manifest["encryption"].update(n=2**40),  # terabytes, or hours
+        lambda manifest: manifest["encryption"].pop("salt"),
+        lambda manifest: manifest["encryption"].update(seal="not base64 at all!"),
+        lambda manifest: manifest.update(encryption=None),
+    ],
+)
+def test_a_manifest_encrypted_unlike_any_backup_is_damaged(tmp_path: Path, change: Any) -> None:
+    built = Built()
+    manifest = built.manifest()
+    change(manifest)
+    archive = restore.archive_read(built.write(tmp_path / "odd.tar.gz"))
+    archive.manifest = manifest
+
+    with pytest.raises(BackupError, match="damaged or not an egov backup"):
+        restore.archive_decrypt(archive, PASSPHRASE)
+
+
+@pytest.mark.parametrize(
+    "members",
+    [[{"kind": "database"}], [None], "members", [{"name": "database/egov.sqlite3"}] * 2],
+)
+def test_a_manifest_of_another_shape_is_damaged(tmp_path: Path, members: Any) -> None:
+    built = Built()
+    body = json.dumps({**built.manifest(), "members": members}).encode()
+    path = tmp_path / "odd.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in [*built.members, (MANIFEST, body)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+    with pytest.raises(BackupError, match="damaged or not an egov backup"):
+        restore.archive_read(path)
+
+
 # --- restoring into an instance ---------------------------------------------------------------
 @pytest.fixture
 def instance(tmp_path: Path, settings: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:

@@ -53,6 +53,10 @@ from egov.core.secrets import PRIVATE_DIRECTORY, PRIVATE_FILE, private_directory
 
 logger = structlog.get_logger(__name__)
 
+#: The largest scrypt costs a restore accepts (a backup uses 2**15, 8, 1): beyond them the
+#: manifest, not sealed yet, could make a restore take minutes and gigabytes before it fails.
+SCRYPT_LIMITS = {"n": 2**20, "r": 32, "p": 16}
+
 
 # --- reading the archive -----------------------------------------------------------------------
 @dataclass
@@ -126,8 +130,21 @@ def archive_read(path: Path) -> Archive:
         raise _damaged(path, str(error) or type(error).__name__) from error
     except BackupError as error:
         raise _damaged(path, str(error)) from error
-    if manifest is None:
+    if not isinstance(manifest, dict):
         raise _damaged(path, f"no {MANIFEST}")
+    try:
+        return _manifest_checked(path, manifest, digests, secrets)
+    except (KeyError, TypeError, AttributeError, ValueError) as error:
+        # Not sealed yet (archive_decrypt checks the seal): any shape may come here.
+        raise _damaged(path, f"{MANIFEST} is not as egov writes it") from error
+
+
+def _manifest_checked(
+    path: Path,
+    manifest: dict[str, Any],
+    digests: dict[str, tuple[str, int]],
+    secrets: dict[str, bytes],
+) -> Archive:
     if manifest.get("format") != FORMAT:
         raise BackupError(f"{path} is a backup of format {manifest.get('format')!r}, not {FORMAT}")
     members = list(manifest.get("members") or [])
@@ -164,9 +181,17 @@ def archive_decrypt(archive: Archive, passphrase: str) -> dict[str, bytes]:
             "the backup are encrypted with the passphrase it was made with; nothing was "
             "restored"
         )
-    cipher = manifest_cipher(archive.manifest, passphrase)
     try:
-        sealed = unseal(cipher, base64.b64decode(archive.manifest["encryption"]["seal"]), MANIFEST)
+        encryption = archive.manifest["encryption"]
+        costs = {key: int(encryption[key]) for key in ("n", "r", "p")}
+        if not all(1 <= costs[key] <= limit for key, limit in SCRYPT_LIMITS.items()):
+            raise ValueError(f"scrypt parameters {costs} beyond what a backup uses")
+        cipher = manifest_cipher(archive.manifest, passphrase)
+        seal = base64.b64decode(encryption["seal"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise _damaged(archive.path, f"its encryption is not as egov writes it: {error}") from error
+    try:
+        sealed = unseal(cipher, seal, MANIFEST)
     except InvalidTag as error:
         raise BackupError(
             f"the backup passphrase ({PASSPHRASE_VARIABLE}) is not the one this backup was "
