@@ -272,6 +272,17 @@ def readiness(names: Sequence[str]) -> tuple[bool, dict[str, Any]]:
         _readiness_lock.release()
 
 
+def readiness_answer(names: Sequence[str]) -> tuple[int, dict[str, Any]]:
+    """The HTTP status (200 or 503) and body of a ``/readyz`` answer. Never an exception: the
+    answer a load balancer reads stays an answer, and a check that breaks is a failed one."""
+    try:
+        ready, body = readiness(names)
+    except Exception:
+        logger.exception("readiness_failed")
+        ready, body = False, {"status": "not_ready", "checks": {}, "warnings": []}
+    return (200 if ready else 503), body
+
+
 def _readiness_run(names: Sequence[str]) -> tuple[bool, dict[str, Any]]:
     """Run the named checks. A check that needs the database is not run when the database
     check failed: it would wait for the database on the request's own connection, without a
