@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -109,8 +110,23 @@ def test_the_command_sets_the_servers_and_the_access_logs_levels(
     monkeypatch.setattr(gateway_server, "serve", serve)
     levels = {name: logging.getLogger(name).level for name in ("aiohttp", "egov.access")}
     settings.SERVER_LOG_LEVEL, settings.ACCESS_LOG = "error", True
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            call_command("gateway", "run", "GW-A", "--config", str(path))
+        except BaseException as error:  # re-raised below, in the test's thread
+            failures.append(error)
+
+    # In a thread of its own, as in its own process: the browser tests' session-wide
+    # Playwright keeps an event loop running in the main thread, and the command starts one.
     try:
-        call_command("gateway", "run", "GW-A", "--config", str(path))
+        worker = threading.Thread(target=run)
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "the gateway command did not return"
+        if failures:
+            raise failures[0]
     finally:
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
