@@ -72,6 +72,10 @@ NGINX = "127.0.0.1"
         ("1", [(NGINX, "203.0.113.5"), (NGINX, None)], ["203.0.113.5", NGINX]),
         # a load balancer that appends, then nginx: the client before the balancer's address.
         ("2", [(NGINX, "203.0.113.5, 198.51.100.7")], ["203.0.113.5"]),
+        # a client's own X-Forwarded-For before what appending proxies wrote: the client the
+        # proxies named, never the proxy's address that everybody shares.
+        ("1", [(NGINX, "6.6.6.6, 203.0.113.5")], ["203.0.113.5"]),
+        ("2", [(NGINX, "6.6.6.6, 203.0.113.5, 198.51.100.7")], ["203.0.113.5"]),
         # no proxy: a client's own X-Forwarded-For is never believed.
         ("0", [(NGINX, "203.0.113.5")], [NGINX]),
         # a client that reaches gunicorn directly, past nginx, is counted by its own address.

@@ -51,6 +51,11 @@ def client_address(request: HttpRequest) -> str | None:
         proxy_count=settings.AXES_IPWARE_PROXY_COUNT,
         proxy_trusted_ips=settings.AXES_IPWARE_PROXY_TRUSTED_IPS,
         request_header_order=settings.AXES_IPWARE_META_PRECEDENCE_ORDER,
+        # The client is the entry the proxies put at the header's end, however many entries
+        # come before it: strictly, a client's own X-Forwarded-For ahead of them makes the
+        # chain too long, and the address counted falls back to the proxy's, which every
+        # person shares (a few failed logins would then pause everybody's).
+        strict=False,
     )
     address = found or request.META.get("REMOTE_ADDR")
     if not address:
