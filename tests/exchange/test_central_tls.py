@@ -20,8 +20,9 @@ from aiohttp import web
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from egov.exchange.central.addresses import central_url_normalize
+from egov.exchange.central.errors import ExchangeSetupInvalid
 from egov.exchange.central.management.commands.exchange import Command as ExchangeCommand
-from egov.exchange.central.onboarding import ExchangeSetupInvalid, central_url_normalize
 from egov.exchange.gateway.server import Gateway
 from egov.trust.pki import certificate_issue, pki_init
 from tests.exchange.harness import Stack

@@ -18,7 +18,7 @@ from typing import Any
 
 import jsonschema
 
-from egov.exchange.central.onboarding import ExchangeSetupInvalid
+from egov.exchange.central.errors import ExchangeSetupInvalid
 from egov.exchange.endpoints import EndpointError, endpoint_validate
 
 SCHEMA_FILE = Path(__file__).resolve().parent / "schema" / "exchange-description.schema.json"

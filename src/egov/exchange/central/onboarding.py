@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import structlog
 import yaml
@@ -38,11 +38,22 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from egov.core.errors import ApplicationError
 from egov.core.exchange_files import (
     client_certificate_paths,
     identifier_file_stem,
     provider_key_path,
+)
+from egov.exchange.central.addresses import central_ca_resolve, central_url_resolve
+from egov.exchange.central.errors import ExchangeSetupInvalid
+from egov.exchange.central.lookups import (
+    client_get,
+    client_parse,
+    endpoint_parse,
+    gateway_get,
+    identifier_form,
+    instance_required,
+    member_get,
+    service_get,
 )
 from egov.exchange.central.models import (
     ConnectionType,
@@ -50,7 +61,6 @@ from egov.exchange.central.models import (
     Member,
     Service,
     Subsystem,
-    member_class_codes,
     registry_instance,
 )
 from egov.exchange.central.publication import CENTRAL_SIGNING
@@ -64,29 +74,18 @@ from egov.exchange.central.services import (
     registry_entry_upsert,
 )
 from egov.exchange.central.validators import openapi_endpoints
-from egov.exchange.identifiers import IdentifierError, client_id_parse
 from egov.trust.pki import (
     IssuedCertificate,
     PkiError,
     certificate_current,
     certificate_issue,
     load_certificate,
-    load_certificates,
 )
 
 logger = structlog.get_logger(__name__)
 
-#: Where the central registry publishes the global configuration, under its base address.
-GLOBALCONF_PATH = "/exchange/globalconf"
-#: The demo's central registry: the demo's web process. Outside the demo there is no default.
-DEMO_CENTRAL_URL = "http://127.0.0.1:8000"
 OPENAPI_MAX_BYTES = 5 * 1024 * 1024
 OPENAPI_TIMEOUT_SECONDS = 10.0
-
-
-class ExchangeSetupInvalid(ApplicationError):
-    code = "exchange_setup_invalid"
-    http_status = 400
 
 
 @dataclass(frozen=True)
@@ -206,66 +205,6 @@ def central_certificate(*, pki_dir: Path, instance: str = "") -> IssuedCertifica
     )
 
 
-# --- where the gateways find the central registry ------------------------------------------
-
-
-def central_url_normalize(url: str) -> str:
-    """The global configuration's URL from the central registry's base address:
-    ``https://egov.example.by`` and ``https://egov.example.by/`` become
-    ``https://egov.example.by/exchange/globalconf``; a URL with a path is kept as it is."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ExchangeSetupInvalid(
-            _(
-                "The central registry's address must be an http:// or https:// URL, e.g. "
-                "https://egov.example.by, not %(url)s."
-            )
-            % {"url": repr(url)}
-        )
-    if parts.path in {"", "/"}:
-        parts = parts._replace(path=GLOBALCONF_PATH)
-    return urlunsplit(parts)
-
-
-def central_url_resolve(given: str | None, *, current: str = "") -> str:
-    """The central URL a gateway's file gets: the one given (``--central-url``), else
-    ``EGOV_CENTRAL_URL``, else the one the file has, else in the demo the demo's web process.
-    Outside the demo, without any of them, an error names the option and the variable."""
-    url = given or settings.CENTRAL_URL or current
-    if not url and settings.DEMO_MODE:
-        url = DEMO_CENTRAL_URL
-    if not url:
-        raise ExchangeSetupInvalid(
-            _(
-                "Give the central registry's address with --central-url or EGOV_CENTRAL_URL, "
-                "e.g. https://egov.example.by (the gateways fetch the global configuration "
-                "from it)."
-            )
-        )
-    return central_url_normalize(url)
-
-
-def central_ca_resolve(given: str | None, *, current: str = "") -> str:
-    """The PEM bundle a gateway trusts for the central registry's TLS certificate: the one
-    given (``--central-ca``; "" for the system's trust store), else ``EGOV_CENTRAL_CA_FILE``,
-    else the one the file has. Returned as an absolute path, checked to hold certificates."""
-    value = given if given is not None else (settings.CENTRAL_CA_FILE or current)
-    if not value:
-        return ""
-    path = Path(value).resolve()
-    try:
-        load_certificates(path)
-    except (OSError, ValueError) as error:
-        raise ExchangeSetupInvalid(
-            _(
-                "The central registry's CA file %(path)s cannot be used: %(reason)s. Give a "
-                "PEM file of CA certificates with --central-ca or EGOV_CENTRAL_CA_FILE."
-            )
-            % {"path": path, "reason": getattr(error, "strerror", None) or error}
-        ) from None
-    return str(path)
-
-
 def client_certificate_issue(*, client: Subsystem | Member, paths: ExchangePaths) -> Outcome:
     """Issue (when none is in force) an ``information-system`` certificate for ``client``,
     copy it and its key into the client TLS folder and register it. Call inside the
@@ -333,136 +272,6 @@ def openapi_fetch(source: str, *, timeout: float = OPENAPI_TIMEOUT_SECONDS) -> s
         ) from None
 
 
-# --- identifiers -----------------------------------------------------------------------------
-
-
-def _instance() -> str:
-    """The registry's instance; joining the exchange needs one (``egov exchange setup``)."""
-    instance = registry_instance()
-    if not instance:
-        raise ExchangeSetupInvalid(
-            _(
-                "The central registry has no instance yet: set up the exchange with "
-                "`egov exchange setup --file` first."
-            )
-        )
-    return instance
-
-
-def identifier_form(suffix: str = "") -> str:
-    """An example of an identifier's form in this registry's terms: ``KZ/GOV/MEMBER`` and
-    ``suffix`` (the instance and its first member class; generic before the set-up)."""
-    classes = member_class_codes()
-    prefix = [registry_instance() or "INSTANCE", classes[0] if classes else "CLASS", "MEMBER"]
-    return "/".join(prefix) + suffix
-
-
-def _parse_client(identifier: str) -> tuple[str, str, str]:
-    try:
-        parsed = client_id_parse(identifier)
-    except IdentifierError as error:
-        raise ExchangeSetupInvalid(
-            _("%(identifier)s is not a client identifier (%(form)s): %(error)s")
-            % {"identifier": identifier, "form": identifier_form("[/SUBSYSTEM]"), "error": error}
-        ) from None
-    instance = _instance()
-    if parsed.instance != instance:
-        raise ExchangeSetupInvalid(
-            _(
-                "%(identifier)s names the instance %(given)s; this central registry serves "
-                "%(instance)s."
-            )
-            % {"identifier": identifier, "given": parsed.instance, "instance": instance}
-        )
-    classes = member_class_codes()
-    if parsed.member_class not in classes:
-        raise ExchangeSetupInvalid(
-            _("%(identifier)s is not a client identifier (%(form)s): %(error)s")
-            % {
-                "identifier": identifier,
-                "form": identifier_form("[/SUBSYSTEM]"),
-                "error": f"'{parsed.member_class}' is not a member class ({', '.join(classes)})",
-            }
-        )
-    return parsed.member_class, parsed.member_code, parsed.subsystem_code
-
-
-def member_get(identifier: str) -> Member:
-    member_class, member_code, subsystem_code = _parse_client(identifier)
-    member = Member.objects.filter(member_class=member_class, member_code=member_code).first()
-    if subsystem_code or member is None:
-        raise ExchangeSetupInvalid(
-            _("%(identifier)s is not a registered member: add it with `egov exchange member add`.")
-            % {"identifier": identifier}
-        )
-    return member
-
-
-def client_get(identifier: str) -> Subsystem | Member:
-    """The subsystem (``BY/GOV/MEMBER/SUBSYSTEM``) or member (``BY/GOV/MEMBER``) so named."""
-    member_class, member_code, subsystem_code = _parse_client(identifier)
-    if not subsystem_code:
-        return member_get(identifier)
-    subsystem = (
-        Subsystem.objects.select_related("member")
-        .filter(
-            member__member_class=member_class,
-            member__member_code=member_code,
-            code=subsystem_code,
-        )
-        .first()
-    )
-    if subsystem is None:
-        raise ExchangeSetupInvalid(
-            _(
-                "%(identifier)s is not a registered subsystem: add it with "
-                "`egov exchange subsystem add`."
-            )
-            % {"identifier": identifier}
-        )
-    return subsystem
-
-
-def service_get(identifier: str) -> Service:
-    provider, _separator, service_code = identifier.rpartition("/")
-    subsystem = client_get(provider) if provider.count("/") == 3 else None
-    service = (
-        Service.objects.filter(subsystem=subsystem, service_code=service_code).first()
-        if isinstance(subsystem, Subsystem)
-        else None
-    )
-    if service is None:
-        raise ExchangeSetupInvalid(
-            _(
-                "%(identifier)s is not a registered service: add it with "
-                "`egov exchange service add`."
-            )
-            % {"identifier": identifier}
-        )
-    return service
-
-
-def gateway_get(code: str) -> Gateway:
-    gateway = Gateway.objects.select_related("owner").filter(code=code).first()
-    if gateway is None:
-        raise ExchangeSetupInvalid(
-            _("There is no gateway %(code)s: add it with `egov exchange gateway add`.")
-            % {"code": code}
-        )
-    return gateway
-
-
-def endpoint_parse(text: str) -> dict[str, str]:
-    """``"GET /persons/*"`` → ``{"method": "GET", "path": "/persons/*"}``."""
-    parts = text.split()
-    if len(parts) != 2:
-        raise ExchangeSetupInvalid(
-            _('Give an endpoint as a method and a path, e.g. "GET /persons/*", not %(text)s.')
-            % {"text": repr(text)}
-        )
-    return {"method": parts[0].upper() if parts[0] != "*" else "*", "path": parts[1]}
-
-
 # --- use cases -------------------------------------------------------------------------------
 
 
@@ -514,7 +323,7 @@ def member_add(
     """Register a member (or bring the values given up to date; the others stay, or take
     their defaults for a new member). ``gateway``, ``connection_type`` and the certificates
     matter when the member calls services without a subsystem."""
-    member_class, member_code, subsystem_code = _parse_client(identifier)
+    member_class, member_code, subsystem_code = client_parse(identifier)
     if subsystem_code:
         raise ExchangeSetupInvalid(
             _("%(identifier)s names a subsystem: a member is %(form)s.")
@@ -526,7 +335,7 @@ def member_add(
         member = registry_entry_upsert(
             Member,
             lookup={
-                "instance": _instance(),
+                "instance": instance_required(),
                 "member_class": member_class,
                 "member_code": member_code,
             },
@@ -557,13 +366,13 @@ def subsystem_add(
     """Register a subsystem of a registered member (or bring the values given up to date),
     hosted by ``gateway``, with its connection type (HTTPS unless given) and client
     certificates (given, or issued by the platform PKI into the client TLS folder)."""
-    member_class, member_code, subsystem_code = _parse_client(identifier)
+    member_class, member_code, subsystem_code = client_parse(identifier)
     if not subsystem_code:
         raise ExchangeSetupInvalid(
             _("%(identifier)s names a member: a subsystem is %(form)s.")
             % {"identifier": identifier, "form": identifier_form("/SUBSYSTEM")}
         )
-    member = member_get(f"{_instance()}/{member_class}/{member_code}")
+    member = member_get(f"{instance_required()}/{member_class}/{member_code}")
     paths = paths or ExchangePaths.from_settings()
     serial = configuration_serial()
     with transaction.atomic():

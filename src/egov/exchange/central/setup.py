@@ -25,7 +25,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from egov.exchange.central.addresses import central_ca_resolve, central_url_resolve
 from egov.exchange.central.description import description_validate
+from egov.exchange.central.errors import ExchangeSetupInvalid
 from egov.exchange.central.models import (
     ConnectionType,
     Gateway,
@@ -38,11 +40,8 @@ from egov.exchange.central.models import (
 )
 from egov.exchange.central.onboarding import (
     ExchangePaths,
-    ExchangeSetupInvalid,
     _current_config,
-    central_ca_resolve,
     central_certificate,
-    central_url_resolve,
     client_certificate_issue,
     gateway_config_write,
     gateway_register,
