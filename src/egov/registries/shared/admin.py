@@ -78,8 +78,16 @@ class PersonalDataAdmin(ReadOnlyAdmin):
     #: What the page shows, as the register's services name it (``data`` of the entry).
     access_data: str
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Each register's admin names the people its rows show: one that forgot would record
+        # nothing (or fail on its first page), so the class itself is refused at import.
+        super().__init_subclass__(**kwargs)
+        if cls.subjects_listed is PersonalDataAdmin.subjects_listed:
+            raise TypeError(f"{cls.__name__} must define subjects_listed()")
+
     def subjects_listed(self, obj: Any) -> Iterable[str]:
-        """The people a row of the list page shows (its columns)."""
+        """The people a row of the list page shows (its columns); every subclass defines it
+        (checked when the class is made)."""
         raise NotImplementedError
 
     def subjects_of_rows(self, rows: list[Any]) -> Iterable[str]:
