@@ -38,6 +38,7 @@ frontend: $(STAMP_JS) ## Rebuild the front end (GOV.UK Frontend + Sass)
 .PHONY: demo
 demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:8000
 	EGOV_DEMO=true EGOV_INSECURE_HTTP=true EGOV_BASE_URL=http://127.0.0.1:$(PORT) \
+		EGOV_CENTRAL_URL=http://127.0.0.1:$(PORT) \
 		EGOV_EMAIL_BACKEND=egov.demo.mailbox.EmailBackend \
 		$(BIN)/egov demo --bind 127.0.0.1:$(PORT)
 
