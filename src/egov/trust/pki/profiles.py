@@ -93,3 +93,65 @@ profile_register(
         description="An information system authenticates itself on its gateway's client side.",
     )
 )
+profile_register(
+    Profile(
+        name="document-signing",
+        key_usages=frozenset({"digital_signature", "content_commitment"}),
+        validity=timedelta(days=1095),
+        description="An agency signs the documents it issues (decisions, extracts, receipts).",
+    )
+)
+profile_register(
+    Profile(
+        name="official-signing",
+        key_usages=frozenset({"digital_signature", "content_commitment"}),
+        extended_key_usages=(ExtendedKeyUsageOID.EMAIL_PROTECTION,),
+        validity=timedelta(days=730),
+        description="An official signs documents in their own name and role.",
+    )
+)
+profile_register(
+    Profile(
+        name="tsa",
+        key_usages=frozenset({"digital_signature", "content_commitment"}),
+        extended_key_usages=(ExtendedKeyUsageOID.TIME_STAMPING,),
+        extended_key_usage_critical=True,
+        validity=timedelta(days=1825),
+        description="The RFC 3161 timestamp authority (its only extended key usage is "
+        "timeStamping, critical).",
+    )
+)
+profile_register(
+    Profile(
+        name="ocsp-responder",
+        key_usages=frozenset({"digital_signature"}),
+        extended_key_usages=(ExtendedKeyUsageOID.OCSP_SIGNING,),
+        validity=timedelta(days=365),
+        description="Signs OCSP responses for the issuing CA (RFC 6960 delegated responder).",
+    )
+)
+profile_register(
+    Profile(
+        name="citizen-authentication",
+        key_usages=frozenset({"digital_signature"}),
+        extended_key_usages=(ExtendedKeyUsageOID.CLIENT_AUTH,),
+        validity=timedelta(days=1825),
+        description="A person's e-ID authentication key (logging in), as on an ID card.",
+    )
+)
+profile_register(
+    Profile(
+        name="citizen-signing",
+        key_usages=frozenset({"content_commitment"}),
+        validity=timedelta(days=1825),
+        description="A person's e-ID signing key (non-repudiation only), as on an ID card.",
+    )
+)
+profile_register(
+    Profile(
+        name="ledger-signing",
+        key_usages=frozenset({"digital_signature"}),
+        validity=timedelta(days=1825),
+        description="The audit ledger signs its tree heads.",
+    )
+)
