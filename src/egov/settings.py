@@ -87,6 +87,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "egov.core",
     "egov.trust",
+    "egov.audit",
+    "egov.documents",
     "egov.exchange.central",
     "egov.exchange.gateway",
     "egov.registries.addresses",
@@ -683,6 +685,24 @@ BACKUP_PASSPHRASE = ENV.secret(
     "Passphrase that encrypts the private keys and credentials inside a backup (`egov backup`) "
     "and decrypts them on `egov restore`. Keep it apart from the backups.",
 )
+
+# --- trust services: PKI (docs/trust.md) ----------------------------------------------------
+# (end of PKI settings)
+
+# --- trust services: timestamp authority ---------------------------------------------------
+# (end of TSA settings)
+
+# --- trust services: e-ID signer and high-level login ---------------------------------------
+# (end of signer settings)
+
+# --- trust services: signed applications -----------------------------------------------------
+# (end of signed applications settings)
+
+# --- trust services: signed documents and verification ----------------------------------------
+# (end of documents settings)
+
+# --- audit ledger -------------------------------------------------------------------------------
+# (end of audit settings)
 
 # Last: every required value missing, or unusable, stops the process here, in one message.
 ENV.check()

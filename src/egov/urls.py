@@ -9,12 +9,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("readyz", core_views.readyz, name="readyz"),
     path("api/v1/", include("egov.api.urls")),
     path("exchange/", include("egov.exchange.central.urls")),
+    path("trust/", include("egov.trust.urls")),
 ]
 urlpatterns += i18n_patterns(
     path("", include("egov.portal.urls")),
     path("account/", include("egov.identity.urls")),
     path("office/", include("egov.backoffice.urls")),
     path("demo/", include("egov.demo.urls")),
+    path("verify/", include("egov.documents.urls")),
+    path("audit/", include("egov.audit.urls")),
     path("admin/", admin_site.urls),
     prefix_default_language=True,
 )

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DocumentsConfig(AppConfig):
+    name = "egov.documents"
+    label = "documents"
+    verbose_name = "Signed documents"
