@@ -37,13 +37,15 @@ frontend: $(STAMP_JS) ## Rebuild the front end (GOV.UK Frontend + Sass)
 
 .PHONY: demo
 demo: install ## Migrate, seed and serve the demo country on http://127.0.0.1:8000
+	@tools/system-packages demo
 	EGOV_DEMO=true EGOV_INSECURE_HTTP=true EGOV_BASE_URL=http://127.0.0.1:$(PORT) \
 		EGOV_CENTRAL_URL=http://127.0.0.1:$(PORT) \
 		EGOV_EMAIL_BACKEND=egov.demo.mailbox.EmailBackend \
 		$(BIN)/egov demo --bind 127.0.0.1:$(PORT)
 
 .PHONY: test
-test: install ## Run the whole test suite (browser tests need /usr/bin/chromium, deploy tests /usr/sbin/nginx)
+test: install ## Run the whole test suite (installs the Debian packages it needs when run as root)
+	-@tools/system-packages test
 	@if [ ! -x /usr/bin/chromium ]; then echo "NOTE: /usr/bin/chromium is missing, so the browser tests are SKIPPED (CI installs it and never skips them)."; fi
 	@if [ ! -x /usr/sbin/nginx ]; then echo "NOTE: /usr/sbin/nginx is missing, so the nginx front tests (tests/deploy/) are SKIPPED (CI installs it and never skips them)."; fi
 	@status=0; $(BIN)/pytest $(PYTEST_ARGS) || status=$$?; \
