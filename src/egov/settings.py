@@ -706,3 +706,22 @@ BACKUP_PASSPHRASE = ENV.secret(
 
 # Last: every required value missing, or unusable, stops the process here, in one message.
 ENV.check()
+AUDIT_TREE_HEAD_SECONDS = ENV.int(
+    "EGOV_AUDIT_TREE_HEAD_SECONDS",
+    300,
+    "Seconds between signed tree heads of the audit ledger (signed by the worker when the "
+    "ledger grew; `egov audit sign-head` signs one at once).",
+    demo=60,
+)
+AUDIT_SIGNER = ENV.str(
+    "EGOV_AUDIT_SIGNER",
+    "ledger",
+    "Name of the key that signs the audit ledger's tree heads (the `ledger` certificate of "
+    "the platform's PKI, issued by `egov trust setup`).",
+)
+AUDIT_SEQUENCE_ON_COMMIT = ENV.bool(
+    "EGOV_AUDIT_SEQUENCE_ON_COMMIT",
+    True,
+    "Put each audit entry into the ledger's tree right after its transaction commits; off, "
+    "only the worker's sweeps do it (every few seconds), which takes load off busy servers.",
+)
