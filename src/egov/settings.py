@@ -696,6 +696,18 @@ BACKUP_PASSPHRASE = ENV.secret(
 # (end of signer settings)
 
 # --- trust services: signed applications -----------------------------------------------------
+SIGNATURE_MAX_AGE_SECONDS = ENV.int(
+    "EGOV_SIGNATURE_MAX_AGE_SECONDS",
+    900,
+    "Seconds a signed application's signature stays acceptable for submission after its "
+    "signing time: an older one is refused and the person signs again (the draft is kept).",
+)
+SIGNATURE_CLOCK_SKEW_SECONDS = ENV.int(
+    "EGOV_SIGNATURE_CLOCK_SKEW_SECONDS",
+    120,
+    "Seconds a signature's signing time may lie ahead of the server's clock (the person's "
+    "computer keeps its own time).",
+)
 # (end of signed applications settings)
 
 # --- trust services: signed documents and verification ----------------------------------------

@@ -341,3 +341,33 @@ class RegistryCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.check_kind or '-'} on {self.application_id} ({self.status})"
+
+
+class ApplicationSignature(models.Model):
+    """The applicant's signature of a signed application (``signature: required``): the CMS
+    as received, the exact bytes it signs and their SHA-256, kept so that anyone can check it
+    again later (``egov.cases.signatures``). Never edited."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="signature"
+    )
+    #: DER CMS SignedData, detached: its messageDigest is ``digest``.
+    cms = models.BinaryField()
+    #: The canonical JSON that was signed (service, version, answers, attachments' hashes).
+    signed_content = models.BinaryField()
+    digest = models.CharField(_("SHA-256 of the signed content"), max_length=64)
+    certificate = models.TextField(_("signer's certificate"))
+    chain = models.TextField(blank=True)
+    signer_personal_number = models.CharField(_("signer's identification number"), max_length=14)
+    signer_name = models.CharField(_("signed by"), max_length=300)
+    signed_at = models.DateTimeField(_("signed"))
+    #: The certificate's status at signing time, as found on submission ("good").
+    certificate_status = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("application signature")
+        verbose_name_plural = _("application signatures")
+
+    def __str__(self) -> str:
+        return f"signature of {self.application_id}"

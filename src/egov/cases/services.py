@@ -45,6 +45,16 @@ from egov.cases.models import (
 )
 from egov.cases.numbers import number_next
 from egov.cases.registry_data import prefill_values
+from egov.cases.signatures import (
+    SignatureMissing,
+    SignatureRefused,
+    SignatureSubmission,
+    draft_signed_content,
+    signature_required,
+    signature_store,
+    signature_verify,
+    submission_content,
+)
 from egov.catalog import selectors as catalog_selectors
 from egov.catalog.definitions import APPLICANT, Transition, workflow_actions
 from egov.catalog.models import Audience, Service, ServiceVersion, VersionStatus
@@ -203,12 +213,15 @@ def application_submit(
     draft: Draft | None = None,
     uploads: Mapping[str, list[UploadedFile]] | None = None,
     on_behalf_unp: str = "",
+    signature: SignatureSubmission | None = None,
 ) -> tuple[Application, bool]:
     """Submit once. The same key again returns the application made the first time (and
     ``False``); the same key with different answers is refused.
 
     Files come either from the draft (the portal) or as ``uploads`` by requirement code (the
-    API); either way every file is checked before anything is written."""
+    API); either way every file is checked before anything is written. A service whose
+    definition requires a signature needs ``signature`` over exactly what is stored
+    (``egov.cases.signatures``)."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise ApplicationError(
             _("A submission key of 1 to 64 characters is required."), code="idempotency_key"
@@ -253,6 +266,25 @@ def application_submit(
             errors[code] = _("Attach this document.")
     if errors:
         raise ApplicationInvalid(errors)
+    verified = None
+    if signature_required(definition):
+        if signature is None:
+            raise SignatureMissing(_("This service requires your signature: sign the application."))
+        signed = submission_content(
+            service_code=service.code,
+            version_number=version.number,
+            answers=data,
+            attachments=[
+                *(
+                    (item.requirement, item.original_name, item.sha256)
+                    for item in (draft.attachments.all() if draft else [])
+                ),
+                *((code, item.name, item.sha256) for code, item in checked),
+            ],
+        )
+        verified = signature_verify(
+            submission=signature, content=signed, applicant=applicant, on_behalf_unp=on_behalf_unp
+        )
     workflow = engine.workflow_of_version(version)
     initial = workflow.states[workflow.initial]
     now = timezone.now()
@@ -261,6 +293,14 @@ def application_submit(
         with files_kept_only_on_commit() as written, transaction.atomic():
             if draft is not None:
                 draft = _draft_locked(actor=applicant, draft_id=draft.pk)
+                if verified is not None and (
+                    draft_signed_content(draft, definition=definition).digest
+                    != verified.content.digest
+                ):
+                    # A file added or removed in another tab since the page was signed.
+                    raise SignatureRefused(
+                        _("The application has changed since you signed it. Sign it again.")
+                    )
             application = Application.objects.create(
                 number=number_next(agency_code=service.agency.code, year=today.year),
                 history_length=1,
@@ -290,6 +330,8 @@ def application_submit(
             if draft is not None:
                 draft.attachments.update(application=application, draft=None)
                 draft.delete()
+            if verified is not None:
+                signature_store(application=application, verified=verified)
             _advance_enqueue(application, workflow)
             _agency_changed(application.agency_id)
             for code, item in checked:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from egov.cases.models import ActorRole, Application, ApplicationEvent
 from egov.cases.registry_data import registry_checks_passed
+from egov.cases.signatures import signature_blocks_decision
 from egov.catalog.definitions import DECISION_OUTCOMES, SYSTEM, Transition, Workflow
 from egov.catalog.models import ServiceVersion
 from egov.catalog.selectors import version_definition
@@ -155,6 +156,10 @@ def transition_check(
         return no(_("The registry checks have not all passed: see their results on the case."))
     if "comment_required" in guards and comment is not None and not comment.strip():
         return no(_("Give the reasons or the question in the comment."))
+    if _is_decision(workflow, transition):
+        broken = signature_blocks_decision(application)
+        if broken:
+            return no(broken)
     return Check(transition, True)
 
 
