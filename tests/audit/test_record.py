@@ -27,7 +27,9 @@ def test_sequence_numbers_gapless_and_root_matches_memory() -> None:
     assert entries_sequence() == 1
     indices = list(Entry.objects.order_by("leaf_index").values_list("leaf_index", flat=True))
     assert indices == list(range(38))
-    leaves = [bytes(h) for h in Entry.objects.order_by("leaf_index").values_list("leaf_hash", flat=True)]
+    leaves = [
+        bytes(h) for h in Entry.objects.order_by("leaf_index").values_list("leaf_hash", flat=True)
+    ]
     memory = merkle.MemorySource(leaves)
     assert tree_size() == 38
     for size in (1, 2, 16, 17, 32, 38):

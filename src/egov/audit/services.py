@@ -224,7 +224,8 @@ def _sequence_batch(*, wait: bool) -> int | None:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} SET leaf_index = numbered.position FROM ("  # noqa: S608
-                f"SELECT id, CAST(%s AS BIGINT) + ROW_NUMBER() OVER (ORDER BY id) - 1 AS position FROM {table} "
+                "SELECT id, CAST(%s AS BIGINT) + ROW_NUMBER() OVER (ORDER BY id) - 1 AS position "
+                f"FROM {table} "
                 f"WHERE leaf_index IS NULL{bound}) AS numbered "
                 f"WHERE {table}.id = numbered.id",
                 [old] if last_id is None else [old, last_id],

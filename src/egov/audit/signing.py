@@ -55,12 +55,16 @@ def certificate_pem(certificate: Any) -> str:
         certificate = certificate.encode()
     if isinstance(certificate, bytes):
         if b"-----BEGIN" in certificate:
-            return x509.load_pem_x509_certificate(certificate).public_bytes(
-                serialization.Encoding.PEM
-            ).decode()
-        return x509.load_der_x509_certificate(certificate).public_bytes(
-            serialization.Encoding.PEM
-        ).decode()
+            return (
+                x509.load_pem_x509_certificate(certificate)
+                .public_bytes(serialization.Encoding.PEM)
+                .decode()
+            )
+        return (
+            x509.load_der_x509_certificate(certificate)
+            .public_bytes(serialization.Encoding.PEM)
+            .decode()
+        )
     raise TypeError(f"not a certificate: {type(certificate).__name__}")
 
 

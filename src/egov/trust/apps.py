@@ -5,3 +5,17 @@ class TrustConfig(AppConfig):
     name = "egov.trust"
     label = "trust"
     verbose_name = "Trust services"
+
+    def ready(self) -> None:
+        # The audit ledger sits below egov.trust: its tree heads are signed by the `ledger`
+        # key handed to it here (loaded when a head is signed, wherever the key lives).
+        from egov.audit.signing import head_signers
+
+        if "ledger" not in head_signers:
+            head_signers.register("ledger")(_ledger_signer)
+
+
+def _ledger_signer():  # type: ignore[no-untyped-def]
+    from egov.trust.keys import signing_key  # type: ignore[import-not-found,unused-ignore]
+
+    return signing_key("ledger")
