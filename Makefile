@@ -106,6 +106,10 @@ bench-portal: install ## Benchmark the portal pages against a bare hello view
 bench-exchange: install ## Benchmark a registry service directly and through the gateway pair; registry at 1M persons
 	$(BIN)/python bench/exchange.py
 
+.PHONY: bench-trust
+bench-trust: install ## Benchmark the audit ledger, PAdES signing and validation, the TSA and OCSP
+	$(BIN)/python bench/trust.py
+
 .PHONY: clean
 clean: ## Remove the virtualenv, node_modules, build output and the demo data
 	rm -rf $(VENV) node_modules src/egov/static/egov/dist var
