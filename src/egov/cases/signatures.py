@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from pyhanko.sign.validation.generic_cms import validate_sig_integrity
 
+from egov import audit
 from egov.cases.answers import answers_clean
 from egov.cases.models import Application, ApplicationSignature, Draft
 from egov.cases.registry_data import prefill_values
@@ -450,6 +451,19 @@ def signature_store(
         signer_name=verified.name[:300],
         signed_at=verified.signed_at,
         certificate_status="good",
+    )
+    audit.record(
+        "application.signed",
+        actor=application.applicant,
+        subject=application.on_behalf_unp or verified.personal_number,
+        data={
+            "application": application.number,
+            "service": application.service.code,
+            "digest": verified.content.digest_hex,
+            "signer": verified.personal_number,
+            "certificate_serial": format(verified.signer.certificate.serial_number, "x"),
+            "signed_at": verified.signed_at.isoformat(),
+        },
     )
     logger.info("application_signed", application=application.number)
     return signature
