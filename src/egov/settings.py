@@ -690,6 +690,19 @@ BACKUP_PASSPHRASE = ENV.secret(
 # (end of PKI settings)
 
 # --- trust services: timestamp authority ---------------------------------------------------
+TSA_POLICY_OID = ENV.str(
+    "EGOV_TSA_POLICY_OID",
+    "1.3.6.1.4.1.32473.11.1",
+    "Policy OID the timestamp authority puts in every token (TSTInfo policy). The default is "
+    "under IANA's example enterprise number (RFC 5612): replace it with an OID of your "
+    "organisation's arc that names its published timestamp policy.",
+)
+TSA_ACCURACY_SECONDS = ENV.int(
+    "EGOV_TSA_ACCURACY_SECONDS",
+    1,
+    "Accuracy the timestamp authority states for its tokens' time, in seconds (the clock is "
+    "assumed kept by NTP within it).",
+)
 # (end of TSA settings)
 
 # --- trust services: e-ID signer and high-level login ---------------------------------------
