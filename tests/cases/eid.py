@@ -1,0 +1,147 @@
+"""A person's e-ID for tests: a P-256 signing key, its certificate with the personal number
+as the subject's serialNumber, and detached CMS signatures over a digest made by pyHanko (as
+the local signer makes them)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pyhanko.sign.signers.pdf_cms import PdfCMSSignedAttributes, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+
+def _der(certificate: x509.Certificate) -> bytes:
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+@dataclass
+class Authority:
+    """A throwaway CA: certificates and CMS shapes only, no trust."""
+
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def create(cls, name: str = "Test e-ID CA") -> Authority:
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256())
+        )
+        return cls(certificate, key)
+
+    def issue(self, personal_number: str, *, surname: str, given_name: str) -> EId:
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(
+                x509.Name(
+                    [
+                        x509.NameAttribute(NameOID.COMMON_NAME, f"{surname} {given_name}"),
+                        x509.NameAttribute(NameOID.SURNAME, surname),
+                        x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
+                        x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOBY-{personal_number}"),
+                    ]
+                )
+            )
+            .issuer_name(self.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=False,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self.key, hashes.SHA256())
+        )
+        return EId(certificate=certificate, key=key, chain=(self.certificate,))
+
+
+@dataclass
+class EId:
+    certificate: x509.Certificate
+    key: ec.EllipticCurvePrivateKey
+    chain: tuple[x509.Certificate, ...]
+
+    def _signer(self) -> SimpleSigner:
+        key = asn1_keys.PrivateKeyInfo.load(
+            self.key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        )
+        return SimpleSigner(
+            signing_cert=asn1_x509.Certificate.load(_der(self.certificate)),
+            signing_key=key,
+            cert_registry=SimpleCertificateStore.from_certs(
+                [asn1_x509.Certificate.load(_der(item)) for item in self.chain]
+            ),
+        )
+
+    def sign(self, digest: bytes, *, at: datetime.datetime | None = None) -> bytes:
+        """A detached CMS SignedData over ``digest`` (its messageDigest), as DER. Run in a
+        thread of its own: browser tests keep an event loop running in the main thread."""
+        signing_time = at or datetime.datetime.now(datetime.UTC)
+        result: dict[str, Any] = {}
+
+        def run() -> None:
+            content_info = asyncio.run(
+                self._signer().async_sign(
+                    digest,
+                    "sha256",
+                    is_pdf_sig=False,
+                    signed_attr_settings=PdfCMSSignedAttributes(signing_time=signing_time),
+                )
+            )
+            result["der"] = content_info.dump()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join()
+        return bytes(result["der"])
+
+    def sign_base64(self, digest: bytes, **kwargs: Any) -> str:
+        return base64.b64encode(self.sign(digest, **kwargs)).decode("ascii")
+
+    @property
+    def certificate_pem(self) -> str:
+        return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
+
+    @property
+    def chain_pem(self) -> str:
+        return "".join(
+            item.public_bytes(serialization.Encoding.PEM).decode("ascii") for item in self.chain
+        )
