@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from egov.audit import record as audit_record
 from egov.cases import workflow as engine
 from egov.cases.answers import answers_clean, answers_validate, form_fields
 from egov.cases.attachments import (
@@ -327,6 +328,7 @@ def application_submit(
                 actor=applicant,
                 actor_role=ActorRole.APPLICANT,
             )
+            _ledger(application, ApplicationEvent.Kind.SUBMITTED, applicant, to_state=initial.code)
             if draft is not None:
                 draft.attachments.update(application=application, draft=None)
                 draft.delete()
@@ -374,7 +376,7 @@ def _event(
     # current: no re-read is needed to number the event.
     application.history_length += 1
     Application.objects.filter(pk=application.pk).update(history_length=application.history_length)
-    return ApplicationEvent.objects.create(
+    event = ApplicationEvent.objects.create(
         application=application,
         sequence=application.history_length,
         kind=kind,
@@ -385,6 +387,32 @@ def _event(
         actor_role=role,
         comment=comment,
     )
+    _ledger(
+        application,
+        kind,
+        actor,
+        role=role,
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state,
+        sequence=event.sequence,
+    )
+    return event
+
+
+def _ledger(application: Application, kind: str, actor: User | None, **data: Any) -> None:
+    """Every line of an application's history also goes into the audit ledger (a decision
+    once more as ``case.decided``), about the applicant or the organisation applied for."""
+    subject = application.on_behalf_unp or application.applicant.personal_number or ""
+    fields = {"application": application.number, "service": application.service.code, **data}
+    audit_record(f"case.{kind}", actor=actor, subject=subject, data=fields)
+    if kind == ApplicationEvent.Kind.TRANSITION and application.state_kind == StateKind.FINAL:
+        audit_record(
+            "case.decided",
+            actor=actor,
+            subject=subject,
+            data={**fields, "outcome": application.outcome},
+        )
 
 
 def _agency_changed(agency_id: int) -> None:

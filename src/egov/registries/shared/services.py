@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
+from egov.audit import record_many
 from egov.registries.shared.http import Caller
 
 
@@ -18,7 +19,8 @@ def data_access_record(
     data: str,
     subjects: Iterable[str],
 ) -> int:
-    """One row per person whose data a successful call returned; returns how many."""
+    """One row per person whose data a successful call returned, each also an entry
+    ``data.accessed`` of the audit ledger (in one transaction); returns how many."""
     now = timezone.now()
     rows = [
         model(
@@ -36,5 +38,12 @@ def data_access_record(
         )
         for subject in dict.fromkeys(subjects)
     ]
-    model._default_manager.bulk_create(rows)
+    register = model._meta.app_label.removeprefix("registry_")
+    with transaction.atomic():
+        model._default_manager.bulk_create(rows)
+        record_many(
+            "data.accessed",
+            [(row.subject, {"register": register, **row.as_json()}) for row in rows],
+            actor=caller.client[:200],
+        )
     return len(rows)
