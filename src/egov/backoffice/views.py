@@ -32,6 +32,7 @@ from egov.cases import registry_data, services
 from egov.cases import selectors as cases
 from egov.cases.answers import form_fields
 from egov.cases.models import Application, Attachment, StateKind
+from egov.cases.signatures import signature_check
 from egov.cases.workflow import (
     Workflow,
     state_label,
@@ -377,6 +378,8 @@ def _case_page(
         "organisation": organisation,
         "answers": _answers(application, language),
         "registry_checks": _registry_checks(application),
+        # Checked again at every view: the content, the CMS and the certificate's status.
+        "signature_check": signature_check(application),
         "files": _files(application, language),
         "requests": requests,
         "history": history,

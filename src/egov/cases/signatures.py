@@ -352,8 +352,10 @@ def signer_may_sign(*, personal_number: str, applicant: User, on_behalf_unp: str
 @dataclass(frozen=True)
 class CertificateStatus:
     valid: bool
+    #: For a person, translated.
     reason: str = ""
-    revoked: bool = False
+    #: When the certificate was revoked, also when that came after ``at``.
+    revoked_at: datetime.datetime | None = None
 
 
 def certificate_status(
@@ -367,9 +369,9 @@ def certificate_status(
     from egov.trust.validation import validate_certificate
 
     result = validate_certificate(certificate, list(chain), purpose="signing", at=at)
-    reason = str(getattr(result, "reason", "") or "")
-    revoked = bool(getattr(result, "revoked", False)) or getattr(result, "status", "") == "revoked"
-    return CertificateStatus(valid=bool(result.valid), reason=reason, revoked=revoked)
+    return CertificateStatus(
+        valid=result.valid, reason=str(result.message), revoked_at=result.revoked_at
+    )
 
 
 # --- submission -----------------------------------------------------------------------------
@@ -483,9 +485,8 @@ class SignatureCheck:
     #: The certificate was valid for signing at the signing time.
     valid_at_signing: bool
     status_at_signing: str
-    #: The certificate has been revoked since (the signature made before still holds).
-    revoked_since: bool
-    status_now: str
+    #: When the certificate was revoked after signing (the signature made before holds).
+    revoked_since: datetime.datetime | None
 
     @property
     def holds(self) -> bool:
@@ -508,18 +509,14 @@ def signature_check(application: Application) -> SignatureCheck | None:
             cms_verify(bytes(signature.cms), digest=content.digest, certificates=certificates)
         except SignatureRefused as refused:
             intact, problem = False, str(refused.message)
-    certificate = certificates[0]
-    chain = certificates[1:]
-    at_signing = certificate_status(certificate, chain, at=signature.signed_at)
-    now = certificate_status(certificate, chain, at=timezone.now())
+    at_signing = certificate_status(certificates[0], certificates[1:], at=signature.signed_at)
     return SignatureCheck(
         signature=signature,
         intact=intact,
         problem=problem,
         valid_at_signing=at_signing.valid,
         status_at_signing=at_signing.reason,
-        revoked_since=at_signing.valid and not now.valid,
-        status_now=now.reason,
+        revoked_since=at_signing.revoked_at if at_signing.valid else None,
     )
 
 

@@ -24,6 +24,13 @@ from egov.cases import selectors as cases
 from egov.cases.answers import answers_parse, form_fields
 from egov.cases.attachments import TYPE_NAMES
 from egov.cases.models import Draft
+from egov.cases.signatures import (
+    SignatureRefused,
+    draft_signed_content,
+    signature_description,
+    signature_required,
+    signature_submission_parse,
+)
 from egov.catalog import selectors as catalog
 from egov.catalog.definitions import text
 from egov.catalog.models import Service
@@ -320,8 +327,19 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
     if denied:
         return denied
     errors: dict[str, str] = {}
+    definition = draft.version.definition
+    signing = signature_required(definition)
     if request.method == "POST":
         try:
+            signature = (
+                signature_submission_parse(
+                    cms_base64=request.POST.get("signature_cms", ""),
+                    certificate_pem=request.POST.get("signature_certificate", ""),
+                    chain_pem=request.POST.get("signature_chain", ""),
+                )
+                if signing
+                else None
+            )
             application, _created = services.application_submit(
                 applicant=user,
                 version=draft.version,
@@ -330,9 +348,13 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
                 language=language(),
                 draft=draft,
                 on_behalf_unp=draft.on_behalf_unp,
+                signature=signature,
             )
         except services.ApplicationInvalid as invalid:
             errors = invalid.errors
+        except SignatureRefused as refused:
+            # The draft stays as it was: the person signs again.
+            errors = {"signature": str(refused.message)}
         except ApplicationError as error:
             done = cases.application_by_key(actor=user, idempotency_key=str(draft_id))
             if done is not None:  # the first of two clicks made it meanwhile
@@ -348,7 +370,6 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
                 },
             )
             return redirect("portal:application", number=application.number)
-    definition = draft.version.definition
     summary = answers_summary(
         definition,
         draft.data,
@@ -373,6 +394,8 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
             href = reverse("portal:draft_step", args=[draft.pk, step]) + "?return=check"
         elif name == "submit":
             href = "#submit"
+        elif name == "signature":
+            href = "#sign"
         else:
             href = reverse("portal:draft_documents", args=[draft.pk])
             label = next(
@@ -391,8 +414,31 @@ def draft_check(request: HttpRequest, draft_id: Any) -> HttpResponse:
         "documents": _documents(draft),
         "error_list": error_list,
         "deadline_days": definition["deadline_working_days"],
+        "signing": _signing(draft, definition) if signing else None,
     }
     return render(request, "portal/apply/check.html", context, status=400 if errors else 200)
+
+
+def _signing(draft: Draft, definition: Any) -> dict[str, str]:
+    """What the person signs: the digest the signer signs and the description it shows."""
+    organisation = ""
+    if draft.on_behalf_unp:
+        organisation = next(
+            (
+                item.organisation_name
+                for item in identity.representation_list(actor=draft.applicant)
+                if item.unp == draft.on_behalf_unp
+            ),
+            draft.on_behalf_unp,
+        )
+    signed = draft_signed_content(draft, definition=definition)
+    return {
+        "digest": signed.digest_base64,
+        "fingerprint": signed.digest_hex,
+        "description": signature_description(
+            service_name=str(draft.version.service.name), organisation=organisation
+        ),
+    }
 
 
 @login_required
