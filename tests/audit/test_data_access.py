@@ -1,15 +1,25 @@
-"""Who used my data: the registers' access logs about the signed-in person, merged newest
-first, only ever their own."""
+"""Who used my data: the audit ledger's ``data.accessed`` entries about the signed-in person
+(each register records its reads there), newest first, only ever their own, each with its
+proof for that person only."""
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 
 import pytest
 
-from tests.factories import CRIMINAL_RECORD_ANSWERS, UserFactory, login, submitted
-from tests.registrydata.stub import ENTITIES_LOG, POPULATION_LOG
+from egov.audit import record
+from egov.audit.models import Entry
+from egov.audit.verify import proof_verify
+from tests.factories import (
+    CRIMINAL_RECORD_ANSWERS,
+    OfficialFactory,
+    UserFactory,
+    login,
+    submitted,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -53,6 +63,8 @@ REPRESENTATION = {
 }
 
 
+POPULATION_LOG = "population"
+ENTITIES_LOG = "legal_entities"
 PORTAL = "BY/GOV/NCES/portal"
 TRAINING = "BY/GOV/NCES/training"
 
@@ -82,9 +94,22 @@ def _access(
     }
 
 
-def _three_accesses(exchange, citizen, application) -> None:  # type: ignore[no-untyped-def]
+def _recorded(register: str, personal_number: str, document: dict) -> list[Entry]:
+    """The register's reads as it records them into the ledger (its DataAccess rows)."""
+    return [
+        record(
+            "data.accessed",
+            actor=access["client"],
+            subject=personal_number,
+            data={"register": register, **access},
+        )
+        for access in document["accesses"]
+    ]
+
+
+def _three_accesses(citizen, application) -> None:  # type: ignore[no-untyped-def]
     pn = citizen.personal_number
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         pn,
         {
@@ -110,7 +135,7 @@ def _three_accesses(exchange, citizen, application) -> None:  # type: ignore[no-
             ],
         },
     )
-    exchange.answer(
+    _recorded(
         ENTITIES_LOG,
         pn,
         {
@@ -144,8 +169,7 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
     citizen = UserFactory()
     application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
     exchange.received.clear()
-    pn = citizen.personal_number
-    _three_accesses(exchange, citizen, application)
+    _three_accesses(citizen, application)
     login(client, citizen)
     page = client.get(PAGE)
     html = page.content.decode()
@@ -158,6 +182,7 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
             "Checking an application's facts Legal basis: Law No. 433-Z, Article 21",
             f"Application {application.number}",
             "msg-3",
+            "Download the proof of this use of your data",
         ],
         [
             "03.03.2026 15:00",
@@ -166,6 +191,7 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
             "Who may act for an organisation",
             "—",
             "msg-2",
+            "Download the proof of this use of your data",
         ],
         [
             "01.03.2026 12:00",
@@ -174,19 +200,12 @@ def test_the_page_lists_every_access_newest_first_from_both_registers(client, ex
             "Prefilling your own application Legal basis: Law No. 99-Z, Article 6",
             "Registering your place of residence",
             "msg-1",
+            "Download the proof of this use of your data",
         ],
     ]
     assert f'href="/en/my-account/applications/{application.number}/"' in html
-    calls = exchange.calls(POPULATION_LOG) + exchange.calls(ENTITIES_LOG)
-    assert [call.path for call in calls] == [
-        f"/r1/{POPULATION_LOG}/{pn}",
-        f"/r1/{ENTITIES_LOG}/{pn}",
-    ]
-    for call in calls:
-        assert call.headers["X-Road-Client"] == "BY/GOV/NCES/portal"
-        assert call.headers["X-Road-UserId"] == f"BY{pn}"
-        assert call.headers["X-Egov-Purpose"] == "own-data"
-        assert "X-Road-Issue" not in call.headers
+    # Read from the ledger: no register is asked.
+    assert exchange.received == []
 
 
 @pytest.mark.parametrize(
@@ -218,7 +237,7 @@ def test_purposes_and_legal_basis_are_shown_in_the_language_of_the_page(
 ):
     citizen = UserFactory()
     application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
-    _three_accesses(exchange, citizen, application)
+    _three_accesses(citizen, application)
     login(client, citizen)
     html = client.get(f"/{language}/my-account/data-access/").content.decode()
     assert check in html
@@ -237,7 +256,7 @@ def test_a_record_without_the_pages_language_falls_back_and_one_without_texts_sh
     pn = citizen.personal_number
     only_russian = {"code": "check", "text": {"ru": "Проверка"}, "legal_basis": {"ru": "Закон"}}
     bare = {"code": "prefill:200.13.1", "text": {}, "legal_basis": {}}
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         pn,
         {
@@ -262,7 +281,7 @@ def test_another_persons_application_is_named_but_not_linked(client, exchange):
     owner = UserFactory()
     application = submitted("MVD-NO-CRIMINAL-RECORD", owner, CRIMINAL_RECORD_ANSWERS)
     relative = UserFactory()
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         relative.personal_number,
         {
@@ -287,7 +306,7 @@ def test_a_callers_issue_is_neither_shown_nor_linked_unless_the_platform_made_th
     citizen = UserFactory()
     application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
     note = "Police case 17: call +375 29 000"
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         citizen.personal_number,
         {
@@ -327,7 +346,7 @@ def test_the_platforms_own_accesses_still_name_the_service_and_link_the_applicat
 ):
     citizen = UserFactory()
     application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         citizen.personal_number,
         {
@@ -356,7 +375,7 @@ def test_the_platforms_own_accesses_still_name_the_service_and_link_the_applicat
 def test_another_citizen_sees_only_their_own_whatever_the_url_says(client, exchange):
     owner = UserFactory()
     other = UserFactory()
-    exchange.answer(
+    _recorded(
         POPULATION_LOG,
         owner.personal_number,
         {
@@ -370,7 +389,7 @@ def test_another_citizen_sees_only_their_own_whatever_the_url_says(client, excha
     assert page.status_code == 200
     assert "secret" not in html
     assert "Nobody has used your data from the registers yet." in html
-    assert {call.path.rsplit("/", 1)[1] for call in exchange.received} == {other.personal_number}
+    assert exchange.received == []
 
 
 def test_anonymous_is_sent_to_log_in(client, exchange):
@@ -380,17 +399,79 @@ def test_anonymous_is_sent_to_log_in(client, exchange):
     assert exchange.received == []
 
 
-def test_register_down_gives_a_message_not_an_error(client, exchange):
+def test_the_exchange_down_changes_nothing_the_ledger_is_local(client, exchange):
     citizen = UserFactory()
+    application = submitted("MVD-NO-CRIMINAL-RECORD", citizen, CRIMINAL_RECORD_ANSWERS)
+    _three_accesses(citizen, application)
     exchange.down()
     login(client, citizen)
     page = client.get(PAGE)
     html = page.content.decode()
     assert page.status_code == 200
-    assert "We cannot reach these registers at the moment" in html
-    assert "Population register, Legal entities register" in html
+    assert "We cannot reach these registers at the moment" not in html
+    assert [row[5] for row in _rows(html)] == ["msg-3", "msg-2", "msg-1"]
 
 
 def test_the_account_page_links_to_it(client):
     login(client, UserFactory())
     assert f'href="{PAGE}"' in client.get("/en/my-account/").content.decode()
+
+
+def _proof_url(entry: Entry) -> str:
+    return f"/en/audit/proofs/{entry.pk}.json"
+
+
+def test_the_person_downloads_the_proof_of_each_use_and_it_verifies(client, ledger_signer):
+    citizen = UserFactory()
+    entries = _recorded(
+        POPULATION_LOG,
+        citizen.personal_number,
+        {"accesses": [_access("2026-03-05T10:00:00Z", "MVD", [CHECK], "", "req-1", "person")]},
+    )
+    login(client, citizen)
+    html = client.get(PAGE).content.decode()
+    assert f'href="{_proof_url(entries[0])}"' in html
+    response = client.get(_proof_url(entries[0]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="ledger-proof-{entries[0].pk}.json"'
+    )
+    proof = json.loads(response.content)
+    assert proof["entry_id"] == entries[0].pk
+    result = proof_verify(proof)
+    assert result.ok, result.reason
+    assert result.entry is not None
+    assert result.entry["subject"] == citizen.personal_number
+    assert result.entry["data"]["request_id"] == "req-1"
+
+
+@pytest.mark.parametrize("caller", ["another citizen", "official", "anonymous"])
+def test_nobody_else_gets_the_proof(client, ledger_signer, caller):
+    owner = UserFactory()
+    entries = _recorded(
+        POPULATION_LOG,
+        owner.personal_number,
+        {"accesses": [_access("2026-03-05T10:00:00Z", "MVD", [CHECK], "", "req-1", "person")]},
+    )
+    if caller == "another citizen":
+        login(client, UserFactory())
+    elif caller == "official":
+        login(client, OfficialFactory())
+    response = client.get(_proof_url(entries[0]))
+    if caller == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/en/account/login/")
+    else:
+        assert response.status_code == 404
+    assert not Entry.objects.exclude(leaf_index=None).exists()  # nothing sequenced or signed
+
+
+def test_no_signer_gives_a_message_not_an_error(client, settings):
+    settings.AUDIT_SIGNER = "nobody"
+    citizen = UserFactory()
+    entry = record("data.accessed", actor="x", subject=citizen.personal_number, data={})
+    login(client, citizen)
+    response = client.get(_proof_url(entry))
+    assert response.status_code == 503
+    assert "The proof cannot be made now" in response.content.decode()

@@ -31,6 +31,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy
 
+from egov.audit.selectors import data_accesses_about
 from egov.cases.models import Application, Draft, RegistryCheck
 from egov.catalog.definitions import (
     RegistrySource,
@@ -591,6 +592,8 @@ class DataAccess:
     #: Read on the register's admin pages by a platform administrator, not through the
     #: exchange: no agency, application or request id to show.
     by_administrator: bool = False
+    #: The audit ledger's entry recording the access: its proof can be downloaded.
+    entry_id: int | None = None
 
 
 def _in_language(texts: Any, language: str) -> str:
@@ -624,48 +627,25 @@ def _purposes(recorded: Any, language: str) -> tuple[AccessPurpose, ...]:
 
 
 def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
-    """Every access the registers logged to the signed-in person's data, newest first, and
-    the names of the registers that could not be asked now. Only ever the actor's own: the
+    """Every access to the signed-in person's data, newest first, from the audit ledger's
+    ``data.accessed`` entries (each register records its reads there in the same transaction
+    as its own log), each with the entry's id for its proof. Only ever the actor's own: the
     personal number comes from the account, never from the request. Purposes and their legal
-    basis are the ones the access right declares, in the language of the page."""
-    personal_number = actor.personal_number or ""
-    if not personal_number:
-        return [], []
-    raw: list[tuple[Mapping[str, Any], str]] = []
+    basis are the ones the access right declares, in the language of the page. The second
+    value, the registers that could not be asked, stays empty: the ledger is local."""
+    registry_names = dict(ACCESS_LOGS)
+    raw: list[tuple[Mapping[str, Any], str, int]] = []
+    for entry in data_accesses_about(actor=actor):
+        item = entry.data if isinstance(entry.data, Mapping) else {}
+        register = str(item.get("register", ""))
+        raw.append((item, str(registry_names.get(register, register)), int(entry.pk)))
     missing: list[str] = []
-    for register, registry_name in ACCESS_LOGS:
-        service = registry_service(register, "data-access-log")
-        if not service:
-            continue  # the country has no such register: nothing to ask, nothing missing
-        source = RegistrySource(
-            f"{register}.data_access_log", "data-access-log", PERSON, None, registry_name
-        )
-        try:
-            fetched = _fetch(
-                source,
-                path=personal_number,
-                user_id=user_id_for(actor),
-                purpose=Purpose.OWN_DATA,
-                issue="",
-            )
-        except ExchangeRefused as refused:
-            if refused.status == 404:
-                continue  # the register holds nothing about the person: nothing to show
-            logger.warning("data_access_log_refused", service=service, code=refused.code)
-            missing.append(str(registry_name))
-            continue
-        except ExchangeError as error:
-            logger.warning("data_access_log_unavailable", service=service, code=error.code)
-            missing.append(str(registry_name))
-            continue
-        accesses = fetched.document.get("accesses", [])
-        raw += [(item, str(registry_name)) for item in accesses if isinstance(item, Mapping)]
     language = (translation.get_language() or "be").split("-")[0]
-    members = {str(item.get("member", "")) for item, _r in raw}
+    members = {str(item.get("member", "")) for item, _r, _e in raw}
     agencies = {a.code: a.name for a in Agency.objects.filter(code__in=members)}
-    portal_issues = {str(item.get("issue", "")) for item, _r in raw if _from_portal(item)}
+    portal_issues = {str(item.get("issue", "")) for item, _r, _e in raw if _from_portal(item)}
     office_issues = {
-        str(item.get("issue", "")) for item, _r in raw if _office_member(item, agencies)
+        str(item.get("issue", "")) for item, _r, _e in raw if _office_member(item, agencies)
     }
     services = {s.code: str(s.name) for s in Service.objects.filter(code__in=portal_issues - {""})}
     #: number -> (member code of the owning agency, whether the actor applied)
@@ -676,7 +656,7 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
         ).values_list("number", "agency__code", "applicant_id")
     }
     out = []
-    for item, registry in raw:
+    for item, registry, entry_id in raw:
         member = str(item.get("member", ""))
         data = str(item.get("data", ""))
         issue, own, service_name = _issue_shown(item, agencies, applications, services)
@@ -699,6 +679,7 @@ def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
                 request_id=str(item.get("request_id", "")),
                 client=str(item.get("client", "")),
                 by_administrator=by_administrator,
+                entry_id=entry_id,
             )
         )
     oldest = datetime.datetime.min.replace(tzinfo=datetime.UTC)
