@@ -136,6 +136,8 @@ class ClientProxy:
         client, service = parsed.client, parsed.service
         ids.update(client=str(client), service=str(service))
         conf = self._usable()
+        # Fail closed: nothing is forwarded that the message log cannot get a timestamp for.
+        self.gateway.timestamping.check(client_proxy_error)
         client_text, service_text = str(client), str(service)
         registered = conf.clients.get(client_text)
         if registered is None or registered.get("gateway") != self.code:

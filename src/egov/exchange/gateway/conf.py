@@ -73,6 +73,19 @@ class GatewaySettings:
     central_ca_file: Path | None = None
     #: One access-log line per request (``EGOV_ACCESS_LOG``, set by ``egov gateway run``).
     access_log: bool = False
+    #: The platform's RFC 3161 TSA (``<portal>/trust/tsa``) for the message log's seals;
+    #: empty: the seals get no timestamps and the gateway never stops for want of them.
+    tsa_url: str = ""
+    #: Seconds between timestamp queries (one per batch of seals).
+    timestamp_interval: float = 10.0
+    #: Seconds the oldest seal may wait for its token before the gateway stops forwarding.
+    timestamp_grace: float = 600.0
+
+    def __post_init__(self) -> None:
+        if self.tsa_url and not self.tsa_url.startswith(("http://", "https://")):
+            raise ValueError(f"tsa_url must be an http:// or https:// URL, not {self.tsa_url!r}")
+        if not self.timestamp_interval > 0 or not self.timestamp_grace > 0:
+            raise ValueError("timestamp_interval and timestamp_grace must be positive seconds")
 
     @classmethod
     def load(cls, path: Path) -> GatewaySettings:
@@ -102,6 +115,9 @@ class GatewaySettings:
             client_tls_listen=data.get("client_tls_listen", ""),
             health_listen=data.get("health_listen", ""),
             central_ca_file=Path(data["central_ca_file"]) if data.get("central_ca_file") else None,
+            tsa_url=str(data.get("tsa_url") or ""),
+            timestamp_interval=float(data.get("timestamp_interval", 10)),
+            timestamp_grace=float(data.get("timestamp_grace", 600)),
         )
 
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:

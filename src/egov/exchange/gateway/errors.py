@@ -26,7 +26,9 @@ ACCESS_LOGGER = "egov.access"
 access_logger = structlog.get_logger(ACCESS_LOGGER)
 
 #: Failures of the exchange's own machinery; every other error refuses a call.
-OPERATIONAL = frozenset({"OutdatedGlobalConf", "NetworkError", "ServiceFailed", "InternalError"})
+OPERATIONAL = frozenset(
+    {"OutdatedGlobalConf", "NetworkError", "ServiceFailed", "InternalError", "TimestampingFailed"}
+)
 
 
 class XRoadError(Exception):

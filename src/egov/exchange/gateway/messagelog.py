@@ -7,7 +7,11 @@ personal data), ``prev`` (the previous record's hash) and its own ``record_hash`
 certificate is written once per file before its first signature, so a file verifies offline.
 Every second (and when the gateway stops) a ``seal`` record signs the chain's head with this
 gateway's key: rewriting records and re-computing the chain after them breaks the seal.
-``timestamp`` is kept for RFC 3161 time-stamps of seals (trust services).
+Every few seconds the seals since the last token get one RFC 3161 timestamp from the
+platform's TSA (a batch, as X-Road's message log does): a ``timestamp`` record names the seals
+(``seals``: their ``seq``), the imprint (SHA-256 of their record hashes, in order) and the
+token (base64 DER). The seals prove who wrote the log, the tokens when: a log rewritten later,
+even by the gateway's own key, no longer matches tokens the TSA signed at the time.
 
 ``egov gateway verify-log`` re-checks all of it: an edited, deleted, inserted or reordered
 record is reported with its line number.
@@ -15,9 +19,11 @@ record is reported with its line number.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from egov.exchange.gateway import messages
+from egov.trust.tsa import TimestampError, token_check
 
 GENESIS = "0" * 64
 
@@ -51,6 +58,23 @@ def record_hash(record: dict[str, Any]) -> str:
     return hashlib.sha256(_canonical(body).encode("utf-8")).hexdigest()
 
 
+def seals_imprint(seal_hashes: list[str]) -> bytes:
+    """What a timestamp covers: SHA-256 of the seals' record hashes (raw bytes, in order)."""
+    return hashlib.sha256(b"".join(bytes.fromhex(value) for value in seal_hashes)).digest()
+
+
+@dataclass(frozen=True)
+class TimestampBatch:
+    """The seals one timestamp query covers: their ``seq`` and record hashes."""
+
+    seqs: tuple[int, ...]
+    hashes: tuple[str, ...]
+
+    @property
+    def imprint(self) -> bytes:
+        return seals_imprint(list(self.hashes))
+
+
 class MessageLog:
     """Append-only writer owned by one gateway process (one event loop: no locking)."""
 
@@ -71,10 +95,15 @@ class MessageLog:
         self._head = GENESIS
         self._unsealed = 0
         self._certified: set[tuple[str, str]] = set()
+        #: Seals without a token yet (seq, record hash), and when the oldest was written
+        #: (monotonic seconds): the gateway stops forwarding once it is too old.
+        self._untimestamped: list[tuple[int, str]] = []
+        self.oldest_untimestamped: float | None = None
+        self.last_timestamp_at: str | None = None
         self._append({"kind": "open", "gateway": gateway, "format": 1})
         self.certify(gateway, signing_certificate_pem)
 
-    def _append(self, record: dict[str, Any]) -> None:
+    def _append(self, record: dict[str, Any], *, needs_seal: bool = True) -> str:
         record = {"seq": self._seq, "at": _now(), **record, "prev": self._head}
         body = _canonical(record)
         digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
@@ -82,7 +111,9 @@ class MessageLog:
         self._file.write(f'{body[:-1]},"record_hash":"{digest}"}}\n')
         self._seq += 1
         self._head = digest
-        self._unsealed += 1
+        if needs_seal:
+            self._unsealed += 1
+        return digest
 
     def certify(self, signer: str, certificate_pem: str) -> None:
         """Write a signer's certificate before its first signature in this file, and again
@@ -102,7 +133,8 @@ class MessageLog:
             return
         head = self._head
         signature = messages.sign(self._key, head)
-        self._append(
+        seq = self._seq
+        digest = self._append(
             {
                 "kind": "seal",
                 "signer": self.gateway,
@@ -112,6 +144,45 @@ class MessageLog:
             }
         )
         self._unsealed = 0
+        if not self._untimestamped:
+            self.oldest_untimestamped = time.monotonic()
+        self._untimestamped.append((seq, digest))
+        self._file.flush()
+        os.fsync(self._file.fileno())
+
+    @property
+    def untimestamped_seals(self) -> int:
+        return len(self._untimestamped)
+
+    def timestamp_batch(self) -> TimestampBatch | None:
+        """The seals the next timestamp query covers; None when every seal has a token."""
+        if not self._untimestamped:
+            return None
+        return TimestampBatch(
+            seqs=tuple(seq for seq, _ in self._untimestamped),
+            hashes=tuple(digest for _, digest in self._untimestamped),
+        )
+
+    def timestamp(self, batch: TimestampBatch, token: bytes, gen_time: datetime) -> None:
+        """Write the token of ``batch`` (seals written meanwhile wait for the next one). The
+        record needs no seal of its own: the TSA's signature protects it, the chain holds it
+        in place, and a seal for it would need a token again, for ever."""
+        covered = set(batch.seqs)
+        self._append(
+            {
+                "kind": "timestamp",
+                "seals": list(batch.seqs),
+                "imprint": batch.imprint.hex(),
+                "gen_time": gen_time.isoformat().replace("+00:00", "Z"),
+                "token": base64.b64encode(token).decode("ascii"),
+            },
+            needs_seal=False,
+        )
+        self._untimestamped = [item for item in self._untimestamped if item[0] not in covered]
+        # The oldest seal still waiting was written after the batch was taken: its own
+        # time is not known here, so it counts from now (at most one interval late).
+        self.oldest_untimestamped = time.monotonic() if self._untimestamped else None
+        self.last_timestamp_at = _now()
         self._file.flush()
         os.fsync(self._file.fileno())
 
@@ -127,6 +198,9 @@ class Verification:
     messages: int = 0
     seals: int = 0
     errors: int = 0
+    timestamps: int = 0
+    #: Seals no token covers (the last ones of a file, or all of them when no TSA was set).
+    untimestamped_seals: int = 0
     problems: list[str] = field(default_factory=list)
     unsealed_tail: int = 0
 
@@ -149,6 +223,9 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
     expected_seq = 0
     keys: dict[str, ec.EllipticCurvePublicKey] = {}
     since_seal = 0
+    #: Seals after the last token: (seq, record hash, written at).
+    pending: list[tuple[int, str, str]] = []
+    last_gen_time: datetime | None = None
     for number, line in _lines(path):
         result.records += 1
         try:
@@ -207,8 +284,52 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
                 result.problems.append(f"{where}: the seal does not cover the chain's head")
             if key is None or not messages.verify(key, record.get("signature", ""), record["head"]):
                 result.problems.append(f"{where}: the seal's signature does not verify")
+            pending.append((record.get("seq", -1), str(record.get("record_hash")), record["at"]))
+        elif kind == "timestamp":
+            result.timestamps += 1
+            problem, gen_time, pending = _timestamp_check(record, pending, trusted_ca or [])
+            if problem:
+                result.problems.append(f"{where}: {problem}")
+            if gen_time is not None:
+                if last_gen_time is not None and gen_time < last_gen_time:
+                    result.problems.append(f"{where}: the token's time is before the last token's")
+                last_gen_time = gen_time
     result.unsealed_tail = since_seal
+    result.untimestamped_seals = len(pending)
     return result
+
+
+#: How far the gateway's and the TSA's clocks may disagree before a seal "after" its token
+#: is a problem.
+TIMESTAMP_CLOCK_SKEW_SECONDS = 300
+
+
+def _timestamp_check(
+    record: dict[str, Any], pending: list[tuple[int, str, str]], authorities: list[x509.Certificate]
+) -> tuple[str, datetime | None, list[tuple[int, str, str]]]:
+    """Check one ``timestamp`` record against the seals waiting for it: the problem (or
+    ""), the token's time and the seals still waiting after it."""
+    seqs = record.get("seals")
+    if (
+        not isinstance(seqs, list)
+        or not seqs
+        or seqs != [seq for seq, _, _ in pending][: len(seqs)]
+    ):
+        return "the timestamp does not cover the seals before it, in order", None, []
+    covered, remaining = pending[: len(seqs)], pending[len(seqs) :]
+    imprint = seals_imprint([digest for _, digest, _ in covered])
+    if record.get("imprint") != imprint.hex():
+        return "the timestamp's imprint is not the seals' (a seal changed)", None, remaining
+    try:
+        token = token_check(base64.b64decode(str(record.get("token", ""))), authorities=authorities)
+    except (TimestampError, ValueError) as error:
+        return f"the timestamp token does not verify: {error}", None, remaining
+    if token.digest != imprint:
+        return "the timestamp token is for other seals", token.gen_time, remaining
+    latest = max(datetime.fromisoformat(at.replace("Z", "+00:00")) for _, _, at in covered)
+    if (latest - token.gen_time).total_seconds() > TIMESTAMP_CLOCK_SKEW_SECONDS:
+        return "the token's time is before the seals it covers", token.gen_time, remaining
+    return "", token.gen_time, remaining
 
 
 def _issued_by_any(certificate: x509.Certificate, authorities: list[x509.Certificate]) -> bool:

@@ -5,9 +5,11 @@ One asyncio process serves both sides of a gateway (ADR 0007): the client proxy
 proxy (``serverproxy``) over mutual TLS where other gateways deliver requests for the
 providers served here; the metaservices (``metaservices``) and X-Road's errors (``errors``)
 are shared by both. This module starts and stops them, builds their TLS contexts, keeps the
-connection pools, refreshes the global configuration, seals the message log and answers the
-health checks on a listener of its own (``health_listen``): ``GET /healthz`` (the process
-answers) and ``GET /readyz`` (the global configuration is valid and both sides listen).
+connection pools, refreshes the global configuration, seals the message log, has its seals
+timestamped by the platform's TSA (``timestamping``) and answers the health checks on a
+listener of its own (``health_listen``): ``GET /healthz`` (the process answers) and
+``GET /readyz`` (the global configuration is valid, the seals' timestamps are within their
+grace period and both sides listen).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from egov.exchange.gateway.clientproxy import ClientProxy
 from egov.exchange.gateway.conf import ConfHolder, GatewaySettings, Peer
 from egov.exchange.gateway.messagelog import MessageLog
 from egov.exchange.gateway.serverproxy import ServerProxy
+from egov.exchange.gateway.timestamping import Timestamping
 from egov.exchange.globalconf import GlobalconfInvalid
+from egov.trust.pki import tls_key_password
 
 logger = structlog.get_logger(__name__)
 
@@ -53,6 +57,7 @@ class Gateway:
         self.log = MessageLog(
             settings.log_dir, self.code, self.signing_key, self.signing_certificate_pem
         )
+        self.timestamping = Timestamping(settings, self.log)
         self.client_proxy = ClientProxy(self)
         self.server_proxy = ServerProxy(self)
         self._sessions: list[ClientSession] = []
@@ -71,7 +76,9 @@ class Gateway:
     def server_tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
+        context.load_cert_chain(
+            self.settings.tls_certificate, self.settings.tls_key, password=tls_key_password
+        )
         context.load_verify_locations(cadata=self._ca_file_contents())
         context.verify_mode = ssl.CERT_REQUIRED
         return context
@@ -82,7 +89,9 @@ class Gateway:
         platform's CA; whose it is, is decided per client (connection type HTTPS)."""
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
+        context.load_cert_chain(
+            self.settings.tls_certificate, self.settings.tls_key, password=tls_key_password
+        )
         context.load_verify_locations(cadata=self._ca_file_contents())
         context.verify_mode = ssl.CERT_OPTIONAL
         return context
@@ -95,7 +104,9 @@ class Gateway:
         context.load_verify_locations(cadata=peer.tls_certificate_pem)
         context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
         context.check_hostname = False
-        context.load_cert_chain(self.settings.tls_certificate, self.settings.tls_key)
+        context.load_cert_chain(
+            self.settings.tls_certificate, self.settings.tls_key, password=tls_key_password
+        )
         return context
 
     def central_tls(self) -> ssl.SSLContext:
@@ -126,8 +137,9 @@ class Gateway:
 
     # --- health checks ----------------------------------------------------------------------
     def readiness(self) -> dict[str, Any]:
-        """``GET /readyz``'s answer: ready when the global configuration is valid and the
-        client side (plain HTTP and, when configured, TLS) and the provider side listen."""
+        """``GET /readyz``'s answer: ready when the global configuration is valid, the message
+        log's seals have their timestamps within the grace period (with a TSA configured) and
+        the client side (plain HTTP and, when configured, TLS) and the provider side listen."""
 
         def listening(*sides: str) -> bool:
             return all(
@@ -136,13 +148,15 @@ class Gateway:
 
         client_sides = ("client", "client_tls") if self.settings.client_tls_listen else ("client",)
         globalconf = self.conf.status()
-        report = {
-            "globalconf": globalconf,
-            "client_side": {"listening": listening(*client_sides)},
-            "provider_side": {"listening": listening("server")},
-        }
+        timestamping = self.timestamping.status()
+        report: dict[str, Any] = {"globalconf": globalconf}
+        if timestamping["enabled"]:
+            report["timestamping"] = timestamping
+        report["client_side"] = {"listening": listening(*client_sides)}
+        report["provider_side"] = {"listening": listening("server")}
         ready = (
             globalconf["valid"]
+            and timestamping["ok"]
             and report["client_side"]["listening"]
             and report["provider_side"]["listening"]
         )
@@ -204,6 +218,8 @@ class Gateway:
             connector=TCPConnector(ssl=self.central_tls()), timeout=ClientTimeout(total=10)
         )
         self._sessions = [self.services, self.central]
+        if self.settings.tsa_url:
+            self._sessions.append(await self.timestamping.open(self.central_tls()))
         self.bound = {}
         if self.settings.health_listen:
             # First, so that readiness says "not ready" while the configuration is fetched.
@@ -214,6 +230,12 @@ class Gateway:
             asyncio.create_task(self._refresh_loop()),
             asyncio.create_task(self._every(1.0, self._housekeeping)),
         ]
+        if self.settings.tsa_url:
+            self._tasks.append(
+                asyncio.create_task(
+                    self._every(self.settings.timestamp_interval, self.timestamping.run)
+                )
+            )
         await self._listen("client", self.client_proxy.handle, self.settings.client_listen, None)
         await self._listen(
             "server", self.server_proxy.handle, self.settings.server_listen, self.server_tls()
@@ -243,6 +265,10 @@ class Gateway:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
+        if self.timestamping.session is not None and not self.timestamping.session.closed:
+            # The last seals get their token on the way out, when the TSA answers at once.
+            self.log.seal()
+            await self.timestamping.run(timeout=2.0)
         for server in self._servers:
             server.close()
         for handler in self._handlers:

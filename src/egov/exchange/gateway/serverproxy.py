@@ -140,6 +140,8 @@ class ServerProxy:
             )
         peer = self._calling_gateway(request, conf)
         ids["caller_gateway"] = peer.code
+        # Fail closed: nothing reaches a service that the message log cannot get a timestamp for.
+        self.gateway.timestamping.check(server_proxy_error)
         parsed = rest_request_parse(request)
         client, service = parsed.client, parsed.service
         client_text, service_text = str(client), str(service)

@@ -31,7 +31,8 @@ class Command(BaseCommand):
         verify.add_argument("path", help="a .jsonl log file or a folder of them")
         verify.add_argument(
             "--ca",
-            help="PEM file of the CA certificates the signers' certificates must be issued by "
+            help="PEM file of the CA certificates the signers' certificates must be issued by, "
+            "and the timestamp tokens' TSA certificate must chain to "
             "(default: the platform PKI's issuing CA)",
         )
 
@@ -85,7 +86,13 @@ class Command(BaseCommand):
             verdict = "OK" if result.ok else "FAILED"
             self.stdout.write(
                 f"{verdict} {path}: {result.records} records, {result.messages} messages, "
-                f"{result.seals} seals, {result.errors} exchange errors"
+                f"{result.seals} seals, {result.timestamps} timestamps, "
+                f"{result.errors} exchange errors"
+                + (
+                    f", {result.untimestamped_seals} seals without a timestamp"
+                    if result.untimestamped_seals
+                    else ""
+                )
                 + (
                     f", {result.unsealed_tail} messages after the last seal"
                     if result.unsealed_tail
