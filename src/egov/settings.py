@@ -706,6 +706,28 @@ TSA_ACCURACY_SECONDS = ENV.int(
 # (end of TSA settings)
 
 # --- trust services: e-ID signer and high-level login ---------------------------------------
+SIGNER_URL = ENV.str(
+    "EGOV_SIGNER_URL",
+    "http://127.0.0.1:8300",
+    "Where the portal's pages find `egov signer` on the person's own computer (the e-ID "
+    "login and signatures); the Content-Security-Policy lets pages connect to it.",
+).rstrip("/")
+EID_CHALLENGE_SECONDS = ENV.int(
+    "EGOV_EID_CHALLENGE_SECONDS",
+    120,
+    "Seconds an e-ID login challenge stays valid; each is used once.",
+)
+EID_DIR = Path(
+    ENV.str(
+        "EGOV_EID_DIR",
+        "",
+        "Folder of the demo people's e-ID files (<personal number>.p12), which `egov demo` "
+        "hands to the signer. Empty means `eid` in the data folder.",
+    )
+    or DATA_DIR / "eid"
+).resolve()
+if SIGNER_URL:
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["connect-src"].append(SIGNER_URL)
 # (end of signer settings)
 
 # --- trust services: signed applications -----------------------------------------------------
