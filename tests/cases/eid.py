@@ -145,3 +145,28 @@ class EId:
         return "".join(
             item.public_bytes(serialization.Encoding.PEM).decode("ascii") for item in self.chain
         )
+
+
+def platform_eid(
+    directory: Any, personal_number: str, *, surname: str, given_name: str, name: str = ""
+) -> EId:
+    """An e-ID signing certificate issued by the platform's own PKI in ``directory`` (as the
+    demo issues them): the person keeps the key, the PKI's index knows the certificate."""
+    from egov.trust.pki import ca_certificates, certificate_issue
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    issued = certificate_issue(
+        directory=directory,
+        profile="citizen-signing",
+        common_name=f"{surname} {given_name}",
+        name=name or f"test-eid-{personal_number}-{x509.random_serial_number()}",
+        given_name=given_name,
+        surname=surname,
+        personal_number=personal_number,
+        country="BY",
+        base_url="http://127.0.0.1:8000",
+        public_key=key.public_key(),
+    )
+    assert issued.certificate is not None
+    _root, issuing = ca_certificates(directory=directory)
+    return EId(certificate=issued.certificate, key=key, chain=(issuing,))
