@@ -746,6 +746,19 @@ SIGNATURE_CLOCK_SKEW_SECONDS = ENV.int(
 # (end of signed applications settings)
 
 # --- trust services: signed documents and verification ----------------------------------------
+DOCUMENTS_FONT_DIR = Path(
+    ENV.str(
+        "EGOV_DOCUMENTS_FONT_DIR",
+        "/usr/share/fonts/truetype/dejavu",
+        "Folder of the DejaVu Sans fonts (Latin and Cyrillic) embedded in issued documents "
+        "(Debian's fonts-dejavu-core).",
+    )
+)
+DOCUMENTS_VERIFY_MAX_BYTES = ENV.int(
+    "EGOV_DOCUMENTS_VERIFY_MAX_BYTES",
+    10 * 1024 * 1024,
+    "Largest PDF, in bytes, that the public verification page (/verify) accepts for checking.",
+)
 # (end of documents settings)
 
 # --- audit ledger -------------------------------------------------------------------------------

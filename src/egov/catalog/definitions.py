@@ -242,6 +242,10 @@ def _workflow_problems(
                 )
             if kind == "fetch_registry_data":
                 yield from _fetch_problems(action, [*where, "actions", a_index])
+            if kind == "issue_document":
+                yield from _document_problems(
+                    action, [*where, "actions", a_index], actors, states.get(transition["to"], {})
+                )
             if kind == "request_information" and states.get(transition["to"], {}).get("kind") != (
                 "waiting"
             ):
@@ -310,6 +314,26 @@ def _fetch_problems(action: Mapping[str, Any], where: list[Any]) -> Iterator[tup
         yield (
             _path([*where, "check"]),
             f"'{check}' cannot be checked on {source} (possible: {', '.join(allowed) or 'none'})",
+        )
+
+
+#: The outcome a decision document's transition must lead to.
+DOCUMENT_OUTCOMES = {"decision": "approved", "refusal": "refused"}
+
+
+def _document_problems(
+    action: Mapping[str, Any], where: list[Any], actors: list[str], target: Mapping[str, Any]
+) -> Iterator[tuple[str, str]]:
+    outcome = DOCUMENT_OUTCOMES.get(str(action.get("kind")))
+    if outcome is not None and target.get("outcome") != outcome:
+        yield (
+            _path([*where, "kind"]),
+            f"a {action['kind']} is issued by a transition to a final state with outcome {outcome}",
+        )
+    if action.get("signatory") == "official" and SYSTEM in actors:
+        yield (
+            _path([*where, "signatory"]),
+            "an automatic (system) transition has no official to sign: use signatory agency",
         )
 
 

@@ -27,6 +27,7 @@ TEMPLATES = (
     "application_refused",
     "application_withdrawn",
     "status_changed",
+    "document_issued",
 )
 #: Minutes to wait before attempt 2, 3, ...; after the last, the delivery gives up and an
 #: operator sees it in the admin.

@@ -1,0 +1,72 @@
+"""PAdES B-LT signatures: the signature, an RFC 3161 signature timestamp from the platform's
+TSA, and the revocation data (OCSP answers, the CRL) in the document security store, so the
+document can be checked years later without asking anyone."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from asgiref.sync import async_to_sync
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
+
+from egov.documents.credentials import (
+    CredentialsUnavailable,
+    DocumentKey,
+    certificate_status,
+    signing_validation_context,
+    timestamper,
+    tsa_certificates,
+)
+
+logger = structlog.get_logger(__name__)
+
+FIELD_NAME = "Signature1"
+
+
+class SigningRefused(CredentialsUnavailable):
+    """The key's certificate is revoked, expired or not trusted: nothing is signed."""
+
+
+@dataclass(frozen=True)
+class Signed:
+    pdf: bytes
+    key: DocumentKey
+
+
+def pdf_sign(
+    pdf: bytes,
+    *,
+    key: DocumentKey,
+    reason: str = "",
+    location: str = "",
+    at: datetime | None = None,
+) -> Signed:
+    """Sign ``pdf`` with ``key``; refuses a certificate the platform would not accept now."""
+    status = certificate_status(key.certificate, key.chain, at=at)
+    if not status.good:
+        raise SigningRefused(f"certificate_{status.code}", status.message or status.code)
+    issuer = key.chain[0] if key.chain else key.certificate
+    tsa, tsa_issuer = tsa_certificates()
+    context = signing_validation_context([(key.certificate, issuer), (tsa, tsa_issuer)])
+    metadata = PdfSignatureMetadata(
+        field_name=FIELD_NAME,
+        subfilter=SigSeedSubFilter.PADES,
+        md_algorithm="sha256",
+        embed_validation_info=True,
+        use_pades_lta=False,
+        validation_context=context,
+        reason=reason or None,
+        location=location or None,
+    )
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    output = io.BytesIO()
+    signer = PdfSigner(metadata, signer=key.signer, timestamper=timestamper())
+    # The signing runs in asgiref's loop thread while this thread serves the timestamper's
+    # database work (see credentials.timestamper).
+    async_to_sync(signer.async_sign_pdf)(writer, output=output)
+    return Signed(pdf=output.getvalue(), key=key)
