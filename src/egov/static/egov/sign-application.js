@@ -32,21 +32,37 @@
     busy = true;
     button.setAttribute("aria-disabled", "true");
     say(form.dataset.messageWaiting, false);
-    window.egovSigner
-      .sign(form.dataset.digest, form.dataset.description)
-      .then(function (result) {
-        form.elements.signature_cms.value = result.cms;
-        form.elements.signature_certificate.value = result.certificate || "";
-        form.elements.signature_chain.value = Array.isArray(result.chain)
-          ? result.chain.join("\n")
-          : result.chain || "";
-        say(form.dataset.messageSigned, false);
-        form.submit();
-      })
-      .catch(function () {
-        busy = false;
-        button.removeAttribute("aria-disabled");
-        say(form.dataset.messageFailed, true);
-      });
+    function signed(result) {
+      form.elements.signature_cms.value = result.cms;
+      form.elements.signature_certificate.value = result.certificate || "";
+      form.elements.signature_chain.value = Array.isArray(result.chain)
+        ? result.chain.join("\n")
+        : result.chain || "";
+      say(form.dataset.messageSigned, false);
+      form.submit();
+    }
+    function failed(error) {
+      busy = false;
+      button.removeAttribute("aria-disabled");
+      // egovSigner's errors carry a translated message; anything else gets ours.
+      say((error && error.code && error.message) || form.dataset.messageFailed, true);
+    }
+    window.egovSigner.sign(form.dataset.digest, form.dataset.description).then(signed, function (error) {
+      if (error && error.code === "popup_blocked" && error.consentUrl && error.result) {
+        // The request waits: the person opens the signer's page by the link instead.
+        say(error.message, true);
+        var link = document.createElement("a");
+        link.className = "govuk-link";
+        link.href = error.consentUrl;
+        link.target = "_blank";
+        link.rel = "noopener";
+        link.textContent = form.dataset.messageOpen;
+        status.appendChild(document.createTextNode(" "));
+        status.appendChild(link);
+        error.result.then(signed, failed);
+        return;
+      }
+      failed(error);
+    });
   });
 })();
