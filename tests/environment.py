@@ -12,6 +12,7 @@ os.environ.setdefault(
     "EGOV_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 os.environ.setdefault("SECRET_KEY", "test-secret-key-" + "x" * 40)
+os.environ.setdefault("EGOV_PKI_KEY_PASSPHRASE", "test-pki-key-passphrase")
 # The tests run as a production process (EGOV_DEMO unset), which needs these addresses; the
 # values are the demo's, which the tests' links and stubs expect.
 os.environ.setdefault("EGOV_BASE_URL", "http://127.0.0.1:8000")

@@ -687,6 +687,55 @@ BACKUP_PASSPHRASE = ENV.secret(
 )
 
 # --- trust services: PKI (docs/trust.md) ----------------------------------------------------
+PKI_KEY_PASSPHRASE = ENV.secret(
+    "EGOV_PKI_KEY_PASSPHRASE",
+    "Passphrase the PKI's private keys (CAs, issued certificates, gateway and client keys) "
+    "are encrypted with at rest. Required in production; the demo generates one and keeps "
+    "it in the data folder. `egov pki encrypt-keys` encrypts keys written before it was set.",
+    required=True,
+)
+if not PKI_KEY_PASSPHRASE and DEMO_MODE:
+    from egov.core.secrets import load_or_create_secret_key
+
+    PKI_KEY_PASSPHRASE = load_or_create_secret_key(DATA_DIR, "pki_key_passphrase")
+#: The instance (country) the PKI serves: the exchange instance of EGOV_EXCHANGE_CLIENT.
+PKI_INSTANCE = EXCHANGE_CLIENT.split("/", 1)[0]
+PKI_ROOT_NAME = ENV.str(
+    "EGOV_PKI_ROOT_NAME",
+    "{instance} egov Root CA",
+    "Common name of the root CA made by `egov pki init`; `{instance}` is the exchange "
+    "instance (the first part of EGOV_EXCHANGE_CLIENT).",
+)
+PKI_ISSUING_NAME = ENV.str(
+    "EGOV_PKI_ISSUING_NAME",
+    "{instance} egov Issuing CA",
+    "Common name of the issuing CA made by `egov pki init`; `{instance}` as for the root.",
+)
+PKI_ORGANIZATION = ENV.str(
+    "EGOV_PKI_ORGANIZATION", "egov", "Organisation name in the CA certificates' subjects."
+)
+PKI_COUNTRY = ENV.str(
+    "EGOV_PKI_COUNTRY",
+    "",
+    "Two-letter country code of the certificates' subjects and of persons' serialNumber "
+    "(PNO<country>-<personal number>). Empty means the instance when it is two letters.",
+) or (PKI_INSTANCE.upper() if len(PKI_INSTANCE) == 2 and PKI_INSTANCE.isalpha() else "")
+PKI_PKCS11_MODULE = ENV.str(
+    "EGOV_PKI_PKCS11_MODULE",
+    "",
+    "Path of the PKCS#11 module of the token signing keys live in, e.g. "
+    "/usr/lib/softhsm/libsofthsm2.so. Empty: every key is a file.",
+)
+PKI_PKCS11_TOKEN = ENV.str(
+    "EGOV_PKI_PKCS11_TOKEN", "", "Label of the PKCS#11 token holding the signing keys."
+)
+PKI_PKCS11_PIN = ENV.secret("EGOV_PKI_PKCS11_PIN", "User PIN of the PKCS#11 token.")
+PKI_PKCS11_KEYS = ENV.list(
+    "EGOV_PKI_PKCS11_KEYS",
+    [],
+    "Names of the certificates (e.g. `tsa,agency-mvd-documents`) whose keys are in the "
+    "PKCS#11 token instead of files; `egov pki issue --pkcs11` makes them there.",
+)
 # (end of PKI settings)
 
 # --- trust services: timestamp authority ---------------------------------------------------

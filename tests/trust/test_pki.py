@@ -36,7 +36,7 @@ from egov.trust.pki.profiles import PROFILES
 @pytest.fixture
 def pki(tmp_path: Path) -> Path:
     directory = tmp_path / "pki"
-    pki_init(directory=directory)
+    pki_init(directory=directory, instance="BY")
     return directory
 
 
@@ -222,6 +222,7 @@ def test_issue_writes_the_index_and_private_files(pki):
             "fingerprint": fingerprint_sha256(certificate),
             "revoked_at": None,
             "reason": None,
+            "key": "file",
         }
     ]
     assert issued.serial == certificate.serial_number
@@ -322,6 +323,7 @@ def test_loaders_accept_pem_bytes_text_and_paths(pki):
         load_certificate(b"-----BEGIN CERTIFICATE-----\nnope\n-----END CERTIFICATE-----\n")
 
 
+@pytest.mark.django_db
 def test_cli_init_issue_list_revoke_crl(tmp_path):
     directory = tmp_path / "cli"
     out = StringIO()
@@ -382,6 +384,7 @@ def test_cli_init_issue_list_revoke_crl(tmp_path):
         )
 
 
+@pytest.mark.django_db
 def test_cli_uses_the_pki_dir_setting(tmp_path, settings):
     settings.PKI_DIR = tmp_path / "from-settings"
     call_command("pki", "init", stdout=StringIO())

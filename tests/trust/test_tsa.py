@@ -17,7 +17,7 @@ from django.test import Client
 
 from egov.trust import models, tsa
 from egov.trust.models import TimestampSerialCounter
-from egov.trust.pki import certificate_issue, load_certificate, pki_init
+from egov.trust.pki import certificate_issue, key_passphrase, load_certificate, pki_init
 from egov.trust.tsa import (
     TimestampError,
     local_timestamper,
@@ -255,6 +255,7 @@ def test_pyhanko_signs_a_pdf_with_the_local_timestamper_and_validates_the_timest
         str(issued / "documents.key.pem"),
         str(issued / "documents.cert.pem"),
         ca_chain_files=(str(pki / "issuing.cert.pem"),),
+        key_passphrase=key_passphrase(),  # keys at rest are encrypted (EGOV_PKI_KEY_PASSPHRASE)
     )
     assert signer is not None
     output = io.BytesIO()

@@ -39,6 +39,7 @@ from django.conf import settings
 
 from egov.core.exchange_files import client_certificate_paths
 from egov.trust.pki.ca import ISSUING_CERT, ROOT_CERT
+from egov.trust.pki.keys import tls_key_password
 
 logger = structlog.get_logger(__name__)
 
@@ -195,7 +196,7 @@ def _tls_pool(client: str) -> urllib3.PoolManager:
                 ssl.Purpose.SERVER_AUTH,
                 cadata="".join(path.read_text(encoding="ascii") for path in ca_files),
             )
-            context.load_cert_chain(certificate, key)
+            context.load_cert_chain(certificate, key, password=tls_key_password)
         except (OSError, ValueError, ssl.SSLError) as error:
             logger.error("exchange_client_certificate_invalid", client=client, error=str(error))
             raise ExchangeUnavailable("client_certificate_invalid", client) from error

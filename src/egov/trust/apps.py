@@ -7,6 +7,13 @@ class TrustConfig(AppConfig):
     verbose_name = "Trust services"
 
     def ready(self) -> None:
+        from django.conf import settings
+
+        from egov.trust.pki.keys import key_passphrase_configure
+
+        # Every key the PKI writes or reads in this process uses it (the gateways' too).
+        key_passphrase_configure(settings.PKI_KEY_PASSPHRASE)
+
         # The audit ledger sits below egov.trust: its tree heads are signed by the `ledger`
         # key handed to it here (loaded when a head is signed, wherever the key lives).
         from egov.audit.signing import head_signers

@@ -1,6 +1,10 @@
 """Loading keys and certificates, fingerprints, and ECDSA-SHA256 signatures.
 
 Free of Django: the exchange gateway uses it in its own process.
+
+Private keys at rest are PEM encrypted with the platform's key passphrase
+(``EGOV_PKI_KEY_PASSPHRASE``, handed to :func:`key_passphrase_configure` when Django starts);
+unencrypted keys from before still load, and ``egov pki encrypt-keys`` rewrites them.
 """
 
 from __future__ import annotations
@@ -15,6 +19,48 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 Source = bytes | str | os.PathLike[str]
+
+_passphrase: bytes | None = None
+
+
+def key_passphrase_configure(passphrase: str | bytes | None) -> None:
+    """Set the passphrase keys are written with and read with (empty: unencrypted keys)."""
+    global _passphrase
+    if isinstance(passphrase, str):
+        passphrase = passphrase.encode()
+    _passphrase = passphrase or None
+
+
+def key_passphrase() -> bytes | None:
+    """The configured key passphrase, if any."""
+    return _passphrase
+
+
+def tls_key_password() -> bytes:
+    """For ``ssl.SSLContext.load_cert_chain(password=tls_key_password)``: called only when the
+    key file is encrypted."""
+    return _passphrase or b""
+
+
+def private_key_pem(
+    key: ec.EllipticCurvePrivateKey, passphrase: bytes | object | None = ...
+) -> bytes:
+    """PKCS#8 PEM, encrypted with ``passphrase`` (default: the configured one; None: none)."""
+    secret = _passphrase if passphrase is ... else passphrase
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(secret)
+        if isinstance(secret, bytes) and secret
+        else serialization.NoEncryption()
+    )
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+
+
+def private_key_encrypted(source: Source) -> bool:
+    """Whether a PEM key file (or text) is encrypted."""
+    data = _read(source, b"-----BEGIN")
+    return b"-----BEGIN ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data
 
 
 def _read(source: Source, marker: bytes) -> bytes:
@@ -38,12 +84,24 @@ def load_certificates(source: Source) -> list[x509.Certificate]:
     return x509.load_pem_x509_certificates(_read(source, b"-----BEGIN"))
 
 
-def load_private_key(source: Source) -> ec.EllipticCurvePrivateKey:
+def load_private_key(
+    source: Source, passphrase: bytes | str | None = None
+) -> ec.EllipticCurvePrivateKey:
+    """An elliptic-curve private key, decrypted with ``passphrase`` (default: the configured
+    one) when it is encrypted; an unencrypted key loads as it is."""
     data = _read(source, b"-----BEGIN")
+    secret = passphrase.encode() if isinstance(passphrase, str) else passphrase
+    secret = secret or _passphrase
     if b"-----BEGIN" in data:
-        key = serialization.load_pem_private_key(data, password=None)
+        encrypted = b"-----BEGIN ENCRYPTED" in data or b"Proc-Type: 4,ENCRYPTED" in data
+        if encrypted and not secret:
+            raise ValueError("the key is encrypted and no key passphrase is configured")
+        key = serialization.load_pem_private_key(data, password=secret if encrypted else None)
     else:
-        key = serialization.load_der_private_key(data, password=None)
+        try:
+            key = serialization.load_der_private_key(data, password=None)
+        except (TypeError, ValueError):
+            key = serialization.load_der_private_key(data, password=secret)
     if not isinstance(key, ec.EllipticCurvePrivateKey):
         raise ValueError("the platform PKI uses elliptic-curve keys only")
     return key
