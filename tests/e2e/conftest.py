@@ -103,6 +103,9 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
     ports = {
         name: free_port() for name in ("registries", "pc", "pt", "ps", "ph", "rc", "rt", "rs", "rh")
     }
+    # The person's e-ID signer, as `make demo` starts it, on a port of its own.
+    signer_port = free_port()
+    env["EGOV_SIGNER_URL"] = f"http://127.0.0.1:{signer_port}"
     env["EGOV_EXCHANGE_GATEWAY_URL"] = f"https://127.0.0.1:{ports['pt']}"
     subprocess.run([*egov, "demo", "--no-serve", "-v", "0"], env=env, check=True, timeout=600)
     subprocess.run(
@@ -147,6 +150,19 @@ def platform(smtp_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
         ),
         subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"], env=env),
         subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"], env=env),
+        subprocess.Popen(
+            [
+                *egov,
+                "signer",
+                "--pkcs12-dir",
+                str(data_dir / "eid"),
+                "--port",
+                str(signer_port),
+                "--allow-origin",
+                f"http://127.0.0.1:{port}",
+            ],
+            env=env,
+        ),
     ]
     base = f"http://127.0.0.1:{port}"
     try:
