@@ -16,4 +16,9 @@ urlpatterns = [
         views.case_file,
         name="case_file",
     ),
+    path(
+        "cases/<str:number>/documents/<int:document_id>/",
+        views.case_document,
+        name="case_document",
+    ),
 ]

@@ -47,6 +47,8 @@ from egov.catalog.services import CATALOGUE_PAGES
 from egov.core import pagecache
 from egov.core.errors import ApplicationError
 from egov.core.files import download_response
+from egov.documents import selectors as documents
+from egov.documents.views import document_response
 from egov.identity import selectors as identity
 from egov.identity.models import LevelOfAssurance, OfficialRole, User, UserKind
 
@@ -381,6 +383,9 @@ def _case_page(
         # Checked again at every view: the content, the CMS and the certificate's status.
         "signature_check": signature_check(application),
         "files": _files(application, language),
+        "issued_documents": documents.documents_of_application(
+            actor=actor, application=application
+        ),
         "requests": requests,
         "history": history,
         "notes": list(application.internal_notes.select_related("author")),
@@ -533,6 +538,18 @@ def case_note(request: HttpRequest, number: str) -> HttpResponse:
 
 
 # --- files ----------------------------------------------------------------------------------
+
+
+@official_required
+@never_cache
+@require_safe
+def case_document(request: HttpRequest, number: str, document_id: Any) -> HttpResponseBase:
+    actor = _official(request)
+    application = _case_or_404(actor, number)
+    document = documents.document_of(actor=actor, application=application, document_id=document_id)
+    if document is None:
+        raise Http404
+    return document_response(document)
 
 
 @official_required

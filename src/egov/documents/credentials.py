@@ -24,6 +24,7 @@ from django.conf import settings
 from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from egov.trust.pki import (
     PkiError,
@@ -75,9 +76,15 @@ def document_key(name: str) -> DocumentKey:
         raise CredentialsUnavailable("no_certificate", str(error)) from None
     except ValueError as error:  # an encrypted key without its passphrase, a damaged file
         raise CredentialsUnavailable("key_unreadable", str(error)) from None
-    return DocumentKey(
-        name=name, certificate=key.certificate, chain=list(key.chain), signer=key.pyhanko_signer()
+    signer = key.pyhanko_signer()
+    # The signature carries the chain up to, not including, the root: a verifier must trust
+    # the root on its own, and NSS (poppler's pdfsig) cannot use a signature that brings a
+    # copy of a root its database already holds.
+    intermediates = [c for c in key.chain if c.issuer != c.subject]
+    signer.cert_registry = SimpleCertificateStore.from_certs(
+        [asn1_certificate(c) for c in [key.certificate, *intermediates]]
     )
+    return DocumentKey(name=name, certificate=key.certificate, chain=list(key.chain), signer=signer)
 
 
 def official_key_name(username: str) -> str:

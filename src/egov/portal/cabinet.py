@@ -26,6 +26,8 @@ from egov.cases.workflow import state_label, workflow_of
 from egov.core.errors import ApplicationError
 from egov.core.files import download_response
 from egov.core.numbers import NumberError, parse_integer
+from egov.documents import selectors as documents
+from egov.documents.views import document_response
 from egov.exchange.client import registry_present
 from egov.identity import selectors as identity
 from egov.identity import services as identity_services
@@ -137,6 +139,7 @@ def _detail_context(request: HttpRequest, application: Application, **extra: Any
         and not hasattr(application, "rating"),
         "rating": getattr(application, "rating", None),
         "fields": form_fields(definition),
+        "issued_documents": documents.documents_of_application(actor=user, application=application),
         "user": user,
         **extra,
     }
@@ -229,6 +232,19 @@ def attachment_download(request: HttpRequest, number: str, attachment_id: Any) -
     return download_response(
         attachment.file, content_type=attachment.content_type, name=attachment.original_name
     )
+
+
+@login_required
+@_stepping_up
+@require_safe
+def document_download(request: HttpRequest, number: str, document_id: Any) -> FileResponse:
+    application = _application(request, number)
+    document = documents.document_of(
+        actor=_user(request), application=application, document_id=document_id
+    )
+    if document is None:
+        raise Http404
+    return document_response(document)
 
 
 @login_required

@@ -59,6 +59,11 @@ urlpatterns = [
         cabinet.attachment_download,
         name="attachment",
     ),
+    path(
+        "my-account/applications/<str:number>/documents/<int:document_id>/",
+        cabinet.document_download,
+        name="document",
+    ),
     path("my-account/inbox/", cabinet.inbox, name="inbox"),
     path("my-account/inbox/<uuid:message_id>/", cabinet.message_detail, name="message"),
     path("my-account/api-tokens/", cabinet.api_tokens, name="api_tokens"),
