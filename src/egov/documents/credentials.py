@@ -21,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from django.conf import settings
-from pyhanko.sign.signers import Signer
+from pyhanko.sign.signers import Signer, SimpleSigner
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -81,9 +81,14 @@ def document_key(name: str) -> DocumentKey:
     # the root on its own, and NSS (poppler's pdfsig) cannot use a signature that brings a
     # copy of a root its database already holds.
     intermediates = [c for c in key.chain if c.issuer != c.subject]
-    signer.cert_registry = SimpleCertificateStore.from_certs(
-        [asn1_certificate(c) for c in [key.certificate, *intermediates]]
-    )
+    if isinstance(signer, SimpleSigner):
+        signer = SimpleSigner(
+            signing_cert=signer.signing_cert,
+            signing_key=signer.signing_key,
+            cert_registry=SimpleCertificateStore.from_certs(
+                [asn1_certificate(c) for c in [key.certificate, *intermediates]]
+            ),
+        )
     return DocumentKey(name=name, certificate=key.certificate, chain=list(key.chain), signer=signer)
 
 

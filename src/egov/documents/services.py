@@ -67,7 +67,7 @@ def verification_code_normalise(text: str) -> str | None:
     """What a person typed (any case, dashes, spaces, O for 0, I or L for 1) as a stored
     code, or None when it cannot be one."""
     cleaned = "".join((text or "")[:64].split()).replace("-", "").upper()
-    cleaned = cleaned.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    cleaned = cleaned.translate(str.maketrans("OIL", "011"))
     if len(cleaned) != CODE_LENGTH or not set(cleaned) <= set(CODE_ALPHABET):
         return None
     return cleaned
