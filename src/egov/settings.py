@@ -752,6 +752,25 @@ TSA_ACCURACY_SECONDS = ENV.int(
     "Accuracy the timestamp authority states for its tokens' time, in seconds (the clock is "
     "assumed kept by NTP within it).",
 )
+GATEWAY_TSA_URL = ENV.str(
+    "EGOV_GATEWAY_TSA_URL",
+    "",
+    "The TSA `egov exchange setup` writes into each gateway.json (`tsa_url`): the gateways "
+    "timestamp their message logs' seals there. Empty means `/trust/tsa` at the central "
+    "registry's address (the portal).",
+)
+GATEWAY_TIMESTAMP_INTERVAL = ENV.int(
+    "EGOV_GATEWAY_TIMESTAMP_INTERVAL",
+    10,
+    "Seconds between a gateway's timestamp queries for its message log's seals "
+    "(`timestamp_interval` in gateway.json).",
+)
+GATEWAY_TIMESTAMP_GRACE = ENV.int(
+    "EGOV_GATEWAY_TIMESTAMP_GRACE",
+    600,
+    "Seconds a gateway keeps forwarding while its seals get no timestamp (the TSA is down); "
+    "past them it refuses to forward until the TSA answers again (`timestamp_grace`).",
+)
 # (end of TSA settings)
 
 # --- trust services: e-ID signer and high-level login ---------------------------------------

@@ -23,10 +23,10 @@ from egov.exchange.gateway.conf import GatewaySettings
 from egov.exchange.gateway.messagelog import record_hash, verify_log
 from egov.trust.pki import certificate_issue, load_certificates, load_private_key, sign
 from egov.trust.tsa import Authority
-from tests.exchange.harness import Stack
+from tests.exchange.harness import TRAINING, Stack
 
-PERSON_PATH = "/r1/BY/GOV/MVD/population/person/4150592M012PB5"
-HEADERS = {"X-Road-UserId": "BY4150592M012PB5", "X-Egov-Purpose": "prefill"}
+ECHO_PATH = "/r1/BY/GOV/MVD/population/echo/ping"
+HEADERS = {"X-Road-UserId": "BY4150592M012PB5"}
 GRACE = 60.0
 
 
@@ -140,7 +140,7 @@ def _verify(path: Path, ca: Path) -> str:
 
 def test_seals_get_batch_timestamps_and_verify_log_checks_them(stack, tmp_path):
     for _ in range(3):
-        assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+        assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     stack.wait_for(stack.all_timestamped, "every seal has a token")
     status, report = stack.readiness("GW-A")
     assert status == 200
@@ -179,7 +179,7 @@ def test_seals_get_batch_timestamps_and_verify_log_checks_them(stack, tmp_path):
 
 
 def test_a_log_rewritten_with_the_gateways_own_key_no_longer_matches_its_tokens(stack):
-    assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+    assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     stack.wait_for(stack.all_timestamped, "every seal has a token")
     path = stack.gateways["GW-A"].log.path
     stack.stop()
@@ -195,11 +195,11 @@ def test_a_log_rewritten_with_the_gateways_own_key_no_longer_matches_its_tokens(
 
 
 def test_tsa_down_past_the_grace_period_stops_both_gateways_until_it_is_back(stack):
-    assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+    assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     stack.wait_for(stack.all_timestamped, "every seal has a token")
     stack.tsa_up = False
     # Within the grace period: forwarding goes on, tokens or not.
-    assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+    assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     stack.wait_for(
         lambda: all(gateway.log.untimestamped_seals for gateway in stack.gateways.values()),
         "seals wait for their tokens",
@@ -210,7 +210,7 @@ def test_tsa_down_past_the_grace_period_stops_both_gateways_until_it_is_back(sta
     calls = len(stack.recorder.calls)
 
     stack.past_grace("GW-A")
-    refused = stack.call(PERSON_PATH, headers=HEADERS)
+    refused = stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING)
     assert refused.status == 500
     assert refused.headers["X-Road-Error"] == "Server.ClientProxy.TimestampingFailed"
     body = json.loads(refused.data)
@@ -223,7 +223,7 @@ def test_tsa_down_past_the_grace_period_stops_both_gateways_until_it_is_back(sta
     # The provider's gateway refuses too, on its own account.
     stack.gateways["GW-A"].timestamping.clock = time.monotonic
     stack.past_grace("GW-B")
-    refused = stack.call(PERSON_PATH, headers=HEADERS)
+    refused = stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING)
     assert refused.status == 500
     assert refused.headers["X-Road-Error"] == "Server.ServerProxy.TimestampingFailed"
     assert stack.readiness("GW-B")[0] == 503
@@ -235,7 +235,7 @@ def test_tsa_down_past_the_grace_period_stops_both_gateways_until_it_is_back(sta
     stack.wait_for(stack.all_timestamped, "the waiting seals get their tokens")
     assert stack.readiness("GW-A")[0] == 200
     assert stack.readiness("GW-B")[0] == 200
-    assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+    assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     assert len(stack.recorder.calls) == calls + 1
 
 
@@ -247,7 +247,7 @@ def test_a_tsa_answer_that_is_not_a_good_token_is_not_written(stack):
     }
     original = stack.authority.respond
     stack.authority.respond = lambda query: original(b"garbage")  # type: ignore[method-assign]
-    assert stack.call(PERSON_PATH, headers=HEADERS).status == 200
+    assert stack.call(ECHO_PATH, headers=HEADERS, client=TRAINING).status == 200
     queries = stack.tsa_queries
     stack.wait_for(lambda: stack.tsa_queries > queries + 2, "the gateways ask the TSA")
     gateway = stack.gateways["GW-A"]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 from asn1crypto import algos, cms, core, tsp
@@ -319,6 +320,16 @@ def local_timestamper() -> TimeStamper:
 
 
 # --- the client side (the gateways) -------------------------------------------------------
+TSA_PATH = "/trust/tsa"
+
+
+def tsa_url_for(base_url: str) -> str:
+    """The platform TSA's address at the origin of ``base_url`` (the portal's, or the central
+    registry's configuration URL: both are served by the portal)."""
+    parts = urlsplit(base_url)
+    return urlunsplit((parts.scheme, parts.netloc, TSA_PATH, "", ""))
+
+
 def timestamp_query(digest: bytes, *, algorithm: str = "sha256", nonce: int | None = None) -> bytes:
     """A DER query for ``digest`` asking for the TSA's certificate; with ``nonce``."""
     query: dict[str, Any] = {

@@ -214,6 +214,9 @@ def test_a_ministry_joins_with_subcommands(folders, nces):
         "provider_credentials": {HUNTING: str(key)},
         "cache_file": str(folder / "globalconf.json"),
         "log_dir": str(folder / "messagelog"),
+        "tsa_url": "http://127.0.0.1:18000/trust/tsa",
+        "timestamp_interval": 10,
+        "timestamp_grace": 600,
     }
     assert outputs[6].splitlines() == [
         "gateway GW-MINPRIRODY: registry unchanged",

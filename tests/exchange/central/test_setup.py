@@ -243,6 +243,9 @@ def test_gateway_files_name_existing_keys_and_certificates(registry, tmp_path):
         "provider_credentials": {},
         "cache_file": str(exchange / "GW-PORTAL/globalconf.json"),
         "log_dir": str(exchange / "GW-PORTAL/messagelog"),
+        "tsa_url": "http://127.0.0.1:9000/trust/tsa",
+        "timestamp_interval": 10,
+        "timestamp_grace": 600,
     }
     assert (
         registries["client_listen"],

@@ -81,6 +81,7 @@ from egov.trust.pki import (
     certificate_issue,
     load_certificate,
 )
+from egov.trust.tsa import tsa_url_for
 
 logger = structlog.get_logger(__name__)
 
@@ -725,6 +726,9 @@ def gateway_config(
         },
         "cache_file": str(folder / "globalconf.json"),
         "log_dir": str(folder / "messagelog"),
+        "tsa_url": settings.GATEWAY_TSA_URL or tsa_url_for(central_url),
+        "timestamp_interval": settings.GATEWAY_TIMESTAMP_INTERVAL,
+        "timestamp_grace": settings.GATEWAY_TIMESTAMP_GRACE,
     }
 
 
