@@ -111,3 +111,12 @@ class RegistrationForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password", error)
         return data
+
+
+class EidAnswerForm(forms.Form):
+    """What the page posts after egov signer answered (filled in by static/egov/eid-login.js)."""
+
+    challenge = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    certificate = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
+    chain = forms.CharField(required=False, max_length=60_000, widget=forms.HiddenInput)
+    signature = forms.CharField(required=False, max_length=2_000, widget=forms.HiddenInput)

@@ -199,3 +199,23 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.user_id})"
+
+
+class EidChallenge(models.Model):
+    """A one-time e-ID login challenge. Kept in the database, not the session, so that no
+    process accepts one twice; only the SHA-256 of the random bytes is stored, and of the
+    session's binding secret."""
+
+    nonce_hash = models.CharField(max_length=64, unique=True)
+    session_binding = models.CharField(max_length=64)
+    origin = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("e-ID login challenge")
+        verbose_name_plural = _("e-ID login challenges")
+
+    def __str__(self) -> str:
+        return f"e-ID challenge {self.pk}"

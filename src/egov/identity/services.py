@@ -498,7 +498,9 @@ def _assurance_raise(*, request: HttpRequest, user: User, device: TOTPDevice) ->
     if request.user.is_authenticated and request.user.pk == user.pk:
         request.session.cycle_key()  # a stronger session gets a new key
         otp_login(request, device)
-        request.session[SESSION_LOA] = LevelOfAssurance.SUBSTANTIAL
+        if request.session.get(SESSION_LOA) != LevelOfAssurance.HIGH:
+            # A code from an app never lowers a session the e-ID raised to "high".
+            request.session[SESSION_LOA] = LevelOfAssurance.SUBSTANTIAL
     else:
         session_start(request=request, user=user, level=LevelOfAssurance.SUBSTANTIAL)
         otp_login(request, device)

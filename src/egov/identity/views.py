@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
@@ -25,9 +25,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.core.errors import ApplicationError
+from egov.identity import eid, services
 from egov.identity import selectors as identity_selectors
-from egov.identity import services
-from egov.identity.forms import CodeForm, LoginForm, RegistrationForm
+from egov.identity.forms import CodeForm, EidAnswerForm, LoginForm, RegistrationForm
 from egov.identity.models import LevelOfAssurance, User, UserKind
 from egov.identity.throttling import ADDRESS, lockout_log
 
@@ -120,7 +120,50 @@ def login_view(request: HttpRequest) -> HttpResponse:
             request.session[PENDING_AT] = timezone.now().timestamp()
             request.session[PENDING_NEXT] = next_url
             return redirect("identity:login_code" if device else "identity:login_setup")
-    return render(request, "identity/login.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "identity/login.html",
+        {"form": form, "eid_form": EidAnswerForm(), "next": next_url},
+    )
+
+
+@never_cache
+@require_POST
+def eid_challenge(request: HttpRequest) -> HttpResponse:
+    """A one-time challenge for egov signer, bound to this session (JSON for eid-login.js)."""
+    return JsonResponse(
+        {"challenge": eid.eid_challenge_issue(request=request)},
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def _eid_answer(request: HttpRequest, form: EidAnswerForm) -> dict[str, str] | None:
+    if not form.is_valid():
+        form.errors.clear()
+        form.add_error(None, _("The e-ID login did not arrive whole. Start again."))
+        return None
+    return {
+        name: form.cleaned_data[name] for name in ("challenge", "certificate", "chain", "signature")
+    }
+
+
+@sensitive_post_parameters("signature")
+@never_cache
+@require_POST
+def eid_login(request: HttpRequest) -> HttpResponse:
+    """Log in at the high level with the answer egov signer gave the page."""
+    next_url = _safe_next(request, request.POST.get("next"))
+    eid_form = EidAnswerForm(request.POST)
+    answer = _eid_answer(request, eid_form)
+    if answer is not None:
+        try:
+            user = eid.eid_login(request=request, **answer)
+        except ApplicationError as error:
+            eid_form.add_error(None, error.message)
+        else:
+            return redirect(next_url or _home_for(user))
+    context = {"form": LoginForm(), "eid_form": eid_form, "next": next_url}
+    return render(request, "identity/login.html", context, status=400)
 
 
 @never_cache
@@ -242,6 +285,10 @@ def step_up(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    if request.GET.get("level") == LevelOfAssurance.HIGH:
+        # Only the e-ID proves "high": no code from an app is asked for.
+        context = {"form": CodeForm(), "eid_form": EidAnswerForm(), "next": next_url, "high": True}
+        return render(request, "identity/step_up.html", context)
     device = services.confirmed_totp_device(user=user)
     if device is None:
         target = reverse("identity:two_factor_setup")
@@ -256,7 +303,31 @@ def step_up(request: HttpRequest) -> HttpResponse:
             form.add_error("token", error.message)
         else:
             return redirect(next_url or reverse("portal:account"))
-    return render(request, "identity/step_up.html", {"form": form, "next": next_url})
+    return render(
+        request,
+        "identity/step_up.html",
+        {"form": form, "eid_form": EidAnswerForm(), "next": next_url},
+    )
+
+
+@login_required
+@sensitive_post_parameters("signature")
+@never_cache
+@require_POST
+def eid_step_up(request: HttpRequest) -> HttpResponse:
+    """Raise the session to the high level with the person's own e-ID."""
+    next_url = _safe_next(request, request.POST.get("next"))
+    eid_form = EidAnswerForm(request.POST)
+    answer = _eid_answer(request, eid_form)
+    if answer is not None:
+        try:
+            eid.eid_step_up(request=request, **answer)
+        except ApplicationError as error:
+            eid_form.add_error(None, error.message)
+        else:
+            return redirect(next_url or reverse("portal:account"))
+    context = {"form": CodeForm(), "eid_form": eid_form, "next": next_url, "high": True}
+    return render(request, "identity/step_up.html", context, status=400)
 
 
 @require_POST

@@ -44,6 +44,10 @@ class Command(BaseCommand):
                 ),
                 subprocess.Popen([*egov, "gateway", "run", "GW-REGISTRIES"], env=platform),
                 subprocess.Popen([*egov, "gateway", "run", "GW-PORTAL"], env=platform),
+                # The e-ID signer, as on a person's computer, with the demo people's e-IDs.
+                subprocess.Popen(
+                    [*egov, "signer", "--pkcs12-dir", str(settings.EID_DIR)], env=platform
+                ),
             ]
             self.stdout.write(
                 f"registries on http://{options['registries_bind']}/ (through the exchange only); "
@@ -51,7 +55,8 @@ class Command(BaseCommand):
                 "(a certificate per subsystem); information systems on plain HTTP, e.g. "
                 "BY/GOV/NCES/training, at http://127.0.0.1:8080; the gateways' health checks "
                 "at http://127.0.0.1:8085/readyz (GW-PORTAL) and http://127.0.0.1:8086/readyz "
-                "(GW-REGISTRIES)"
+                "(GW-REGISTRIES); egov signer with the demo people's e-IDs at "
+                f"{settings.SIGNER_URL}"
             )
             try:
                 call_command("serve", bind=options["bind"])

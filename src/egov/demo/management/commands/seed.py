@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from egov.demo.applications import demo_applications_seed
+from egov.demo.eid import demo_eids_issue
 from egov.demo.seed import demo_seed
 
 
@@ -41,5 +42,7 @@ class Command(BaseCommand):
             verbosity=options["verbosity"],
         )
         call_command("exchange", "setup", verbosity=options["verbosity"])
+        # After the PKI exists: each demo person's e-ID file (EGOV_EID_DIR, README).
+        counts["eids_issued"] = demo_eids_issue()
         summary = ", ".join(f"{name}: {count}" for name, count in counts.items())
         self.stdout.write(self.style.SUCCESS(f"Demo country seeded ({summary})."))
