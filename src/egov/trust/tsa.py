@@ -93,7 +93,8 @@ class Authority:
         self._chain = [
             asn1_x509.Certificate.load(item.public_bytes(serialization.Encoding.DER))
             for item in self.chain
-            if item != self.certificate
+            # The root is the validator's own trust anchor: not sent with every token.
+            if item != self.certificate and item.subject != item.issuer
         ]
         self._signing_certificate = tsp.SigningCertificateV2(
             {
@@ -276,25 +277,12 @@ def _platform_authority() -> Authority:
 def _tsa_key(
     directory: Path,
 ) -> tuple[x509.Certificate, list[x509.Certificate], Callable[[bytes], bytes]]:
-    """The ``tsa`` certificate, its chain and its signing function: through
-    ``egov.trust.keys.signing_key`` (file or PKCS#11 token) where it exists, else from the
-    PKI folder's files."""
-    try:
-        from egov.trust.keys import signing_key  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        signing_key = None
-    if signing_key is not None:
-        key = signing_key("tsa")
-        return key.certificate, list(key.chain), key.sign
-    from egov.trust.pki import certificate_current, load_certificates, load_private_key
-    from egov.trust.pki import sign as pki_sign
+    """The ``tsa`` certificate, its chain and its signing function, wherever the key lives
+    (a file or the PKCS#11 token: ``egov.trust.keys.signing_key``)."""
+    from egov.trust.keys import signing_key
 
-    issued = certificate_current(directory=directory, name="tsa")
-    if issued is None:
-        raise TimestampError("no current `tsa` certificate: run `egov trust setup`")
-    private_key = load_private_key(issued.key_path)
-    chain = load_certificates(issued.chain_path)
-    return chain[0], chain[1:], lambda data: pki_sign(private_key, data)
+    key = signing_key("tsa")
+    return key.certificate, list(key.chain), key.sign
 
 
 def timestamp_respond(query_der: bytes) -> bytes:
