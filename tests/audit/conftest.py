@@ -49,3 +49,16 @@ def ledger_signer(ledger_pki, settings) -> FileSigner:  # type: ignore[no-untype
         head_signers.register("test-ledger")(lambda: ledger_pki[1])
     settings.AUDIT_SIGNER = "test-ledger"
     return signer
+
+
+@pytest.fixture(autouse=True)
+def empty_ledger(request: pytest.FixtureRequest) -> None:
+    """Each test starts from an empty ledger (the demo seed of the test database records its
+    PKI operations); the test's transaction puts them back afterwards."""
+    if "django_db" not in {marker.name for marker in request.node.iter_markers()}:
+        return
+    request.getfixturevalue("db")
+    from egov.audit.models import Entry, Node, Sequencer, TreeHead
+
+    for model in (Entry, Node, TreeHead, Sequencer):
+        model.objects.all().delete()

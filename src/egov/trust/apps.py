@@ -22,7 +22,7 @@ class TrustConfig(AppConfig):
             head_signers.register("ledger")(_ledger_signer)
 
 
-def _ledger_signer():  # type: ignore[no-untyped-def]
-    from egov.trust.keys import signing_key  # type: ignore[import-not-found,unused-ignore]
+def _ledger_signer():
+    from egov.trust.keys import signing_key
 
     return signing_key("ledger")

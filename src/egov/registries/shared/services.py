@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from django.db import models, transaction
 from django.utils import timezone
 
 from egov.audit import record_many
 from egov.registries.shared.http import Caller
+from egov.registries.shared.models import DataAccessBase
 
 
 def data_access_record(
@@ -43,7 +45,10 @@ def data_access_record(
         model._default_manager.bulk_create(rows)
         record_many(
             "data.accessed",
-            [(row.subject, {"register": register, **row.as_json()}) for row in rows],
+            [
+                (row.subject, {"register": register, **row.as_json()})
+                for row in cast(list[DataAccessBase], rows)
+            ],
             actor=caller.client[:200],
         )
     return len(rows)
