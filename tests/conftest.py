@@ -65,6 +65,24 @@ def json_logs() -> Iterator[io.StringIO]:
     logging.config.dictConfig(settings.LOGGING)
 
 
+#: Password hashing in tests: a fast hasher first (the suite logs in thousands of times; the
+#: spraying tests alone make hundreds of attempts), Argon2 still known so its hashes verify.
+#: Production's Argon2 is tested on its own (tests/identity/test_password_hashing.py).
+FAST_PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings as django_settings
+    from django.contrib.auth.hashers import get_hashers, get_hashers_by_algorithm
+
+    django_settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+    get_hashers.cache_clear()
+    get_hashers_by_algorithm.cache_clear()
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
     """The demo country, seeded once per run; each test runs in a transaction on top of it."""
