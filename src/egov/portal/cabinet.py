@@ -280,8 +280,9 @@ def message_detail(request: HttpRequest, message_id: Any) -> HttpResponse:
 @never_cache
 @require_safe
 def data_access(request: HttpRequest) -> HttpResponse:
-    """Who used my data: the registers' logs of every access to the person's data. The
-    personal number is the account's own; nothing in the request can choose another."""
+    """Who used my data: the audit ledger's record of every access to the person's data,
+    each with a link to its proof. The personal number is the account's own; nothing in the
+    request can choose another."""
     user = _user(request)
     accesses, missing = registry_data.data_accesses_of(actor=user)
     page = Paginator(accesses, 50).get_page(request.GET.get("page"))
