@@ -33,6 +33,7 @@ from egov.trust.pki import (
     load_certificate,
     load_private_key,
     pki_init,
+    tls_key_password,
 )
 from tests.ports import free_port
 
@@ -539,7 +540,9 @@ class Stack:
             context.load_verify_locations(cafile=str(self.pki / "root.cert.pem"))
             if certificate:
                 issued = self.certs[certificate]
-                context.load_cert_chain(str(issued.certificate_path), str(issued.key_path))
+                context.load_cert_chain(
+                    str(issued.certificate_path), str(issued.key_path), password=tls_key_password
+                )
             self._tls_pools[key] = urllib3.PoolManager(
                 retries=False, timeout=urllib3.Timeout(10), ssl_context=context
             )
@@ -662,7 +665,11 @@ def direct(
     context = ssl.create_default_context(cafile=str(stack.pki / "issuing.cert.pem"))
     context.load_verify_locations(cafile=str(stack.pki / "root.cert.pem"))
     context.check_hostname = False
-    context.load_cert_chain(str(stack.certs[tls].certificate_path), str(stack.certs[tls].key_path))
+    context.load_cert_chain(
+        str(stack.certs[tls].certificate_path),
+        str(stack.certs[tls].key_path),
+        password=tls_key_password,
+    )
     pool = urllib3.HTTPSConnectionPool(
         "127.0.0.1",
         stack.ports["b-server"],

@@ -24,7 +24,7 @@ from egov.exchange.central.addresses import central_url_normalize
 from egov.exchange.central.errors import ExchangeSetupInvalid
 from egov.exchange.central.management.commands.exchange import Command as ExchangeCommand
 from egov.exchange.gateway.server import Gateway
-from egov.trust.pki import certificate_issue, pki_init
+from egov.trust.pki import certificate_issue, pki_init, tls_key_password
 from tests.exchange.harness import Stack
 
 COUNTRY = Path(__file__).resolve().parent / "data" / "country.yaml"
@@ -166,7 +166,9 @@ class Central:
             name="central-web-tls",
         )
         self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        self.context.load_cert_chain(issued.certificate_path, issued.key_path)
+        self.context.load_cert_chain(
+            issued.certificate_path, issued.key_path, password=tls_key_password
+        )
         self.runner: web.AppRunner | None = None
         self.port = 0
 

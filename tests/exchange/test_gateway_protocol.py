@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from egov.trust.pki import tls_key_password
 from tests.exchange.harness import (
     ECHO,
     OFFICE,
@@ -383,7 +384,9 @@ def test_fragment_signed_by_a_gateway_is_a_bad_request_at_the_provider(stack: St
     context.load_verify_locations(cafile=str(stack.pki / "root.cert.pem"))
     context.check_hostname = False
     issued = stack.certs["GW-A-tls"]
-    context.load_cert_chain(str(issued.certificate_path), str(issued.key_path))
+    context.load_cert_chain(
+        str(issued.certificate_path), str(issued.key_path), password=tls_key_password
+    )
     connection = http.client.HTTPSConnection(
         "127.0.0.1", stack.ports["b-server"], timeout=10, context=context
     )

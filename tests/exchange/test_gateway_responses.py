@@ -15,7 +15,7 @@ from aiohttp import web
 
 from egov.exchange.gateway import messages
 from egov.exchange.globalconf import GlobalconfInvalid, globalconf_verify, parse_timestamp
-from egov.trust.pki import load_private_key
+from egov.trust.pki import load_private_key, tls_key_password
 from tests.exchange.harness import PORTAL, Stack
 
 ECHO_PATH = "/r1/BY/GOV/MVD/population/echo/x"
@@ -36,7 +36,7 @@ class FakeProviderGateway:
     def tls(self) -> ssl.SSLContext:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         issued = self.stack.certs["GW-B-tls"]
-        context.load_cert_chain(issued.certificate_path, issued.key_path)
+        context.load_cert_chain(issued.certificate_path, issued.key_path, password=tls_key_password)
         context.load_verify_locations(self.stack.pki / "issuing.cert.pem")
         context.load_verify_locations(self.stack.pki / "root.cert.pem")
         context.verify_mode = ssl.CERT_REQUIRED

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.admin import OTPAdminSite
 
@@ -41,6 +42,17 @@ class PlatformAdminSite(OTPAdminSite):
 
     def autocomplete_view(self, request: HttpRequest) -> HttpResponseBase:
         return AutocompleteView.as_view(admin_site=self)(request)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Pages without a model that apps' admin modules add: (route, view, name).
+        self.extra_views: list[tuple[str, Callable[..., HttpResponseBase], str]] = []
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        extra: list[URLPattern | URLResolver] = [
+            path(route, self.admin_view(view), name=name) for route, view, name in self.extra_views
+        ]
+        return extra + super().get_urls()
 
 
 admin_site = PlatformAdminSite(name="admin")

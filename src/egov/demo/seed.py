@@ -14,6 +14,8 @@ from egov.catalog.models import Agency
 from egov.catalog.services import catalogue_load, definitions_load
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD, DemoAccount
 from egov.identity.models import Representation, User
+from egov.trust.setup import Agency as TrustAgency
+from egov.trust.setup import platform_pki_init, trust_setup
 
 CATALOGUE_FILE = Path(__file__).resolve().parent.parent / "catalog" / "data" / "demo_catalogue.yaml"
 DEFINITIONS_DIR = CATALOGUE_FILE.parent / "definitions"
@@ -64,4 +66,15 @@ def demo_seed(*, progress: Callable[[Iterable[Any]], Iterable[Any]] = iter) -> d
         counts = catalogue_load(data=demo_catalogue(), progress=progress)
         counts["accounts_created"] = sum(_account_ensure(account) for account in DEMO_ACCOUNTS)
         counts["definitions_published"] = definitions_load(directory=DEFINITIONS_DIR)["published"]
+    # The platform PKI and the certificates it signs with (both idempotent).
+    platform_pki_init(actor="demo seed")
+    counts["certificates_issued"] = len(
+        trust_setup(
+            agencies=[
+                TrustAgency(code=a.code, name=a.name, short_name=a.short_name)
+                for a in Agency.objects.all()
+            ],
+            actor="demo seed",
+        )
+    )
     return counts

@@ -116,6 +116,9 @@ class Pkcs11SigningKey(SigningKey):
             key_label=self.name,
             signing_cert=_asn1(self.certificate),
             ca_chain=[_asn1(c) for c in self.chain],
+            # Hash here, sign the digest in the token (CKM_ECDSA): tokens such as SoftHSM2
+            # lack the combined CKM_ECDSA_SHA256.
+            use_raw_mechanism=True,
         )
 
 

@@ -32,6 +32,7 @@ from egov.trust.pki import (
 logger = structlog.get_logger(__name__)
 
 OCSP = "ocsp"
+X520_NAME_MAX = 64
 TSA = "tsa"
 LEDGER = "ledger"
 
@@ -147,6 +148,16 @@ class Agency:
 
     code: str
     name: str
+    short_name: str = ""
+
+    @property
+    def subject_name(self) -> str:
+        """X.520 names are at most 64 bytes of UTF-8: the short name stands for a long one."""
+        for candidate in (self.name, self.short_name):
+            if candidate and len(candidate.encode()) <= X520_NAME_MAX:
+                return candidate
+        shortest = min((self.name, self.short_name or self.name), key=len)
+        return shortest.encode()[:X520_NAME_MAX].decode(errors="ignore")
 
 
 def trust_setup(*, agencies: Iterable[Agency], actor: Any = None) -> list[IssuedCertificate]:
@@ -173,7 +184,12 @@ def trust_setup(*, agencies: Iterable[Agency], actor: Any = None) -> list[Issued
         ),
     ]
     wanted += [
-        (agency_documents_name(agency.code), "document-signing", agency.name, agency.name)
+        (
+            agency_documents_name(agency.code),
+            "document-signing",
+            agency.subject_name,
+            agency.subject_name,
+        )
         for agency in agencies
     ]
     issued = []

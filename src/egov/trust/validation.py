@@ -21,6 +21,7 @@ from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
+from cryptography.x509.oid import AuthorityInformationAccessOID
 from django.utils.translation import gettext as _
 from pyhanko_certvalidator import CertificateValidator, ValidationContext
 from pyhanko_certvalidator import errors as validator_errors
@@ -134,6 +135,14 @@ def _asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
 
 
+def _names_ocsp(certificate: x509.Certificate) -> bool:
+    try:
+        access = certificate.extensions.get_extension_for_class(x509.AuthorityInformationAccess)
+    except x509.ExtensionNotFound:
+        return False
+    return any(d.access_method == AuthorityInformationAccessOID.OCSP for d in access.value)
+
+
 def validate_certificate(
     certificate: CertificateInput,
     chain: Iterable[CertificateInput] | bytes | str | None = None,
@@ -200,8 +209,10 @@ def validate_certificate(
             RevocationCheckingPolicy(
                 ee_certificate_rule=(
                     RevocationCheckingRule.OCSP_REQUIRED
-                    if revoked_at is None
-                    else RevocationCheckingRule.NO_CHECK  # revoked after `at`: good then
+                    if revoked_at is None and _names_ocsp(leaf)
+                    # Revoked after `at` (good then), or a certificate that names no
+                    # responder (the validator looks for answers by the URL it names).
+                    else RevocationCheckingRule.NO_CHECK
                 ),
                 intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
             ),
