@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from asgiref.sync import sync_to_async
 from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
-from asn1crypto import tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from django.conf import settings
-from pyhanko.sign.signers import Signer, SimpleSigner
+from pyhanko.sign.signers import Signer
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from egov.trust.pki import (
     PkiError,
@@ -76,20 +73,9 @@ def document_key(name: str) -> DocumentKey:
         raise CredentialsUnavailable("no_certificate", str(error)) from None
     except ValueError as error:  # an encrypted key without its passphrase, a damaged file
         raise CredentialsUnavailable("key_unreadable", str(error)) from None
-    signer = key.pyhanko_signer()
-    # The signature carries the chain up to, not including, the root: a verifier must trust
-    # the root on its own, and NSS (poppler's pdfsig) cannot use a signature that brings a
-    # copy of a root its database already holds.
-    intermediates = [c for c in key.chain if c.issuer != c.subject]
-    if isinstance(signer, SimpleSigner):
-        signer = SimpleSigner(
-            signing_cert=signer.signing_cert,
-            signing_key=signer.signing_key,
-            cert_registry=SimpleCertificateStore.from_certs(
-                [asn1_certificate(c) for c in [key.certificate, *intermediates]]
-            ),
-        )
-    return DocumentKey(name=name, certificate=key.certificate, chain=list(key.chain), signer=signer)
+    return DocumentKey(
+        name=name, certificate=key.certificate, chain=list(key.chain), signer=key.pyhanko_signer()
+    )
 
 
 def official_key_name(username: str) -> str:
@@ -115,20 +101,10 @@ def official_certificate_ensure(*, username: str, full_name: str, organisation: 
     )
 
 
-class _InProcessTimeStamper(TimeStamper):
-    """Asks the platform TSA (``timestamp_respond``) in this process. pyHanko awaits it in an
-    event loop, where Django allows no database work (the TSA numbers its tokens from a
-    database sequence), so the call is handed to the signing code's own thread."""
-
-    async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-        from egov.trust.tsa import timestamp_respond
-
-        reply = await sync_to_async(timestamp_respond, thread_sensitive=True)(req.dump())
-        return tsp.TimeStampResp.load(reply)
-
-
 def timestamper() -> TimeStamper:
-    return _InProcessTimeStamper()
+    from egov.trust.tsa import local_timestamper
+
+    return local_timestamper()
 
 
 @dataclass(frozen=True)

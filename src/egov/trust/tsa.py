@@ -298,11 +298,15 @@ def timestamp_respond(query_der: bytes) -> bytes:
 
 def local_timestamper() -> TimeStamper:
     """A pyHanko ``TimeStamper`` that asks :func:`timestamp_respond` in this process."""
+    from asgiref.sync import sync_to_async
     from pyhanko.sign.timestamps import TimeStamper
 
     class LocalTimeStamper(TimeStamper):
         async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
-            return TimestampReply.load(timestamp_respond(req.dump()))
+            # Serials come from the database, which Django refuses inside an event loop:
+            # the reply is made in the calling code's thread (or asgiref's sync thread).
+            reply = await sync_to_async(timestamp_respond, thread_sensitive=True)(req.dump())
+            return TimestampReply.load(reply)
 
     return LocalTimeStamper()
 
