@@ -35,12 +35,13 @@ from egov.documents.credentials import (
     document_key,
     official_certificate_ensure,
     official_key_name,
+    pki_directory,
 )
 from egov.documents.models import DocumentKind, DocumentStatus, IssuedDocument, Signatory
 from egov.documents.rendering import DocumentContent, document_pdf, verification_url
 from egov.documents.signing import pdf_sign
 from egov.identity.models import User
-from egov.trust.pki import PkiError
+from egov.trust.pki import PkiError, certificates_list
 
 logger = structlog.get_logger(__name__)
 
@@ -118,10 +119,22 @@ def _usable_now(name: str) -> None:
     try:
         key = document_key(name)
     except CredentialsUnavailable:
+        # None in force: refused when the name's certificates were all revoked (a key the
+        # platform gave up), waited for when none was ever issued.
+        if _revoked_only(name):
+            raise DocumentCannotBeSigned(_refusal_message("certificate_revoked")) from None
         return
     status = certificate_status(key.certificate, key.chain)
     if not status.good and status.code in ("revoked", "expired", "not_yet_valid", "untrusted"):
         raise DocumentCannotBeSigned(_refusal_message(f"certificate_{status.code}"))
+
+
+def _revoked_only(name: str) -> bool:
+    try:
+        entries = [e for e in certificates_list(directory=pki_directory()) if e["name"] == name]
+    except (PkiError, OSError, ValueError):
+        return False
+    return bool(entries) and all(entry.get("revoked_at") for entry in entries)
 
 
 @workflow_actions.register("issue_document")
