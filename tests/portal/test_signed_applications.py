@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import html
+import json
 import re
 from typing import Any
 
 import pytest
-from django.utils import timezone
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone, translation
 
 from egov.audit.models import Entry
 from egov.cases.models import Application, ApplicationSignature, Draft
-from egov.cases.signatures import application_signed_content
+from egov.cases.signatures import application_signed_content, submission_content
 from egov.identity.models import User
 from egov.trust.pki import certificate_revoke
 from tests.api.conftest import bearer
@@ -247,3 +250,156 @@ def test_the_api_refuses_a_signed_service_without_a_signature(business):  # type
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "signature_required"
     assert not Application.objects.filter(applicant=business, service__code=VAT).exists()
+
+
+# --- the API: the same signature, posted by another system ----------------------------------
+
+API = "/api/v1/me/applications/"
+APPEAL = "MNS-TAX-COMPLAINT"
+VAT_ANSWERS = {"reason": "voluntary", "vat_from": "2027-02-01", "email": "b@example.org"}
+
+
+def _form(client, service: str) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/v1/catalogue/services/{service}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200, response.content
+    form = response.json()["application_form"]
+    assert form["signature_required"] is True
+    return form
+
+
+def _api_signature(eid: EId, content: Any) -> dict[str, str]:
+    return {
+        "cms": eid.sign_base64(content.digest),
+        "certificate": eid.certificate_pem,
+        "chain": eid.chain_pem,
+    }
+
+
+def test_the_api_submits_a_vat_registration_with_a_valid_signature(business, director_eid):  # type: ignore[no-untyped-def]
+    client = bearer(business, assurance="high")
+    content = submission_content(
+        service_code=VAT,
+        version_number=_form(client, VAT)["version"],
+        answers=VAT_ANSWERS,
+        attachments=[],
+    )
+    response = client.post(
+        API,
+        {
+            "service": VAT,
+            "on_behalf_unp": TRADER,
+            "answers": VAT_ANSWERS,
+            "signature": _api_signature(director_eid, content),
+        },
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="signed-api-1",
+    )
+    assert response.status_code == 201, response.content
+    application = Application.objects.get(number=response.json()["number"])
+    signature = ApplicationSignature.objects.get(application=application)
+    assert bytes(signature.signed_content) == content.content
+    assert signature.digest == content.digest_hex
+    assert signature.signer_personal_number == DIRECTOR
+    assert application_signed_content(application).digest_hex == content.digest_hex
+    assert Entry.objects.filter(kind="application.signed", data__application=application.number)
+
+
+def test_the_api_submits_a_signed_tax_appeal_with_its_files(business, director_eid):  # type: ignore[no-untyped-def]
+    client = bearer(business, assurance="high")
+    answers = {
+        "inspectorate": "Інспекцыя МПЗ па Савецкім раёне г. Мінска",
+        "decision_number": "12-34/567",
+        "decision_date": "2026-11-02",
+        "grounds": "Падатак налічаны двойчы за адзін і той жа перыяд.",
+        "request": "cancel_in_full",
+        "email": "b@example.org",
+    }
+    decision = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    content = submission_content(
+        service_code=APPEAL,
+        version_number=_form(client, APPEAL)["version"],
+        answers=answers,
+        attachments=[("decision_copy", "рашэнне.pdf", hashlib.sha256(decision).hexdigest())],
+    )
+    payload = {
+        "service": APPEAL,
+        "on_behalf_unp": TRADER,
+        "answers": answers,
+        "signature": _api_signature(director_eid, content),
+    }
+    response = client.post(
+        API,
+        {
+            "payload": json.dumps(payload),
+            "decision_copy": SimpleUploadedFile("рашэнне.pdf", decision, "application/pdf"),
+        },
+        format="multipart",
+        HTTP_IDEMPOTENCY_KEY="signed-api-2",
+    )
+    assert response.status_code == 201, response.content
+    application = Application.objects.get(number=response.json()["number"])
+    signature = ApplicationSignature.objects.get(application=application)
+    assert bytes(signature.signed_content) == content.content
+    # What the back office recomputes from the stored files is what was signed.
+    assert application_signed_content(application).content == content.content
+
+
+@pytest.mark.parametrize(
+    ("signature", "code", "message"),
+    [
+        (
+            "other answers",
+            "signature_invalid",
+            "The signature is not of this application: it may have changed since. Sign again.",
+        ),
+        ("garbage", "signature_invalid", "The signature could not be read. Sign again."),
+        (
+            "stranger",
+            "signature_invalid",
+            "The e-ID you signed with is not yours or that of a director of the organisation. "
+            "Sign with your own e-ID.",
+        ),
+    ],
+)
+def test_the_api_refuses_an_invalid_signature_with_a_translated_problem(  # type: ignore[no-untyped-def]
+    business, director_eid, module_pki, signature, code, message
+):
+    client = bearer(business, assurance="high")
+    version = _form(client, VAT)["version"]
+    signed = submission_content(
+        service_code=VAT,
+        version_number=version,
+        answers={**VAT_ANSWERS, "vat_from": "2027-03-01"},
+        attachments=[],
+    )
+    if signature == "other answers":
+        posted = _api_signature(director_eid, signed)
+    elif signature == "garbage":
+        posted = {"cms": "bm90IGEgY21z"}
+    else:
+        stranger = UserFactory()
+        eid = platform_eid(
+            module_pki, stranger.personal_number, surname="Мароз", given_name="Ганна"
+        )
+        posted = _api_signature(
+            eid,
+            submission_content(
+                service_code=VAT, version_number=version, answers=VAT_ANSWERS, attachments=[]
+            ),
+        )
+    for language in ("en", "ru"):
+        response = client.post(
+            API,
+            {"service": VAT, "on_behalf_unp": TRADER, "answers": VAT_ANSWERS, "signature": posted},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"signed-api-bad-{language}",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 400, response.content
+        assert response["Content-Type"] == "application/problem+json"
+        problem = response.json()
+        assert problem["code"] == code
+        with translation.override(language):
+            assert problem["detail"] == translation.gettext(message)
+    assert not Application.objects.filter(applicant=business, service__code=VAT).exists()
+    assert not ApplicationSignature.objects.filter(application__applicant=business).exists()

@@ -25,6 +25,7 @@ from egov.cases.models import (
 )
 from egov.cases.selectors import comment_for_applicant, deadline_status
 from egov.cases.services import ApplicationInvalid
+from egov.cases.signatures import MAX_CMS_BYTES, signature_required, signature_submission_parse
 from egov.cases.workflow import state_label, transitions_available, workflow_of
 from egov.catalog import selectors as catalog
 from egov.catalog.definitions import Workflow, text
@@ -176,6 +177,9 @@ class AttachmentRequirementSerializer(serializers.Serializer):
 class ApplicationFormSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="The published version of the definition.")
     deadline_working_days = serializers.IntegerField()
+    signature_required = serializers.BooleanField(
+        help_text="The submission must carry the applicant's e-ID signature (signature)."
+    )
     schema = serializers.DictField(
         help_text="JSON Schema (2020-12) the answers object must meet, conditions included."
     )
@@ -192,6 +196,7 @@ def application_form(version: ServiceVersion, lang: str) -> dict[str, Any]:
     return {
         "version": version.number,
         "deadline_working_days": definition["deadline_working_days"],
+        "signature_required": signature_required(definition),
         "schema": form["schema"],
         "steps": [
             {
@@ -388,6 +393,44 @@ class ApplicationDetailSerializer(ApplicationSummarySerializer, _DetailParts):
 # --- applications: input -------------------------------------------------------------------
 
 
+class SubmissionSignatureSerializer(serializers.Serializer):
+    """The applicant's signature, as the e-ID signer returns it (ADR 0010)."""
+
+    cms = serializers.CharField(
+        max_length=MAX_CMS_BYTES * 4 // 3 + 4,
+        help_text="Base64 of the DER CMS SignedData, detached, whose messageDigest is the "
+        "SHA-256 of the canonical JSON (sorted keys, no spaces, UTF-8 with characters "
+        "unescaped) of {service, version, "
+        "answers, attachments: [{code, name, sha256}]}: the service's code, the published "
+        "version of application_form, the answers the form has and each file's requirement "
+        "code, file name and SHA-256 (hex), the files sorted by code, name and hash.",
+    )
+    certificate = serializers.CharField(
+        max_length=MAX_CMS_BYTES,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="The signer's certificate (PEM), unless the CMS includes it.",
+    )
+    chain = serializers.CharField(
+        max_length=MAX_CMS_BYTES,
+        required=False,
+        allow_blank=True,
+        default="",
+        trim_whitespace=False,
+        help_text="The certificates between it and the platform's root (PEM).",
+    )
+
+    def validate(self, attrs: Mapping[str, Any]) -> Any:
+        # What cannot be decoded is refused here, with the portal's translated messages.
+        return signature_submission_parse(
+            cms_base64=attrs["cms"],
+            certificate_pem=attrs.get("certificate", ""),
+            chain_pem=attrs.get("chain", ""),
+        )
+
+
 class SubmissionSerializer(serializers.Serializer):
     service = serializers.CharField(max_length=32, help_text="The service's code.")
     answers = serializers.DictField(
@@ -399,6 +442,12 @@ class SubmissionSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         help_text="For business services: the УНП of the organisation applied for.",
+    )
+    signature = SubmissionSignatureSerializer(
+        required=False,
+        help_text="Required where the service's application_form says signature_required: "
+        "the applicant's (or, for an organisation, a director's) e-ID signature over what is "
+        "submitted.",
     )
 
     def validate_service(self, code: str) -> Any:
@@ -441,7 +490,7 @@ def _longest_text(value: Any, depth: int = 0) -> int:
 
 class SubmissionMultipartSerializer(serializers.Serializer):
     payload = serializers.CharField(
-        help_text="The submission as JSON text: {service, answers, on_behalf_unp}."
+        help_text="The submission as JSON text: {service, answers, on_behalf_unp, signature}."
     )
     files = serializers.ListField(
         child=serializers.FileField(),

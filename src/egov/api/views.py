@@ -294,6 +294,7 @@ class MyApplicationsView(ApiView):
             language=_language(),
             uploads=files,
             on_behalf_unp=submission.validated_data["on_behalf_unp"],
+            signature=submission.validated_data.get("signature"),
         )
         # The number, status and deadline; the whole application is at the Location.
         data = ApplicationSummarySerializer(application).data
