@@ -606,7 +606,12 @@ def certificate_issue(
             raise PkiError(f"a certificate called {name!r} is in use; revoke it first")
 
         key = ec.generate_private_key(ec.SECP256R1()) if public_key is None else None
-        subject_key = public_key if key is None else key.public_key()
+        subject_key: ec.EllipticCurvePublicKey
+        if key is not None:
+            subject_key = key.public_key()
+        else:
+            assert public_key is not None
+            subject_key = public_key
         now = _now()
         not_after = min(now + definition.validity, issuing.not_valid_after_utc)
         usages = definition.key_usages
