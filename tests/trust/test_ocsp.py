@@ -83,7 +83,9 @@ def test_unknown_serial_is_unknown(pki):
     request = (
         ocsp.OCSPRequestBuilder()
         .add_certificate_by_hash(
-            *_hashes(_issuing(pki)), serial_number=12345, algorithm=hashes.SHA1()  # noqa: S303  (clients still send SHA-1 CertIDs)
+            *_hashes(_issuing(pki)),
+            serial_number=12345,
+            algorithm=hashes.SHA1(),  # noqa: S303  (clients still send SHA-1 CertIDs)
         )
         .build()
         .public_bytes(serialization.Encoding.DER)
