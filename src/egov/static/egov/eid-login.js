@@ -1,7 +1,7 @@
 // The e-ID login and step-up forms (identity/includes/eid_form.html): ask the portal for a
 // one-time challenge, let egov signer sign it with the person's consent (egovSigner, in
-// signer.js), then post the signer's answer. Without scripts the form posts nothing and the
-// server says what is needed.
+// signer.js), then post the signer's answer. Without scripts the form stays hidden and a note
+// says the e-ID needs them.
 (function () {
   "use strict";
 
@@ -78,12 +78,17 @@
 
   var forms = document.querySelectorAll("[data-eid-form]");
   for (var index = 0; index < forms.length; index++) {
-    forms[index].addEventListener("submit", function (event) {
-      var form = event.currentTarget;
-      if (form.getAttribute("data-eid-ready") === "true") return;
-      event.preventDefault();
-      if (!window.egovSigner) return;
-      start(form);
-    });
+    var form = forms[index];
+    // A button, not a submit: the form is sent by the script once the signer answered.
+    form.querySelector("[data-eid-button]").addEventListener(
+      "click",
+      function (event) {
+        var current = event.currentTarget.form;
+        if (window.egovSigner && current.getAttribute("data-eid-ready") !== "true") start(current);
+      }
+    );
+    form.hidden = false;
   }
+  var notes = document.querySelectorAll("[data-eid-noscript]");
+  for (var note = 0; note < notes.length; note++) notes[note].hidden = true;
 })();

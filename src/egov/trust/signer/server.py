@@ -414,7 +414,13 @@ class Signer:
         )
 
     def _consent_form(
-        self, _: Translator, signer_request: SignerRequest, *, error: str = "", status: int = 200
+        self,
+        _: Translator,
+        signer_request: SignerRequest,
+        *,
+        error: str = "",
+        status: int = 200,
+        chosen: str = "",
     ) -> web.Response:
         asking = (
             _("%(origin)s asks you to log in with your e-ID.")
@@ -453,8 +459,10 @@ class Signer:
         )
         if self.eids:
             parts.append(f"<fieldset><legend>{html.escape(_('Choose your e-ID'))}</legend>")
+            if not any(eid.id == chosen for eid in self.eids):
+                chosen = self.eids[0].id
             for index, eid in enumerate(self.eids):
-                checked = " checked" if index == 0 else ""
+                checked = " checked" if eid.id == chosen else ""
                 label = _("%(holder)s, identification number %(number)s, valid until %(date)s") % {
                     "holder": eid.holder,
                     "number": eid.personal_number or "—",
@@ -572,6 +580,7 @@ class Signer:
                 error=_("The password or PIN is not right. Attempts left: %(left)s.")
                 % {"left": left},
                 status=400,
+                chosen=eid.id,
             )
         except EidError:
             logger.warning("signer_eid_unusable", exc_info=True)
