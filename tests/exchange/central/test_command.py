@@ -217,6 +217,7 @@ def test_a_ministry_joins_with_subcommands(folders, nces):
         "tsa_url": "http://127.0.0.1:18000/trust/tsa",
         "timestamp_interval": 10,
         "timestamp_grace": 600,
+        "ocsp_url": "http://127.0.0.1:18000/trust/ocsp",
     }
     assert outputs[6].splitlines() == [
         "gateway GW-MINPRIRODY: registry unchanged",

@@ -246,6 +246,7 @@ def test_gateway_files_name_existing_keys_and_certificates(registry, tmp_path):
         "tsa_url": "http://127.0.0.1:9000/trust/tsa",
         "timestamp_interval": 10,
         "timestamp_grace": 600,
+        "ocsp_url": "http://127.0.0.1:9000/trust/ocsp",
     }
     assert (
         registries["client_listen"],

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 import yaml
@@ -729,6 +729,7 @@ def gateway_config(
         "tsa_url": settings.GATEWAY_TSA_URL or tsa_url_for(central_url),
         "timestamp_interval": settings.GATEWAY_TIMESTAMP_INTERVAL,
         "timestamp_grace": settings.GATEWAY_TIMESTAMP_GRACE,
+        "ocsp_url": urlunsplit((*urlsplit(central_url)[:2], "/trust/ocsp", "", "")),
     }
 
 

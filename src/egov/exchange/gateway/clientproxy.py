@@ -169,6 +169,7 @@ class ClientProxy:
             raise client_proxy_error(
                 "UnknownMember", f"no gateway serves the provider {service.provider}"
             )
+        self.gateway.peer_statuses.check(peer, client_proxy_error)
         body = await body_read(request, self.gateway.settings.max_body_bytes)
         # The replay protection between gateways is by this id, never by the client's
         # message id: a client may retry with the same X-Road-Id.

@@ -80,12 +80,23 @@ class GatewaySettings:
     timestamp_interval: float = 10.0
     #: Seconds the oldest seal may wait for its token before the gateway stops forwarding.
     timestamp_grace: float = 600.0
+    #: The platform's OCSP responder (``<portal>/trust/ocsp``) for the other gateways'
+    #: certificates; empty: only the global configuration's revocations count.
+    ocsp_url: str = ""
+    #: Seconds between OCSP queries, and the age past which a peer without a newer good
+    #: answer is refused.
+    ocsp_interval: float = 60.0
+    ocsp_max_age: float = 3600.0
 
     def __post_init__(self) -> None:
         if self.tsa_url and not self.tsa_url.startswith(("http://", "https://")):
             raise ValueError(f"tsa_url must be an http:// or https:// URL, not {self.tsa_url!r}")
         if not self.timestamp_interval > 0 or not self.timestamp_grace > 0:
             raise ValueError("timestamp_interval and timestamp_grace must be positive seconds")
+        if self.ocsp_url and not self.ocsp_url.startswith(("http://", "https://")):
+            raise ValueError(f"ocsp_url must be an http:// or https:// URL, not {self.ocsp_url!r}")
+        if not self.ocsp_interval > 0 or not self.ocsp_max_age > 0:
+            raise ValueError("ocsp_interval and ocsp_max_age must be positive seconds")
 
     @classmethod
     def load(cls, path: Path) -> GatewaySettings:
@@ -118,6 +129,9 @@ class GatewaySettings:
             tsa_url=str(data.get("tsa_url") or ""),
             timestamp_interval=float(data.get("timestamp_interval", 10)),
             timestamp_grace=float(data.get("timestamp_grace", 600)),
+            ocsp_url=str(data.get("ocsp_url") or ""),
+            ocsp_interval=float(data.get("ocsp_interval", 60)),
+            ocsp_max_age=float(data.get("ocsp_max_age", 3600)),
         )
 
     def signing_private_key(self) -> ec.EllipticCurvePrivateKey:

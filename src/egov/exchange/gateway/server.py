@@ -26,6 +26,7 @@ from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
 from egov.exchange.gateway.clientproxy import ClientProxy
 from egov.exchange.gateway.conf import ConfHolder, GatewaySettings, Peer
 from egov.exchange.gateway.messagelog import MessageLog
+from egov.exchange.gateway.ocsp import PeerStatuses
 from egov.exchange.gateway.serverproxy import ServerProxy
 from egov.exchange.gateway.timestamping import Timestamping
 from egov.exchange.globalconf import GlobalconfInvalid
@@ -58,6 +59,7 @@ class Gateway:
             settings.log_dir, self.code, self.signing_key, self.signing_certificate_pem
         )
         self.timestamping = Timestamping(settings, self.log)
+        self.peer_statuses = PeerStatuses(settings)
         self.client_proxy = ClientProxy(self)
         self.server_proxy = ServerProxy(self)
         self._sessions: list[ClientSession] = []
@@ -220,16 +222,24 @@ class Gateway:
         self._sessions = [self.services, self.central]
         if self.settings.tsa_url:
             self._sessions.append(await self.timestamping.open(self.central_tls()))
+        if self.settings.ocsp_url:
+            self.peer_statuses.session = ClientSession(
+                connector=TCPConnector(ssl=self.central_tls())
+            )
+            self._sessions.append(self.peer_statuses.session)
         self.bound = {}
         if self.settings.health_listen:
             # First, so that readiness says "not ready" while the configuration is fetched.
             await self._listen("health", self.health, self.settings.health_listen, None)
         self.conf.load_cache()
         await self.refresh()
+        await self.peer_statuses.refresh(self.conf.usable())
         self._tasks = [
             asyncio.create_task(self._refresh_loop()),
             asyncio.create_task(self._every(1.0, self._housekeeping)),
         ]
+        if self.settings.ocsp_url:
+            self._tasks.append(asyncio.create_task(self._ocsp_loop()))
         if self.settings.tsa_url:
             self._tasks.append(
                 asyncio.create_task(
@@ -294,6 +304,18 @@ class Gateway:
             await asyncio.sleep(seconds)
             try:
                 await job()
+            except Exception:
+                logger.exception("gateway_job_failed", gateway=self.code)
+
+    async def _ocsp_loop(self) -> None:
+        """Ask at the configured interval; every couple of seconds while a peer has no
+        status yet (at first start, or when the responder was away)."""
+        while True:
+            complete = self.peer_statuses.complete(self.conf.usable())
+            interval = self.settings.ocsp_interval
+            await asyncio.sleep(interval if complete else min(2.0, interval))
+            try:
+                await self.peer_statuses.refresh(self.conf.usable())
             except Exception:
                 logger.exception("gateway_job_failed", gateway=self.code)
 

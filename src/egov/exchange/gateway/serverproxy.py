@@ -128,6 +128,7 @@ class ServerProxy:
             raise server_proxy_error(
                 "SslAuthenticationFailed", f"the certificate of gateway {peer.code} is revoked"
             )
+        self.gateway.peer_statuses.check(peer, server_proxy_error)
         return peer
 
     async def _call(
