@@ -30,12 +30,19 @@ def _consent(popup) -> None:  # type: ignore[no-untyped-def]
     popup.locator("button.allow").click()
 
 
+def _submit(page, target) -> None:  # type: ignore[no-untyped-def]
+    """Click and wait for the page the click loads: reading the page while it is being
+    replaced reads nothing."""
+    with page.expect_navigation():
+        target.click()
+
+
 def _open_case(page, number: str) -> None:  # type: ignore[no-untyped-def]
     page.goto("/en/office/")
     for _attempt in range(50):  # the automatic step runs in the background worker
         link = page.get_by_role("link", name=number)
         if link.count():
-            link.click()
+            _submit(page, link)
             break
         time.sleep(0.2)
         page.reload()
@@ -62,11 +69,11 @@ def test_business_representative_signs_a_company_registration_and_verifies_the_d
     page.goto("/en/services/MGI-COMPANY-REG/start/")
     check_accessibility(page)
     page.locator("#on-behalf").select_option("192541238")
-    page.locator("main form[action$='/apply/'] button[type=submit]").click()
+    _submit(page, page.locator("main form[action$='/apply/'] button[type=submit]"))
     text = page.locator("main").inner_text()
     assert "192541238" in text and "From the legal entities register" in text
     check_accessibility(page)
-    page.locator("main form button[type=submit]").first.click()
+    _submit(page, page.locator("main form button[type=submit]").first)
     page.locator("input[name=company_name]").fill("Лясны двор")
     page.locator("input[name=legal_form][value=llc]").check()
     page.locator("input[name=registered_address]").fill("г. Мінск, вул. Сурганава, 2, пам. 5")
@@ -76,13 +83,13 @@ def test_business_representative_signs_a_company_registration_and_verifies_the_d
     page.locator("input[name=director_name]").fill("Шымановіч Андрэй Іванавіч")
     page.locator("input[name=email]").fill(BUSINESS)
     check_accessibility(page)
-    page.locator("main form button[type=submit]").first.click()
+    _submit(page, page.locator("main form button[type=submit]").first)
     articles = tmp_path / "статут.pdf"
     articles.write_bytes(PDF)
     for requirement in ("articles", "duty_payment_proof"):
         form = page.locator(f"form:has(input[name=requirement][value={requirement}])")
         form.locator("input[type=file]").set_input_files(str(articles))
-        form.locator("button[type=submit]").click()
+        _submit(page, form.locator("button[type=submit]"))
         assert "The file has been attached." in page.content()
     check_accessibility(page)
     page.goto(page.url.replace("/documents/", "/check/"))
@@ -112,14 +119,14 @@ def test_business_representative_signs_a_company_registration_and_verifies_the_d
     assert "Valid at the time of signing." in body
     assert fingerprint in body
     check_accessibility(decider)
-    decider.locator("#claim").click()
+    _submit(decider, decider.locator("#claim"))
     approve = decider.locator("form:has(input[name=transition][value=approve]) button[type=submit]")
     for _attempt in range(100):  # the register's check of the founder runs in the worker
         if approve.count() and approve.is_enabled():
             break
         time.sleep(0.2)
         decider.reload()
-    approve.click()
+    _submit(decider, approve)
     assert "Registered" in decider.content()
     check_accessibility(decider)
     office.close()
@@ -140,10 +147,15 @@ def test_business_representative_signs_a_company_registration_and_verifies_the_d
     page.goto("/en/verify/")
     check_accessibility(page)
     page.locator("#document").set_input_files(str(decision))
-    page.get_by_role("button", name="Check the file").click()
-    assert page.locator("#verdict").inner_text() == "The signature is valid"
+    _submit(page, page.get_by_role("button", name="Check the file"))
+    assert page.locator("#verdict h1").inner_text() == "The signature is valid"
+    assert "The file was not changed after it was signed." in page.locator("#verdict").inner_text()
     report = " ".join(page.locator("main").inner_text().split())
-    assert "Signing time" in report
+    signer = re.search(r"Signed by (.+?) Signing time", report)
+    assert signer and signer.group(1).strip(), report
     assert re.search(r"Signing time \d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}", report)
+    assert re.search(r"Timestamp \d{2}\.\d{2}\.\d{4} \d{2}:\d{2}:\d{2}", report), report
+    assert "Certificate when signed valid" in report
+    assert "Changed after signing no" in report
     check_accessibility(page)
     representative.close()
