@@ -830,10 +830,6 @@ DOCUMENTS_VERIFY_MAX_BYTES = ENV.int(
 # (end of documents settings)
 
 # --- audit ledger -------------------------------------------------------------------------------
-# (end of audit settings)
-
-# Last: every required value missing, or unusable, stops the process here, in one message.
-ENV.check()
 AUDIT_TREE_HEAD_SECONDS = ENV.int(
     "EGOV_AUDIT_TREE_HEAD_SECONDS",
     300,
@@ -853,3 +849,7 @@ AUDIT_SEQUENCE_ON_COMMIT = ENV.bool(
     "Put each audit entry into the ledger's tree right after its transaction commits; off, "
     "only the worker's sweeps do it (every few seconds), which takes load off busy servers.",
 )
+# (end of audit settings)
+
+# Last: every required value missing, or unusable, stops the process here, in one message.
+ENV.check()
