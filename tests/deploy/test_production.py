@@ -337,6 +337,7 @@ def host_layout(root: Path, ports: dict[str, int], *, database: Database, smtp: 
     write_private(credentials / "cache_url", "locmemcache://egov")
     write_private(credentials / "email_host_password", "")
     write_private(credentials / "backup_passphrase", secrets.token_urlsafe(32))
+    write_private(credentials / "pki_key_passphrase", secrets.token_urlsafe(32))
     # The portal's certificate from the ministry's own CA (here a self-signed one), and that
     # CA's bundle for the gateways (docs/deployment.md: /etc/egov/central-ca.pem).
     certificate, key = self_signed(root / "etc/ssl/egov", HOST_NAME)

@@ -321,7 +321,7 @@ def test_only_the_processes_that_use_the_database_get_its_credential() -> None:
     for name in ("egov-web.service", "egov-registries.service", "egov-worker@.service"):
         assert "DATABASE_URL_FILE" in every[name].environment(), name
     # The gateway is the process other members' gateways talk to; it never uses the database.
-    assert set(every["egov-gateway@.service"].credentials()) == {"secret_key"}
+    assert set(every["egov-gateway@.service"].credentials()) == {"secret_key", "pki_key_passphrase"}
 
 
 def test_every_secret_has_a_credential_somewhere() -> None:
@@ -426,6 +426,8 @@ def test_egov_run_gives_a_command_the_services_user_settings_and_credentials(
         "cache_url",
         "email_host_password",
         "backup_passphrase",
+        "pki_key_passphrase",
+        "pki_pkcs11_pin",
     )
     line = egov_run(tmp_path, "check", "--deploy", credentials=every)
 
@@ -450,6 +452,8 @@ def test_egov_run_gives_a_command_the_services_user_settings_and_credentials(
         "CACHE_URL_FILE": f"{directory}/cache_url",
         "EMAIL_HOST_PASSWORD_FILE": f"{directory}/email_host_password",
         "EGOV_BACKUP_PASSPHRASE_FILE": f"{directory}/backup_passphrase",
+        "EGOV_PKI_KEY_PASSPHRASE_FILE": f"{directory}/pki_key_passphrase",
+        "EGOV_PKI_PKCS11_PIN_FILE": f"{directory}/pki_pkcs11_pin",
     }
     assert "--wait" in line and "--pipe" in line  # the command's output and exit status
 
@@ -539,7 +543,7 @@ def test_the_deployment_page_gives_each_units_command_line() -> None:
 
 def test_the_deployment_page_lists_every_credential_file() -> None:
     page = PAGE.read_text(encoding="utf-8")
-    listed = set(re.findall(r"^\| `(\w+)` \| `[A-Z_]+`", page, re.MULTILINE))
+    listed = set(re.findall(r"^\| `(\w+)` \| `[A-Z0-9_]+`", page, re.MULTILINE))
     in_egov_run = set(re.findall(r"^\S+ (\S+) \w+_FILE$", EGOV_RUN.read_text(), re.MULTILINE))
     assert listed == (in_egov_run - {"$database_url"}) | {"database_url", "database_url_owner"}
     in_units = {name for unit in units().values() for name in unit.credentials()}
