@@ -103,6 +103,7 @@ def test_collected_static_files_stay_readable_for_nginx(tmp_path):
             SECRET_KEY="collectstatic-" + "x" * 40,
             EGOV_BASE_URL="https://egov.example",
             EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+            EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         ),
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -26,6 +26,7 @@ PRODUCTION = {
     "SECRET_KEY": "a-long-random-production-secret-" + "k" * 40,
     "EGOV_BASE_URL": "https://egov.example",
     "EGOV_EXCHANGE_GATEWAY_URL": "https://127.0.0.1:8090",
+    "EGOV_PKI_KEY_PASSPHRASE": "test-pki-key-passphrase",
 }
 
 
@@ -97,6 +98,7 @@ def test_production_reads_secrets_from_files_with_the_trailing_newline_stripped(
         EGOV_BACKUP_PASSPHRASE_FILE=str(secrets / "backup"),
         EGOV_BASE_URL=PRODUCTION["EGOV_BASE_URL"],
         EGOV_EXCHANGE_GATEWAY_URL=PRODUCTION["EGOV_EXCHANGE_GATEWAY_URL"],
+        EGOV_PKI_KEY_PASSPHRASE=PRODUCTION["EGOV_PKI_KEY_PASSPHRASE"],
     )
 
     done = python(SHOW, environment)

@@ -22,6 +22,7 @@ def _production_env(tmp_path: Path) -> dict[str, str]:
         ALLOWED_HOSTS="portal.egov.example",
         EGOV_BASE_URL="https://portal.egov.example",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         EGOV_DATA_DIR=str(tmp_path),
         DJANGO_SETTINGS_MODULE="egov.settings",
     )

@@ -92,8 +92,11 @@ def test_a_database_of_the_previous_release_migrates_with_its_data_intact(
 
     users = {row["pk"]: row["fields"] for row in _rows("identity.user")}
     assert report["users"] == [users[pk]["email"] for pk in sorted(users)]
-    # The release's password hashes still sign every demo account in.
-    assert report["password_ok"] == sorted(account.email for account in DEMO_ACCOUNTS)
+    # The release's password hashes still sign every demo account it had in.
+    released = {fields["email"] for fields in users.values()}
+    in_release = sorted(a.email for a in DEMO_ACCOUNTS if a.email in released)
+    assert len(in_release) >= 5
+    assert report["password_ok"] == in_release
 
     applications = _rows("cases.application")
     assert len(applications) == 80

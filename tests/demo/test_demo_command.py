@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 
 from egov.demo.management.commands import demo
@@ -56,6 +57,7 @@ def test_demo_runs_every_process_with_the_exchange_client_settings(started, tmp_
         ["serve", "--bind", "127.0.0.1:8001", "--workers", "2"],
         ["gateway", "run", "GW-REGISTRIES"],
         ["gateway", "run", "GW-PORTAL"],
+        ["signer", "--pkcs12-dir", str(django_settings.EID_DIR)],
     ]
     for command, env in started.commands:
         assert env["EGOV_EXCHANGE_GATEWAY_URL"] == "https://127.0.0.1:8090", command

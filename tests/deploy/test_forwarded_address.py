@@ -48,6 +48,7 @@ def throttled_addresses(
         SECRET_KEY="forwarded-" + "x" * 40,
         EGOV_BASE_URL="https://egov.example",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         EGOV_DATA_DIR=os.environ["EGOV_DATA_DIR"],
     )
     done = subprocess.run(

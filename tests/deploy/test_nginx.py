@@ -220,6 +220,7 @@ def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
         ALLOWED_HOSTS=SERVER_NAME,
         EGOV_BASE_URL=f"https://{SERVER_NAME}",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         # nginx, on this host, is the one proxy whose forwarded headers count.
         EGOV_TRUSTED_PROXIES="127.0.0.1",
         EGOV_PROXY_COUNT="1",

@@ -41,6 +41,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         ALLOWED_HOSTS="egov.example",
         EGOV_BASE_URL="https://egov.example",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         EGOV_TRUSTED_PROXIES=f"{PROXY}/32",
         EGOV_PROBE_REQUEST_LOG=str(folder / "requests.txt"),
         EGOV_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",

@@ -90,6 +90,7 @@ def _environment() -> dict[str, str]:
         "SECRET_KEY": "walkthrough-secret-" + "w" * 40,
         "EGOV_BASE_URL": "http://127.0.0.1:8000",
         "EGOV_EXCHANGE_GATEWAY_URL": "https://127.0.0.1:8090",
+        "EGOV_PKI_KEY_PASSPHRASE": "test-pki-key-passphrase",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "EGOV_INSECURE_HTTP": "true",
         # Static files from the source tree, as in the other tests: no collectstatic needed.

@@ -69,6 +69,7 @@ def environment():
         SECRET_KEY="worker-test-" + "k" * 40,
         EGOV_BASE_URL="http://127.0.0.1:8000",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
+        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
         EGOV_WORKER_STALE_SECONDS="2",
         EGOV_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
     )

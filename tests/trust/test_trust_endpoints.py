@@ -57,7 +57,7 @@ def test_ca_certificates_are_served_as_pem(client, pki):
         assert response.status_code == 200
         assert response["Content-Type"] == "application/x-pem-file"
         assert load_certificate(response.content) == load_certificate(pki / f"{name}.cert.pem")
-    response = client.get("/trust/ca/other.pem")
+    response = client.get("/trust/ca/other.pem", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert "no certification authority of that name" in response.content.decode()
 
