@@ -32,9 +32,9 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
 
 from egov.core.backup import manifest_cipher, manifest_seal
+from egov.trust.pki import load_private_key
 from tests.exchange.harness import Stack
 from tests.ports import free_port
 
@@ -403,12 +403,13 @@ def _manifest_changed(members: dict[str, bytes], change: Any, *, reseal: bool = 
 
 
 def _private_keys_match(folder: Path) -> int:
-    """Every ``*.key.pem`` decrypts to the key of the certificate beside it; 0600."""
+    """Every ``*.key.pem`` decrypts (with the PKI's passphrase) to the key of the certificate
+    beside it; 0600."""
     matched = 0
     for key_path in sorted(folder.rglob("*.key.pem")):
         certificate_path = key_path.with_name(key_path.name.replace(".key.pem", ".cert.pem"))
         assert key_path.stat().st_mode & 0o777 == 0o600, key_path
-        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+        key = load_private_key(key_path)
         certificate = x509.load_pem_x509_certificate(certificate_path.read_bytes())
         assert key.public_key() == certificate.public_key(), key_path
         matched += 1

@@ -14,7 +14,7 @@ import pytest
 
 from egov.core.exchange_files import client_certificate_paths
 from egov.exchange.client import ExchangeUnavailable, exchange_get_json
-from egov.trust.pki import certificate_issue, pki_init
+from egov.trust.pki import certificate_issue, pki_init, tls_key_password
 from tests.ports import free_port
 from tests.registrydata.stub import PERSON_SERVICE, ExchangeStub, person
 
@@ -55,7 +55,11 @@ class Pki:
 
     def server_context(self, chain: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(chain or self.gateway.chain_path, key or self.gateway.key_path)
+        context.load_cert_chain(
+            chain or self.gateway.chain_path,
+            key or self.gateway.key_path,
+            password=tls_key_password,
+        )
         context.verify_mode = ssl.CERT_OPTIONAL
         context.load_verify_locations(self.directory / "root.cert.pem")
         context.load_verify_locations(self.directory / "issuing.cert.pem")

@@ -206,6 +206,19 @@ def central_certificate(*, pki_dir: Path, instance: str = "") -> IssuedCertifica
     )
 
 
+def ocsp_responder_certificate(*, pki_dir: Path, instance: str = "") -> IssuedCertificate:
+    """The platform OCSP responder's certificate: the gateways this set-up configures ask
+    /trust/ocsp about each other's certificates, so the responder must be able to answer
+    (`egov trust setup` issues the same certificate under the same name)."""
+    return _issued(
+        pki_dir=pki_dir,
+        name="ocsp",
+        profile="ocsp-responder",
+        common_name=f"{instance or registry_instance() or 'egov'} egov OCSP responder",
+        organization="egov",
+    )
+
+
 def client_certificate_issue(*, client: Subsystem | Member, paths: ExchangePaths) -> Outcome:
     """Issue (when none is in force) an ``information-system`` certificate for ``client``,
     copy it and its key into the client TLS folder and register it. Call inside the
@@ -753,6 +766,8 @@ def gateway_config_write(
             written.append(
                 provider_key_ensure(directory=paths.provider_keys_dir, provider=provider)
             )
+    # The gateway asks the platform's OCSP responder about its peers: it must answer.
+    ocsp_responder_certificate(pki_dir=paths.pki_dir)
     Path(document["log_dir"]).mkdir(parents=True, exist_ok=True)
     target = paths.exchange_dir / gateway.code / "gateway.json"
     data = (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
