@@ -377,8 +377,21 @@ def test_start_refuses_other_interfaces() -> None:
     async def start() -> None:
         await signer_start(signer, host="0.0.0.0", port=0)  # noqa: S104
 
-    with pytest.raises(SignerStartError):
-        asyncio.new_event_loop().run_until_complete(start())
+    # Its own thread: the browser tests keep an event loop running in the main thread.
+    import threading
+
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(start())
+        except BaseException as error:  # handed to the test's thread
+            raised.append(error)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    assert len(raised) == 1 and isinstance(raised[0], SignerStartError), raised
 
 
 def test_an_e_id_file_is_readable_by_openssl(eid_path) -> None:
