@@ -121,7 +121,7 @@ def base_env(data_dir: Path) -> dict[str, str]:
         SECRET_KEY="bench-" + "x" * 40,
         EGOV_BASE_URL="http://127.0.0.1:8000",
         EGOV_EXCHANGE_GATEWAY_URL="https://127.0.0.1:8090",
-        EGOV_PKI_KEY_PASSPHRASE="test-pki-key-passphrase",
+        EGOV_PKI_KEY_PASSPHRASE="bench-" + "pki" * 8,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         PYTHONPATH=str(ROOT),
     )
