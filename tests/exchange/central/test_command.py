@@ -232,6 +232,8 @@ def test_a_ministry_joins_with_subcommands(folders, nces):
         "GW-MINPRIRODY-tls",
         "GW-MINPRIRODY-signing",
         "central-signing",
+        # The responder the gateway asks about its peers, issued with its first configuration.
+        "ocsp",
         f"client-{stem}",
     ]
 

@@ -134,6 +134,9 @@ def test_setup_twice_creates_the_demo_exchange_once(registry, tmp_path):
         *sorted(
             f"client-{quote(client, safe='')}" for client in [*BACKOFFICES, "BY/GOV/NCES/portal"]
         ),
+        # The OCSP responder the gateways check their peers with, issued with their
+        # configuration files.
+        "ocsp",
     ]
     assert len(rows["members"]) == 11
     assert len(rows["subsystems"]) == 15
