@@ -847,7 +847,14 @@ AUDIT_SEQUENCE_ON_COMMIT = ENV.bool(
     "EGOV_AUDIT_SEQUENCE_ON_COMMIT",
     True,
     "Put each audit entry into the ledger's tree right after its transaction commits; off, "
-    "only the worker's sweeps do it (every few seconds), which takes load off busy servers.",
+    "only the worker's sweeps do it (every 30 seconds), which takes load off busy servers.",
+)
+AUDIT_SEQUENCE_SPACING_MS = ENV.int(
+    "EGOV_AUDIT_SEQUENCE_SPACING_MS",
+    50,
+    "Least time, in milliseconds, between two sequencings a web or worker process starts "
+    "after its commits: under load one takes the entries of many; what is left waits for the "
+    "next commit or the worker's sweep (0: after every commit).",
 )
 # (end of audit settings)
 

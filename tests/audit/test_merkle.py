@@ -101,8 +101,10 @@ _json_without_floats = st.recursive(
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.text(st.characters(exclude_categories=["Cs"])),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), children, max_size=4)
+    ),
     max_leaves=20,
 )
 

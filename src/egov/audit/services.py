@@ -280,6 +280,10 @@ def _insert_copy(entries: list[Entry]) -> None:
         _saved(entry, pk)
 
 
+#: When this process last sequenced after a commit (time.monotonic()).
+_last_on_commit = [-math.inf]
+
+
 def _sequence_on_commit() -> None:
     if not settings.AUDIT_SEQUENCE_ON_COMMIT:
         return
@@ -290,6 +294,14 @@ def _sequence_on_commit() -> None:
 
 
 def _sequence_after_commit() -> None:
+    """Sequence now unless this process did less than ``EGOV_AUDIT_SEQUENCE_SPACING_MS``
+    ago: under load one sequencing takes the entries of many commits (each is a
+    transaction of its own, with its own flush to disk), and what a busy moment leaves
+    pending goes in with the next commit's or the worker's sweep."""
+    now = time.monotonic()
+    if (now - _last_on_commit[0]) * 1000 < settings.AUDIT_SEQUENCE_SPACING_MS:
+        return
+    _last_on_commit[0] = now
     try:
         entries_sequence(wait=False)
     except Exception:  # the entry is committed; the next sweep sequences it
@@ -300,65 +312,85 @@ def _sequence_after_commit() -> None:
 
 
 def _sequencer_row() -> None:
-    if not Sequencer.objects.filter(pk=1).exists():
-        try:
-            with transaction.atomic():
-                Sequencer.objects.create(pk=1, tree_size=0)
-        except IntegrityError:
-            pass  # created by another process meanwhile
+    if Sequencer.objects.filter(pk=1).exists():
+        return
+    try:
+        with transaction.atomic():
+            Sequencer.objects.create(pk=1, tree_size=0)
+    except IntegrityError:
+        pass  # created by another process meanwhile
 
 
 def entries_sequence(*, wait: bool = True) -> int:
     """Put every committed entry not yet in the tree into it; returns how many. With
     ``wait=False`` it returns 0 at once when another process is sequencing (that one loops
     until nothing is pending, so it takes this process's entries too)."""
-    _sequencer_row()
     total = 0
     while True:
         done = _sequence_batch(wait=wait)
         if done is None:
             return total
         total += done
-        if done == 0:
+        if done < SEQUENCE_BATCH:
             return total
 
 
 def _sequence_batch(*, wait: bool) -> int | None:
+    """Number the oldest pending entries under the sequencer's lock: how many, or None when
+    another process holds the lock (and ``wait`` is false)."""
+    table = connection.ops.quote_name(Entry._meta.db_table)
     with transaction.atomic():
         rows = Sequencer.objects.filter(pk=1)
         if connection.features.has_select_for_update_skip_locked and not wait:
             rows = rows.select_for_update(skip_locked=True)
         else:
             rows = rows.select_for_update()
-        sequencer = rows.first()
-        if sequencer is None:
-            return None  # locked by another sequencer
-        last = (
-            Entry.objects.filter(leaf_index=None)
-            .order_by("id")
-            .values_list("id", flat=True)[SEQUENCE_BATCH - 1 : SEQUENCE_BATCH]
-        )
-        last_id = next(iter(last), None)
-        old = sequencer.tree_size
-        table = connection.ops.quote_name(Entry._meta.db_table)
-        bound = "" if last_id is None else " AND id <= %s"
         with connection.cursor() as cursor:
+            # One statement reads the lock and the pending ids (the partial index's order).
+            sql, params = rows.values_list("tree_size").query.sql_with_params()
+            cursor.execute(sql, params)
+            locked = cursor.fetchone()
+            if locked is None:
+                if Sequencer.objects.filter(pk=1).exists():
+                    return None  # locked by another sequencer
+                _sequencer_row()
+                return _sequence_batch(wait=wait)
+            old = int(locked[0])
             cursor.execute(
-                f"UPDATE {table} SET leaf_index = numbered.position FROM ("  # noqa: S608
-                "SELECT id, CAST(%s AS BIGINT) + ROW_NUMBER() OVER (ORDER BY id) - 1 AS position "
-                f"FROM {table} "
-                f"WHERE leaf_index IS NULL{bound}) AS numbered "
-                f"WHERE {table}.id = numbered.id",
-                [old] if last_id is None else [old, last_id],
+                f"SELECT id FROM {table} WHERE leaf_index IS NULL "  # noqa: S608
+                "ORDER BY id LIMIT %s",
+                [SEQUENCE_BATCH],
             )
-            count = cursor.rowcount
-        if count <= 0:
-            return 0
-        new = old + count
+            ids = [pk for (pk,) in cursor.fetchall()]
+            if not ids:
+                return 0
+            _leaves_number(cursor, table, ids, old)
+        new = old + len(ids)
         _nodes_store(old, new)
         Sequencer.objects.filter(pk=1).update(tree_size=new)
-    logger.info("audit_sequenced", entries=count, tree_size=new)
-    return count
+    logger.info("audit_sequenced", entries=len(ids), tree_size=new)
+    return len(ids)
+
+
+def _leaves_number(cursor: Any, table: str, ids: list[int], first: int) -> None:
+    """Give the entries ``ids`` (in order) the leaf indexes from ``first`` on: one UPDATE
+    joined to the ids by their primary key (a join to the pending entries by a sub-select
+    made PostgreSQL scan the whole table each time)."""
+    if connection.vendor == "postgresql":
+        cursor.execute(
+            f"UPDATE {table} SET leaf_index = numbered.position FROM ("  # noqa: S608
+            "SELECT unnest(%s::bigint[]) AS id, "
+            "generate_series(%s::bigint, %s::bigint) AS position) AS numbered "
+            f"WHERE {table}.id = numbered.id",
+            [ids, first, first + len(ids) - 1],
+        )
+    else:
+        cursor.executemany(
+            f"UPDATE {table} SET leaf_index = %s WHERE id = %s",  # noqa: S608
+            [(first + offset, pk) for offset, pk in enumerate(ids)],
+        )
+    if cursor.rowcount not in (-1, len(ids)) and connection.vendor == "postgresql":
+        raise LedgerError("entries to number changed under the sequencer's lock")
 
 
 def _level_hashes(
