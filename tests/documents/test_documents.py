@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.hashes import SHA256
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -285,3 +286,46 @@ def test_refusal_document_carries_the_reasons(pki):
     tasks_run_pending()
     document = IssuedDocument.objects.get(application=application)
     assert document.kind == "refusal" and document.status == "signed"
+
+
+def _plain_pdf() -> bytes:
+    return HTML(string="<p>Рашэнне</p>").write_pdf()
+
+
+def test_a_key_revoked_after_it_signed_is_refused_at_once(tmp_path, settings, ocsp_base_url):
+    """Signing keeps a certificate's status and its OCSP answers for a while; revoking it
+    is seen by the very next signature all the same."""
+    from egov.documents.credentials import document_key
+    from egov.documents.signing import SigningRefused, pdf_sign
+    from egov.documents.verification import pdf_verify
+
+    directory = pki_make(tmp_path / "pki", ocsp_base_url)
+    settings.PKI_DIR = directory
+    settings.PKI_PKCS11_KEYS = []
+    key = document_key("agency-mvd-documents")
+    assert pdf_verify(pdf_sign(_plain_pdf(), key=key).pdf).valid
+    assert pdf_verify(pdf_sign(_plain_pdf(), key=key).pdf).valid
+    certificate_revoke(
+        directory=directory, serial=key.certificate.serial_number, reason="superseded"
+    )
+    with pytest.raises(SigningRefused) as refused:
+        pdf_sign(_plain_pdf(), key=key)
+    assert "revoked" in str(refused.value.code)
+
+
+def test_a_signature_larger_than_the_last_is_sized_again(pki):
+    """The space kept for a signature is the last one's; one that no longer fits (a longer
+    chain, a larger timestamp) is signed again with pyHanko's own estimate."""
+    from egov.documents import signing
+    from egov.documents.credentials import document_key
+    from egov.documents.verification import pdf_verify
+
+    key = document_key("agency-mgi-documents")
+    first = signing.pdf_sign(_plain_pdf(), key=key).pdf
+    [size_key] = [k for k in signing._reserved if k[0] == key.certificate.fingerprint(SHA256())]
+    needed = signing._reserved[size_key]
+    assert needed == signing._contents_size(first)
+    signing._reserved[size_key] = 1000  # far too small
+    second = signing.pdf_sign(_plain_pdf(), key=key).pdf
+    assert pdf_verify(second).valid
+    assert signing._reserved[size_key] == needed

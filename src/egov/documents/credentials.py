@@ -8,6 +8,9 @@ signing never calls the platform's own web server.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +19,7 @@ from asn1crypto import crl as asn1_crl
 from asn1crypto import ocsp as asn1_ocsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from django.conf import settings
 from pyhanko.sign.signers import Signer
@@ -28,6 +31,7 @@ from egov.trust.pki import (
     ca_certificates,
     certificate_current,
     certificates_list,
+    index_version,
     load_certificates,
 )
 
@@ -131,20 +135,56 @@ def certificate_status(
     )
 
 
+#: OCSP answers and the CRL put into documents are reused for this long (as a web server
+#: staples one OCSP answer to many connections); a change in the PKI's index (a revocation)
+#: makes new ones at once.
+REVOCATION_DATA_SECONDS = 60.0
+_revocation_data: dict[tuple[object, ...], tuple[float, bytes]] = {}
+_revocation_lock = threading.Lock()
+
+
+def _kept(key: tuple[object, ...], make: Callable[[], bytes]) -> bytes:
+    now = time.monotonic()
+    with _revocation_lock:
+        found = _revocation_data.get(key)
+    if found is not None and found[0] > now:
+        return found[1]
+    value = make()
+    with _revocation_lock:
+        if len(_revocation_data) > 256:
+            _revocation_data.clear()
+        _revocation_data[key] = (now + REVOCATION_DATA_SECONDS, value)
+    return value
+
+
 def _ocsp_der(certificate: x509.Certificate, issuer: x509.Certificate) -> bytes:
     from egov.trust.ocsp import ocsp_request, ocsp_response
 
-    response = ocsp_response(ocsp_request(certificate, issuer))
-    if ocsp.load_der_ocsp_response(response).response_status is not (
-        ocsp.OCSPResponseStatus.SUCCESSFUL
-    ):
-        raise CredentialsUnavailable("ocsp_unavailable", "the OCSP responder cannot answer")
-    return response
+    def make() -> bytes:
+        response = ocsp_response(ocsp_request(certificate, issuer))
+        if ocsp.load_der_ocsp_response(response).response_status is not (
+            ocsp.OCSPResponseStatus.SUCCESSFUL
+        ):
+            raise CredentialsUnavailable("ocsp_unavailable", "the OCSP responder cannot answer")
+        return response
+
+    key = (
+        "ocsp",
+        certificate.fingerprint(hashes.SHA256()),
+        issuer.fingerprint(hashes.SHA256()),
+        index_version(directory=pki_directory()),
+    )
+    return _kept(key, make)
 
 
 def _crl_der() -> bytes:
     path = pki_directory() / "crl.pem"
-    return x509.load_pem_x509_crl(path.read_bytes()).public_bytes(serialization.Encoding.DER)
+
+    def make() -> bytes:
+        return x509.load_pem_x509_crl(path.read_bytes()).public_bytes(serialization.Encoding.DER)
+
+    stat = path.stat()
+    return _kept(("crl", str(path), stat.st_mtime_ns, stat.st_ino, stat.st_size), make)
 
 
 def platform_roots() -> list[x509.Certificate]:

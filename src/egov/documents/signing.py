@@ -10,8 +10,11 @@ from datetime import datetime
 
 import structlog
 from asgiref.sync import async_to_sync
+from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.fields import SigSeedSubFilter
+from pyhanko.sign.general import SigningError
 from pyhanko.sign.signers.pdf_signer import PdfSignatureMetadata, PdfSigner
 
 from egov.documents.credentials import (
@@ -63,10 +66,40 @@ def pdf_sign(
         reason=reason or None,
         location=location or None,
     )
+    signer = PdfSigner(metadata, signer=key.signer, timestamper=timestamper())
+    size_key = (key.certificate.fingerprint(hashes.SHA256()), tsa.fingerprint(hashes.SHA256()))
+    reserved = _reserved.get(size_key)
+    try:
+        output = _signed(signer, pdf, reserved)
+    except SigningError:
+        if reserved is None:
+            raise
+        # The signature outgrew what the last one needed: pyHanko sizes it again.
+        output = _signed(signer, pdf, None)
+        reserved = None
+    if reserved is None:
+        _reserved[size_key] = _contents_size(output)
+    return Signed(pdf=output, key=key)
+
+
+#: The bytes a signature of each (key, TSA) took, with pyHanko's margin: pyHanko otherwise
+#: sizes every signature by making a whole one first (and asking the TSA for a token).
+_reserved: dict[tuple[bytes, bytes], int] = {}
+
+
+def _signed(signer: PdfSigner, pdf: bytes, reserved: int | None) -> bytes:
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     output = io.BytesIO()
-    signer = PdfSigner(metadata, signer=key.signer, timestamper=timestamper())
     # The signing runs in asgiref's loop thread while this thread serves the timestamper's
     # database work (see credentials.timestamper).
-    async_to_sync(signer.async_sign_pdf)(writer, output=output)
-    return Signed(pdf=output.getvalue(), key=key)
+    async_to_sync(signer.async_sign_pdf)(writer, output=output, bytes_reserved=reserved)
+    return output.getvalue()
+
+
+def _contents_size(signed: bytes) -> int:
+    """The space pyHanko reserved for the signature in ``signed`` (its ``bytes_reserved``):
+    the gap its /ByteRange leaves, less the ``<`` and ``>`` around the hex string."""
+    reader = PdfFileReader(io.BytesIO(signed))
+    byte_range = reader.embedded_signatures[-1].sig_object["/ByteRange"]
+    size = int(byte_range[2]) - int(byte_range[1]) - 2
+    return size + size % 2

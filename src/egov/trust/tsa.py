@@ -96,7 +96,7 @@ class Authority:
             # The root is the validator's own trust anchor: not sent with every token.
             if item != self.certificate and item.subject != item.issuer
         ]
-        self._signing_certificate = tsp.SigningCertificateV2(
+        signing_certificate = tsp.SigningCertificateV2(
             {
                 "certs": [
                     {
@@ -114,6 +114,28 @@ class Authority:
                 ]
             }
         )
+        # The parts every token repeats, encoded once: asn1crypto re-encodes an object it
+        # built each time it is dumped, but passes one it loaded from DER through as is.
+        self._der = {
+            "signing_certificate": _attribute("signing_certificate_v2", signing_certificate).dump(),
+            "sid": cms.SignerIdentifier(
+                {
+                    "issuer_and_serial_number": {
+                        "issuer": self._certificate.issuer,
+                        "serial_number": self._certificate.serial_number,
+                    }
+                }
+            ).dump(),
+            "tsa": asn1_x509.GeneralName(
+                name="directory_name", value=self._certificate.subject
+            ).dump(),
+            "certificates": cms.CertificateSet(
+                [
+                    cms.CertificateChoices(name="certificate", value=item)
+                    for item in [self._certificate, *self._chain]
+                ]
+            ).dump(),
+        }
 
     def respond(self, query_der: bytes) -> bytes:
         """The DER reply to one DER query; a rejection for anything but a good query."""
@@ -135,7 +157,7 @@ class Authority:
             "serial_number": self.serials(),
             "gen_time": gen_time,
             "accuracy": {"seconds": self.accuracy_seconds},
-            "tsa": asn1_x509.GeneralName(name="directory_name", value=self._certificate.subject),
+            "tsa": asn1_x509.GeneralName.load(self._der["tsa"]),
         }
         if query["nonce"].native is not None:
             info["nonce"] = query["nonce"]
@@ -145,20 +167,13 @@ class Authority:
                 _attribute("content_type", "tst_info"),
                 _attribute("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time)})),
                 _attribute("message_digest", hashlib.sha256(tst_info).digest()),
-                _attribute("signing_certificate_v2", self._signing_certificate),
+                cms.CMSAttribute.load(self._der["signing_certificate"]),
             ]
         )
         signer_info = cms.SignerInfo(
             {
                 "version": "v1",
-                "sid": cms.SignerIdentifier(
-                    {
-                        "issuer_and_serial_number": {
-                            "issuer": self._certificate.issuer,
-                            "serial_number": self._certificate.serial_number,
-                        }
-                    }
-                ),
+                "sid": cms.SignerIdentifier.load(self._der["sid"]),
                 "digest_algorithm": {"algorithm": "sha256"},
                 "signature_algorithm": {"algorithm": "sha256_ecdsa"},
                 "signed_attrs": signed_attributes,
@@ -177,7 +192,7 @@ class Authority:
         if query["cert_req"].native:
             # The TSA's certificate (RFC 3161 §2.4.1) and the CA under the root, so a
             # validator holding only the root can build the path.
-            signed_data["certificates"] = [self._certificate, *self._chain]
+            signed_data["certificates"] = cms.CertificateSet.load(self._der["certificates"])
         return TimestampReply(
             {
                 "status": {"status": "granted"},
@@ -249,12 +264,11 @@ def _platform_authority() -> Authority:
     from django.conf import settings
 
     from egov.trust.models import timestamp_serial_next
+    from egov.trust.pki import index_version
 
     directory = Path(settings.PKI_DIR)
-    index = directory / "index.json"
     version = (
-        str(directory),
-        index.stat().st_mtime_ns if index.exists() else 0,
+        index_version(directory=directory),
         settings.TSA_POLICY_OID,
         settings.TSA_ACCURACY_SECONDS,
     )
@@ -296,10 +310,24 @@ def timestamp_respond(query_der: bytes) -> bytes:
     return authority.respond(query_der)
 
 
+_local: tuple[Authority, TimeStamper] | None = None
+
+
 def local_timestamper() -> TimeStamper:
-    """A pyHanko ``TimeStamper`` that asks :func:`timestamp_respond` in this process."""
+    """A pyHanko ``TimeStamper`` that asks :func:`timestamp_respond` in this process. One
+    per authority (a renewed ``tsa`` certificate is a new one): pyHanko sizes signatures
+    and finds the TSA's certificate path with a first token it keeps, which would otherwise
+    cost a second token for every document."""
+    global _local
     from asgiref.sync import sync_to_async
     from pyhanko.sign.timestamps import TimeStamper
+
+    try:
+        authority = _platform_authority()
+    except Exception:  # no TSA key: the timestamper's replies will say so
+        authority = None
+    if authority is not None and _local is not None and _local[0] is authority:
+        return _local[1]
 
     class LocalTimeStamper(TimeStamper):
         async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
@@ -308,7 +336,10 @@ def local_timestamper() -> TimeStamper:
             reply = await sync_to_async(timestamp_respond, thread_sensitive=True)(req.dump())
             return TimestampReply.load(reply)
 
-    return LocalTimeStamper()
+    stamper = LocalTimeStamper()
+    if authority is not None:
+        _local = (authority, stamper)
+    return stamper
 
 
 # --- the client side (the gateways) -------------------------------------------------------

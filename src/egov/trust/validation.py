@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,7 +22,7 @@ from typing import Any, TypeVar
 import structlog
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID
 from django.utils.translation import gettext as _
@@ -33,7 +36,13 @@ from pyhanko_certvalidator.policy_decl import (
 
 from egov.trust.keys import pki_directory
 from egov.trust.ocsp import ocsp_request, ocsp_response
-from egov.trust.pki import PkiError, ca_certificates, load_certificate, load_certificates
+from egov.trust.pki import (
+    PkiError,
+    ca_certificates,
+    index_version,
+    load_certificate,
+    load_certificates,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -160,6 +169,79 @@ def validate_certificate(
         intermediates = _chain(chain)
     except (ValueError, TypeError, OSError):
         return _result(MALFORMED)
+    key = (
+        leaf.fingerprint(hashes.SHA256()),
+        tuple(item.fingerprint(hashes.SHA256()) for item in intermediates),
+        purpose,
+        at,
+        index_version(directory=pki_directory()),
+    )
+    cached = _cache_get(key)
+    if cached is not None:
+        return _result(cached[0], status=cached[1], revoked_at=cached[2])
+    result = _validate(leaf, intermediates, purpose=purpose, at=at)
+    if result.reason not in _NOT_CACHED:
+        if at is not None:
+            seconds = _CACHE_SECONDS_AT
+        else:
+            left = (leaf.not_valid_after_utc - datetime.now(UTC)).total_seconds()
+            seconds = min(_CACHE_SECONDS_NOW, max(left, 0.0))
+        _cache_put(key, (result.reason, result.status, result.revoked_at), seconds)
+    return result
+
+
+#: How long a result is kept: "now" moves on (a certificate expires), a given moment does
+#: not. Anything that changes a status (issuing, revoking) changes the PKI's index, which is
+#: part of the key, so a revocation is seen at once.
+_CACHE_SECONDS_NOW = 30.0
+_CACHE_SECONDS_AT = 300.0
+_CACHE_SIZE = 2048
+#: Results that depend on something passing (the responder down) or on "now" reaching a
+#: certificate's start are asked again each time.
+_NOT_CACHED = {UNAVAILABLE, NOT_YET_VALID, MALFORMED}
+_cache: OrderedDict[tuple[Any, ...], tuple[float, tuple[str, str | None, datetime | None]]] = (
+    OrderedDict()
+)
+_cache_lock = threading.Lock()
+
+
+def _cache_get(key: tuple[Any, ...]) -> tuple[str, str | None, datetime | None] | None:
+    with _cache_lock:
+        found = _cache.get(key)
+        if found is None:
+            return None
+        if found[0] < time.monotonic():
+            del _cache[key]
+            return None
+        _cache.move_to_end(key)
+        return found[1]
+
+
+def _cache_put(
+    key: tuple[Any, ...], value: tuple[str, str | None, datetime | None], seconds: float
+) -> None:
+    if seconds <= 0:
+        return
+    with _cache_lock:
+        _cache[key] = (time.monotonic() + seconds, value)
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+
+
+def cache_clear() -> None:
+    """Forget every result kept (tests that rebuild the PKI in place)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _validate(
+    leaf: x509.Certificate,
+    intermediates: list[x509.Certificate],
+    *,
+    purpose: str,
+    at: datetime | None,
+) -> ValidationResult:
     moment = (at or datetime.now(UTC)).astimezone(UTC)
     directory = pki_directory()
     try:

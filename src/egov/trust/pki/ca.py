@@ -155,6 +155,18 @@ def _read_index(directory: Path) -> dict[str, Any]:
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 
+def index_version(*, directory: Path) -> tuple[str, int, int, int]:
+    """What changes whenever a certificate is issued, renewed or revoked here (the index is
+    replaced, never edited in place): a cache of anything derived from the index — a
+    certificate's status, an OCSP answer, the TSA's key — is good while this stays the same."""
+    path = Path(directory) / INDEX
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return (str(path), 0, 0, 0)
+    return (str(path), stat.st_mtime_ns, stat.st_ino, stat.st_size)
+
+
 def _write_index(directory: Path, index: dict[str, Any]) -> None:
     _write(directory / INDEX, json.dumps(index, indent=2, ensure_ascii=False).encode() + b"\n")
 
