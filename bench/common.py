@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,3 +129,67 @@ def base_env(data_dir: Path) -> dict[str, str]:
         PYTHONPATH=str(ROOT),
     )
     return env
+
+
+def _post_chunk(port: int, path: str, content_type: str, bodies: list[bytes], failures) -> None:  # type: ignore[no-untyped-def]
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    failed = 0
+    for body in bodies:
+        connection.request("POST", path, body=body, headers={"Content-Type": content_type})
+        answer = connection.getresponse()
+        if answer.status != 200 or not answer.read():
+            failed += 1
+    connection.close()
+    with failures.get_lock():
+        failures.value += failed
+
+
+def post_rate(
+    port: int, path: str, bodies: list[bytes], *, content_type: str, connections: int = 8
+) -> tuple[float, int]:
+    """Responses per second to ``bodies`` POSTed to ``path`` over ``connections`` keep-alive
+    connections, each from a process of its own (a client in threads would be the
+    bottleneck), and how many failed (not 200, or empty)."""
+    import multiprocessing
+
+    fork = multiprocessing.get_context("fork")
+    failures = fork.Value("i", 0)
+    chunks = [bodies[index::connections] for index in range(connections)]
+    clients = [
+        fork.Process(target=_post_chunk, args=(port, path, content_type, chunk, failures))
+        for chunk in chunks
+    ]
+    started = time.perf_counter()
+    for client in clients:
+        client.start()
+    for client in clients:
+        client.join()
+    seconds = time.perf_counter() - started
+    return (len(bodies) / seconds if seconds else 0.0), int(failures.value)
+
+
+@contextlib.contextmanager
+def served(env: Mapping[str, str], *arguments: str) -> Iterator[int]:
+    """``egov serve`` on a free port of 127.0.0.1 with ``env``, until the block ends; its
+    log goes to a file (a pipe nobody reads would stop it once full)."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [PYTHON, "-m", "egov.cli", "serve", "--bind", f"127.0.0.1:{port}", *arguments],
+            env=dict(env),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            try:
+                wait_until_up(f"http://127.0.0.1:{port}/healthz")
+            except RuntimeError:
+                log.seek(0)
+                tail = log.read()[-2000:].decode(errors="replace")
+                raise RuntimeError(f"egov serve did not start: {tail}") from None
+            yield port
+        finally:
+            server.terminate()
+            server.wait(timeout=30)

@@ -1,7 +1,9 @@
 """Benchmark of the OCSP responder: answers per second in process (``ocsp_response``, what
-validation and document signing call) and over HTTP (Django's test client through the whole
-middleware stack), and validate_certificate per second, beside the raw cost of one ECDSA
-P-256 signature with `cryptography` in the same run (every answer carries one).
+validation and document signing call), through Django's test client (the whole middleware
+stack, no network) and over HTTP (``POST /trust/ocsp`` to ``egov serve``), and
+validate_certificate per second (a first look, and again while the PKI is unchanged),
+beside the raw cost of one ECDSA P-256 signature with `cryptography` in the same run (every
+answer carries one).
 
     .venv/bin/python bench/trust_pki.py [--quick]
 
@@ -23,6 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import post_rate, served  # noqa: E402
+
+OCSP_REQUEST = "application/ocsp-request"
+
 
 def _environment(data_dir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EGOV_", "DJANGO_"))}
@@ -34,6 +40,9 @@ def _environment(data_dir: Path) -> dict[str, str]:
         EGOV_LOG_LEVEL="WARNING",
         ALLOWED_HOSTS="testserver,127.0.0.1",
         EGOV_INSECURE_HTTP="true",
+        # No pages are served: the static files need not be collected.
+        EGOV_STATIC_FROM_SOURCE="true",
+        EGOV_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -67,11 +76,12 @@ def _worker(quick: bool) -> list[dict]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509 import ocsp
     from django.conf import settings
+    from django.core.management import call_command
     from django.test import Client
 
     from egov.trust.ocsp import ocsp_request, ocsp_response
     from egov.trust.pki import certificate_issue, load_certificate, pki_init
-    from egov.trust.validation import validate_certificate
+    from egov.trust.validation import cache_clear, validate_certificate
 
     directory = Path(settings.PKI_DIR)
     pki_init(directory=directory, instance=settings.PKI_INSTANCE)
@@ -109,8 +119,23 @@ def _worker(quick: bool) -> list[dict]:
         response = client.post("/trust/ocsp", data=request, content_type="application/ocsp-request")
         assert response.status_code == 200
 
-    http = _rate(over_http, seconds)
-    validations = _rate(
+    test_client = _rate(over_http, seconds)
+    call_command("migrate", verbosity=0)
+    requests = [
+        ocsp_request(person, issuing, nonce=os.urandom(16)) for _ in range(600 if quick else 6000)
+    ]
+    with served(os.environ) as port:
+        post_rate(port, "/trust/ocsp", requests[:40], content_type=OCSP_REQUEST, connections=4)
+        http, failures = post_rate(
+            port, "/trust/ocsp", requests, content_type=OCSP_REQUEST, connections=8
+        )
+
+    def first_validation() -> None:
+        cache_clear()
+        validate_certificate(person, [issuing], purpose="authentication")
+
+    validations = _rate(first_validation, seconds)
+    repeated = _rate(
         lambda: validate_certificate(person, [issuing], purpose="authentication"), seconds
     )
     rows = [
@@ -122,16 +147,29 @@ def _worker(quick: bool) -> list[dict]:
             "ratio_to_raw": in_process / raw,
         },
         {
-            "measure": "OCSP answers over HTTP (test client)",
+            "measure": "OCSP answers through the test client",
+            "value": test_client,
+            "unit": "/s",
+            "ratio_to_raw": test_client / raw,
+        },
+        {
+            "measure": "OCSP answers, POST /trust/ocsp to egov serve (8 connections)",
             "value": http,
             "unit": "/s",
             "ratio_to_raw": http / raw,
+            "failures": failures,
         },
         {
-            "measure": "validate_certificate (chain, usage, OCSP)",
+            "measure": "validate_certificate (chain, usage, OCSP), first time",
             "value": validations,
             "unit": "/s",
             "ratio_to_raw": validations / raw,
+        },
+        {
+            "measure": "validate_certificate again, the PKI unchanged (kept)",
+            "value": repeated,
+            "unit": "/s",
+            "ratio_to_raw": repeated / raw,
         },
     ]
     return rows

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import http.client
 import os
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import PYTHON, base_env, free_port, wait_until_up
+from bench.common import base_env, post_rate, served
 
 
 def _queries(count: int) -> list[bytes]:
@@ -40,31 +37,13 @@ def _rate(count: int, seconds: float) -> float:
 
 def _http(port: int, queries: list[bytes], connections: int) -> tuple[float, int]:
     """Responses per second over keep-alive connections, and the failures."""
-    failures = [0]
-    chunks = [queries[index::connections] for index in range(connections)]
-
-    def worker(chunk: list[bytes]) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        for query in chunk:
-            connection.request(
-                "POST",
-                "/trust/tsa",
-                body=query,
-                headers={"Content-Type": "application/timestamp-query"},
-            )
-            answer = connection.getresponse()
-            body = answer.read()
-            if answer.status != 200 or body[:2] == b"":
-                failures[0] += 1
-        connection.close()
-
-    threads = [threading.Thread(target=worker, args=(chunk,)) for chunk in chunks]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return _rate(len(queries), time.perf_counter() - started), failures[0]
+    return post_rate(
+        port,
+        "/trust/tsa",
+        queries,
+        content_type="application/timestamp-query",
+        connections=connections,
+    )
 
 
 def run(quick: bool = False) -> list[dict]:
@@ -109,27 +88,9 @@ def run(quick: bool = False) -> list[dict]:
         timestamp_respond(query)
     in_process = _rate(count, time.perf_counter() - started)
 
-    port = free_port()
-    server = subprocess.Popen(
-        [PYTHON, "-m", "egov.cli", "serve", "--bind", f"127.0.0.1:{port}"],
-        env={**os.environ},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        try:
-            wait_until_up(f"http://127.0.0.1:{port}/healthz")
-        except RuntimeError:
-            server.terminate()
-            raise RuntimeError(
-                f"egov serve did not start: {server.communicate()[1][-2000:]}"
-            ) from None
-        _http(port, queries[:20], 2)  # warm up every worker
+    with served(os.environ) as port:
+        _http(port, queries[:40], 4)  # warm up every worker
         over_http, failures = _http(port, queries, 8)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     return [
         {"name": "ECDSA P-256 signature (cryptography)", "per_second": round(ecdsa, 1)},
         {
