@@ -112,20 +112,26 @@ def _actor_fields(actor: Any) -> tuple[str, int | None]:
     return f"user:{pk}", int(pk)
 
 
+def moment_text(recorded_at: datetime.datetime) -> str:
+    """How an entry's bytes write its time: UTC, ISO 8601 with microseconds and offset."""
+    return recorded_at.astimezone(datetime.UTC).isoformat(timespec="microseconds")
+
+
 def entry_bytes_of(
     *,
-    recorded_at: datetime.datetime,
+    recorded_at: datetime.datetime | str,
     kind: str,
     actor: str,
     actor_user_id: int | None,
     subject: str,
     data: Mapping[str, Any],
 ) -> bytes:
-    """The exact leaf input of an entry: its fields as canonical JSON."""
+    """The exact leaf input of an entry: its fields as canonical JSON (``recorded_at`` a
+    datetime, or already written as :func:`moment_text` writes it)."""
     return merkle.canonical(
         {
             "v": 1,
-            "at": recorded_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+            "at": recorded_at if isinstance(recorded_at, str) else moment_text(recorded_at),
             "kind": kind,
             "actor": actor,
             "actor_user_id": actor_user_id,
