@@ -10,6 +10,7 @@ from datetime import datetime
 
 import structlog
 from asgiref.sync import async_to_sync
+from asn1crypto import parser as asn1_parser
 from cryptography.hazmat.primitives import hashes
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
@@ -82,8 +83,8 @@ def pdf_sign(
     return Signed(pdf=output, key=key)
 
 
-#: The bytes a signature of each (key, TSA) took, with pyHanko's margin: pyHanko otherwise
-#: sizes every signature by making a whole one first (and asking the TSA for a token).
+#: The room a signature of each (key, TSA) needs, from the last one (see _contents_size):
+#: pyHanko otherwise sizes every signature by making a whole one first.
 _reserved: dict[tuple[bytes, bytes], int] = {}
 
 
@@ -96,10 +97,16 @@ def _signed(signer: PdfSigner, pdf: bytes, reserved: int | None) -> bytes:
     return output.getvalue()
 
 
+#: Room kept beyond the last signature's size, in hex digits: its timestamp's serial and
+#: time, and the two ECDSA signatures, vary by a few bytes from one signature to the next.
+SIZE_MARGIN = 512
+
+
 def _contents_size(signed: bytes) -> int:
-    """The space pyHanko reserved for the signature in ``signed`` (its ``bytes_reserved``):
-    the gap its /ByteRange leaves, less the ``<`` and ``>`` around the hex string."""
+    """The room (pyHanko's ``bytes_reserved``: hex digits) a signature like the last one in
+    ``signed`` needs: its CMS structure's length as hex, and :data:`SIZE_MARGIN`. A tight
+    fit keeps every validator from reading kilobytes of zero padding."""
     reader = PdfFileReader(io.BytesIO(signed))
-    byte_range = reader.embedded_signatures[-1].sig_object["/ByteRange"]
-    size = int(byte_range[2]) - int(byte_range[1]) - 2
-    return size + size % 2
+    contents = reader.embedded_signatures[-1].pkcs7_content
+    _class, _method, _tag, header, body, _trailer = asn1_parser.parse(contents)
+    return 2 * (len(header) + len(body)) + SIZE_MARGIN

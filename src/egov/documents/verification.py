@@ -151,18 +151,16 @@ def _verify(reader: PdfFileReader, signature: Any, data: bytes) -> Report:
     try:
         dss = DocumentSecurityStore.read_dss(reader)
         context = dss.as_validation_context(settings)
-        timestamp_context = dss.as_validation_context(settings)
     except NoDSSFoundError:
         from pyhanko_certvalidator import ValidationContext
 
         long_term = False
         settings["revocation_mode"] = "soft-fail"
         context = ValidationContext(**settings)
-        timestamp_context = ValidationContext(**settings)
     try:
-        status = validate_pdf_signature(
-            signature, signer_validation_context=context, ts_validation_context=timestamp_context
-        )
+        # One context for the signer and the timestamp (pyHanko's default): both read the
+        # same document security store, which is what building a context costs.
+        status = validate_pdf_signature(signature, signer_validation_context=context)
     except Exception as error:  # a signature pyHanko cannot even parse is not valid
         logger.info("document_verify_failed", error=type(error).__name__)
         raise VerificationFailed(
