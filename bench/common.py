@@ -193,3 +193,18 @@ def served(env: Mapping[str, str], *arguments: str) -> Iterator[int]:
         finally:
             server.terminate()
             server.wait(timeout=30)
+
+
+def demo_env(data_dir: Path) -> dict[str, str]:
+    """:func:`base_env` for a benchmark in demo mode: settings module set, warnings only in
+    the log, static files from the source tree (nothing to collect)."""
+    env = base_env(data_dir)
+    env.update(
+        EGOV_DEMO="true",
+        DJANGO_SETTINGS_MODULE="egov.settings",
+        EGOV_LOG_LEVEL="WARNING",
+        ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
+        EGOV_STATIC_FROM_SOURCE="true",
+        EGOV_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
+    )
+    return env

@@ -27,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import demo_env  # noqa: E402
+
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
@@ -40,16 +42,7 @@ def _postgres(action: str, name: str) -> None:
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EGOV_", "DJANGO_"))}
-    env.update(
-        EGOV_DEMO="true",
-        EGOV_DATA_DIR=str(data_dir),
-        SECRET_KEY="bench-" + "x" * 40,
-        DJANGO_SETTINGS_MODULE="egov.settings",
-        EGOV_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return demo_env(data_dir)
 
 
 def run(quick: bool = False) -> list[dict]:

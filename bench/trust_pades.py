@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import secrets
 import subprocess
 import sys
@@ -27,6 +26,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import demo_env  # noqa: E402
+
 SOFTHSM = "/usr/lib/softhsm/libsofthsm2.so"
 LABEL = "egov-bench"
 FILE_KEY = "agency-bench-documents"
@@ -34,15 +35,7 @@ HSM_KEY = "agency-benchhsm-documents"
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EGOV_", "DJANGO_"))}
-    env.update(
-        EGOV_DEMO="true",
-        EGOV_DATA_DIR=str(data_dir),
-        SECRET_KEY="bench-" + "x" * 40,
-        DJANGO_SETTINGS_MODULE="egov.settings",
-        EGOV_LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = demo_env(data_dir)
     if Path(SOFTHSM).exists():
         pin = secrets.token_hex(8)
         tokens = data_dir / "softhsm" / "tokens"

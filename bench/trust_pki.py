@@ -25,27 +25,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import post_rate, served  # noqa: E402
+from bench.common import demo_env, post_rate, served  # noqa: E402
 
 OCSP_REQUEST = "application/ocsp-request"
 
 
 def _environment(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EGOV_", "DJANGO_"))}
-    env.update(
-        EGOV_DEMO="true",
-        EGOV_DATA_DIR=str(data_dir),
-        SECRET_KEY="bench-" + "x" * 40,
-        DJANGO_SETTINGS_MODULE="egov.settings",
-        EGOV_LOG_LEVEL="WARNING",
-        ALLOWED_HOSTS="testserver,127.0.0.1",
-        EGOV_INSECURE_HTTP="true",
-        # No pages are served: the static files need not be collected.
-        EGOV_STATIC_FROM_SOURCE="true",
-        EGOV_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
-        PYTHONPATH=str(ROOT),
-    )
-    return env
+    return demo_env(data_dir)
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -51,40 +51,23 @@ class Authority:
         return cls(certificate, key)
 
     def issue(self, personal_number: str, *, surname: str, given_name: str) -> EId:
+        from tests.trust.signer_support import TestCa, eid_certificate
+
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
-        certificate = (
-            x509.CertificateBuilder()
-            .subject_name(
-                x509.Name(
-                    [
-                        x509.NameAttribute(NameOID.COMMON_NAME, f"{surname} {given_name}"),
-                        x509.NameAttribute(NameOID.SURNAME, surname),
-                        x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
-                        x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOBY-{personal_number}"),
-                    ]
-                )
-            )
-            .issuer_name(self.certificate.subject)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=30))
-            .add_extension(
-                x509.KeyUsage(
-                    digital_signature=False,
-                    content_commitment=True,
-                    key_encipherment=False,
-                    data_encipherment=False,
-                    key_agreement=False,
-                    key_cert_sign=False,
-                    crl_sign=False,
-                    encipher_only=False,
-                    decipher_only=False,
-                ),
-                critical=True,
-            )
-            .sign(self.key, hashes.SHA256())
+        certificate = eid_certificate(
+            TestCa(self.key, self.certificate),
+            key.public_key(),
+            purpose="signing",
+            subject=x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COMMON_NAME, f"{surname} {given_name}"),
+                    x509.NameAttribute(NameOID.SURNAME, surname),
+                    x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
+                    x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOBY-{personal_number}"),
+                ]
+            ),
+            not_before=now - datetime.timedelta(hours=1),
         )
         return EId(certificate=certificate, key=key, chain=(self.certificate,))
 

@@ -44,29 +44,26 @@ def ca_make() -> TestCa:
     return TestCa(key, certificate)
 
 
-def person_certificate(
-    ca: TestCa, *, purpose: str, given_name: str, surname: str, personal_number: str
-) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
-    key = ec.generate_private_key(ec.SECP256R1())
+def eid_certificate(
+    ca: TestCa,
+    public_key: ec.EllipticCurvePublicKey,
+    *,
+    purpose: str,
+    subject: x509.Name,
+    not_before: datetime | None = None,
+    not_after: datetime | None = None,
+) -> x509.Certificate:
+    """An e-ID certificate as the card's: ``authentication`` (digital signature, client
+    authentication) or ``signing`` (non-repudiation)."""
     now = datetime.now(UTC)
     builder = (
         x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COUNTRY_NAME, "BY"),
-                    x509.NameAttribute(NameOID.SURNAME, surname),
-                    x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
-                    x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOBY-{personal_number}"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, f"{given_name} {surname}"),
-                ]
-            )
-        )
+        .subject_name(subject)
         .issuer_name(ca.certificate.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(minutes=5))
-        .not_valid_after(now + timedelta(days=30))
+        .not_valid_before(not_before or now - timedelta(minutes=5))
+        .not_valid_after(not_after or now + timedelta(days=30))
         .add_extension(
             x509.KeyUsage(
                 digital_signature=purpose == "authentication",
@@ -86,7 +83,23 @@ def person_certificate(
         builder = builder.add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
         )
-    return key, builder.sign(ca.key, hashes.SHA256())
+    return builder.sign(ca.key, hashes.SHA256())
+
+
+def person_certificate(
+    ca: TestCa, *, purpose: str, given_name: str, surname: str, personal_number: str
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "BY"),
+            x509.NameAttribute(NameOID.SURNAME, surname),
+            x509.NameAttribute(NameOID.GIVEN_NAME, given_name),
+            x509.NameAttribute(NameOID.SERIAL_NUMBER, f"PNOBY-{personal_number}"),
+            x509.NameAttribute(NameOID.COMMON_NAME, f"{given_name} {surname}"),
+        ]
+    )
+    return key, eid_certificate(ca, key.public_key(), purpose=purpose, subject=subject)
 
 
 def eid_file(

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pkcs11
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
-from tests.trust.signer_support import ca_make
+from tests.trust.signer_support import ca_make, eid_certificate
 
 PERSONAL_NUMBER = "4150592M012PB5"
 
@@ -40,34 +40,14 @@ def main(module: str, token_label: str, pin: str, ca_out: str) -> None:
                     x509.NameAttribute(NameOID.COMMON_NAME, "Алена Каваленка"),
                 ]
             )
-            builder = (
-                x509.CertificateBuilder()
-                .subject_name(subject)
-                .issuer_name(ca.certificate.subject)
-                .public_key(public_key)  # type: ignore[arg-type]
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(ca.certificate.not_valid_before_utc)
-                .not_valid_after(ca.certificate.not_valid_after_utc)
-                .add_extension(
-                    x509.KeyUsage(
-                        digital_signature=purpose == "authentication",
-                        content_commitment=purpose == "signing",
-                        key_encipherment=False,
-                        data_encipherment=False,
-                        key_agreement=False,
-                        key_cert_sign=False,
-                        crl_sign=False,
-                        encipher_only=False,
-                        decipher_only=False,
-                    ),
-                    critical=True,
-                )
+            certificate = eid_certificate(
+                ca,
+                public_key,  # type: ignore[arg-type]
+                purpose=purpose,
+                subject=subject,
+                not_before=ca.certificate.not_valid_before_utc,
+                not_after=ca.certificate.not_valid_after_utc,
             )
-            if purpose == "authentication":
-                builder = builder.add_extension(
-                    x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False
-                )
-            certificate = builder.sign(ca.key, hashes.SHA256())
             session.create_object(
                 {
                     Attribute.CLASS: ObjectClass.CERTIFICATE,

@@ -207,7 +207,8 @@ def entries_record(
     return entries
 
 
-_COLUMNS = (
+#: The columns an entry is stored in besides its id and leaf index (in this order).
+COLUMNS = (
     "recorded_at",
     "kind",
     "actor",
@@ -249,9 +250,9 @@ def _insert(entries: list[Entry]) -> None:
         _insert_copy(entries)
         return
     table = connection.ops.quote_name(Entry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in _COLUMNS)
+    columns = ", ".join(connection.ops.quote_name(column) for column in COLUMNS)
     adapt = connection.ops.adapt_datetimefield_value
-    placeholders = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     with connection.cursor() as cursor:
         for start in range(0, len(entries), _INSERT_ROWS):
             chunk = entries[start : start + _INSERT_ROWS]
@@ -272,7 +273,7 @@ def _insert(entries: list[Entry]) -> None:
 def _insert_copy(entries: list[Entry]) -> None:
     table = Entry._meta.db_table
     quoted = connection.ops.quote_name(table)
-    columns = ", ".join(connection.ops.quote_name(column) for column in ("id", *_COLUMNS))
+    columns = ", ".join(connection.ops.quote_name(column) for column in ("id", *COLUMNS))
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",

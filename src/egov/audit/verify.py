@@ -26,20 +26,6 @@ class Report:
         return not self.problems
 
 
-_FIELDS = (
-    "id",
-    "leaf_index",
-    "recorded_at",
-    "kind",
-    "actor",
-    "actor_user_id",
-    "subject",
-    "data",
-    "entry_bytes",
-    "leaf_hash",
-)
-
-
 def _rows(*, pending: bool, chunk: int = 5000) -> Iterator[tuple[Any, ...]]:
     """The entries as the database holds them (in the tree by leaf index, or the pending
     ones), read with a plain cursor: the ORM's per-value converters would cost more than
@@ -47,14 +33,16 @@ def _rows(*, pending: bool, chunk: int = 5000) -> Iterator[tuple[Any, ...]]:
     from django.db import connection
 
     from egov.audit.models import Entry
+    from egov.audit.services import COLUMNS
 
+    fields = ("id", "leaf_index", *COLUMNS)
     quote = connection.ops.quote_name
     table = quote(Entry._meta.db_table)
-    names = [quote(name) for name in _FIELDS]
+    names = [quote(name) for name in fields]
     if connection.vendor == "postgresql":
         # The time as the entry bytes write it, by the server: the driver's time zone
         # conversion of each value would cost more than all the checks.
-        names[_FIELDS.index("recorded_at")] = (
+        names[fields.index("recorded_at")] = (
             "to_char(recorded_at AT TIME ZONE 'UTC', "
             """'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
         )
