@@ -55,26 +55,24 @@ def _is_plain(value: Any, depth: int = 0) -> bool:
     """Whether ``value`` is JSON already, of the exact built-in types, without floats: what
     reads back from either database as it went in (most entries' data is)."""
     kind = type(value)
-    if kind is dict:
-        items = value.values()
-        if any(type(key) is not str for key in value):
-            return False
-    elif kind is list:
-        items = value
-    else:
+    if kind is not dict and kind is not list:
         return kind is str or kind is int or kind is bool or value is None
     if depth > 32:
         return False
+    if kind is dict:
+        for key in value:
+            if type(key) is not str:
+                return False
+        items = value.values()
+    else:
+        items = value
     for item in items:
         kind = type(item)
-        if not (
-            kind is str
-            or kind is int
-            or kind is bool
-            or item is None
-            or ((kind is dict or kind is list) and _is_plain(item, depth + 1))
-        ):
-            return False
+        if kind is str or kind is int or kind is bool or item is None:
+            continue
+        if (kind is dict or kind is list) and _is_plain(item, depth + 1):
+            continue
+        return False
     return True
 
 
@@ -153,28 +151,50 @@ def _check_kind(kind: str) -> None:
 
 
 def _new_entry(
-    kind: str, actor: str, user_id: int | None, subject: str, data: Any, at: datetime.datetime
+    kind: str,
+    actor: str,
+    user_id: int | None,
+    subject: str,
+    data: Any,
+    at: datetime.datetime,
+    at_text: str = "",
 ) -> Entry:
     subject = str(subject or "")[:32]
     values = _normalised(dict(data or {}))
     entry_bytes = entry_bytes_of(
-        recorded_at=at,
+        recorded_at=at_text or at,
         kind=kind,
         actor=actor,
         actor_user_id=user_id,
         subject=subject,
         data=values,
     )
-    return Entry(
-        recorded_at=at,
-        kind=kind,
-        actor=actor,
-        actor_user_id=user_id,
-        subject=subject,
-        data=values,
-        entry_bytes=entry_bytes,
-        leaf_hash=merkle.leaf_hash(entry_bytes),
-    )
+    fields = {
+        "id": None,
+        "recorded_at": at,
+        "kind": kind,
+        "actor": actor,
+        "actor_user_id": user_id,
+        "subject": subject,
+        "data": values,
+        "entry_bytes": entry_bytes,
+        "leaf_hash": merkle.leaf_hash(entry_bytes),
+        "leaf_index": None,
+    }
+    # Built as Django builds a row it read (positional): the keyword path costs more.
+    names = _attnames()
+    entry = Entry.from_db(None, names, [fields[name] for name in names])
+    entry._state.adding = True
+    return entry
+
+
+def _attnames() -> list[str]:
+    if not _ATTNAMES:
+        _ATTNAMES.extend(field.attname for field in Entry._meta.concrete_fields)
+    return _ATTNAMES
+
+
+_ATTNAMES: list[str] = []
 
 
 def entry_record(
@@ -198,7 +218,8 @@ def entries_record(
     _check_kind(kind)
     actor_text, user_id = _actor_fields(actor)
     now = timezone.now()
-    entries = [_new_entry(kind, actor_text, user_id, s, d, now) for s, d in items]
+    at_text = moment_text(now)
+    entries = [_new_entry(kind, actor_text, user_id, s, d, now, at_text) for s, d in items]
     if not entries:
         return []
     with transaction.atomic(savepoint=False):
@@ -235,10 +256,10 @@ def _row(entry: Entry, at: Any) -> list[Any]:
     ]
 
 
-def _saved(entry: Entry, pk: int) -> None:
-    entry.pk = pk
+def _saved(entry: Entry, pk: int, alias: str) -> None:
+    entry.id = pk
     entry._state.adding = False
-    entry._state.db = connection.alias
+    entry._state.db = alias
 
 
 def _insert(entries: list[Entry]) -> None:
@@ -267,7 +288,7 @@ def _insert(entries: list[Entry]) -> None:
             )
             # Both databases return the rows of a multi-row VALUES in its order.
             for entry, (pk,) in zip(chunk, cursor.fetchall(), strict=True):
-                _saved(entry, pk)
+                _saved(entry, pk, connection.alias)
 
 
 def _insert_copy(entries: list[Entry]) -> None:
@@ -283,8 +304,9 @@ def _insert_copy(entries: list[Entry]) -> None:
         with cursor.cursor.copy(f"COPY {quoted} ({columns}) FROM STDIN") as copy:
             for entry, pk in zip(entries, ids, strict=True):
                 copy.write_row([pk, *_row(entry, entry.recorded_at)])
+    alias = connection.alias
     for entry, pk in zip(entries, ids, strict=True):
-        _saved(entry, pk)
+        _saved(entry, pk, alias)
 
 
 #: When this process last sequenced after a commit (time.monotonic()).
