@@ -135,6 +135,15 @@ class Authority:
                     for item in [self._certificate, *self._chain]
                 ]
             ).dump(),
+            "content_type": _attribute("content_type", "tst_info").dump(),
+            "digest_algorithm": algos.DigestAlgorithm({"algorithm": "sha256"}).dump(),
+            "signature_algorithm": algos.SignedDigestAlgorithm(
+                {"algorithm": "sha256_ecdsa"}
+            ).dump(),
+            "digest_algorithms": cms.DigestAlgorithms(
+                [algos.DigestAlgorithm({"algorithm": "sha256"})]
+            ).dump(),
+            "granted": tsp.PKIStatusInfo({"status": "granted"}).dump(),
         }
 
     def respond(self, query_der: bytes) -> bytes:
@@ -162,27 +171,28 @@ class Authority:
         if query["nonce"].native is not None:
             info["nonce"] = query["nonce"]
         tst_info = tsp.TSTInfo(info).dump()
-        signed_attributes = cms.CMSAttributes(
+        der = self._der
+        attributes_der = cms.CMSAttributes(
             [
-                _attribute("content_type", "tst_info"),
+                cms.CMSAttribute.load(der["content_type"]),
                 _attribute("signing_time", cms.Time({"utc_time": core.UTCTime(gen_time)})),
                 _attribute("message_digest", hashlib.sha256(tst_info).digest()),
-                cms.CMSAttribute.load(self._der["signing_certificate"]),
+                cms.CMSAttribute.load(der["signing_certificate"]),
             ]
-        )
+        ).dump()
         signer_info = cms.SignerInfo(
             {
                 "version": "v1",
-                "sid": cms.SignerIdentifier.load(self._der["sid"]),
-                "digest_algorithm": {"algorithm": "sha256"},
-                "signature_algorithm": {"algorithm": "sha256_ecdsa"},
-                "signed_attrs": signed_attributes,
-                "signature": self.sign(signed_attributes.dump()),
+                "sid": cms.SignerIdentifier.load(der["sid"]),
+                "digest_algorithm": algos.DigestAlgorithm.load(der["digest_algorithm"]),
+                "signature_algorithm": algos.SignedDigestAlgorithm.load(der["signature_algorithm"]),
+                "signed_attrs": cms.CMSAttributes.load(attributes_der),
+                "signature": self.sign(attributes_der),
             }
         )
         signed_data: dict[str, Any] = {
             "version": "v3",
-            "digest_algorithms": [algos.DigestAlgorithm({"algorithm": "sha256"})],
+            "digest_algorithms": cms.DigestAlgorithms.load(der["digest_algorithms"]),
             "encap_content_info": {
                 "content_type": "tst_info",
                 "content": cms.ParsableOctetString(tst_info),
@@ -192,10 +202,10 @@ class Authority:
         if query["cert_req"].native:
             # The TSA's certificate (RFC 3161 §2.4.1) and the CA under the root, so a
             # validator holding only the root can build the path.
-            signed_data["certificates"] = cms.CertificateSet.load(self._der["certificates"])
+            signed_data["certificates"] = cms.CertificateSet.load(der["certificates"])
         return TimestampReply(
             {
-                "status": {"status": "granted"},
+                "status": tsp.PKIStatusInfo.load(der["granted"]),
                 "time_stamp_token": {"content_type": "signed_data", "content": signed_data},
             }
         )
