@@ -197,13 +197,31 @@ def signing_validation_context(
 ) -> ValidationContext:
     """A validation context for signing: the platform root as the only trust anchor, the
     OCSP answers for each (certificate, issuer) pair and the CRL given directly, nothing
-    fetched. pyHanko embeds what it used in the document's DSS (PAdES B-LT)."""
+    fetched. pyHanko embeds what it used in the document's DSS (PAdES B-LT).
+
+    The same context serves this thread's signatures with the same certificates for as long
+    as their revocation data is kept (:data:`REVOCATION_DATA_SECONDS`, and no change in the
+    PKI's index): pyHanko then validates each path once, not for every document."""
+    crl_path = pki_directory() / "crl.pem"
+    crl_stat = crl_path.stat()
+    key = (
+        tuple(
+            (certificate.fingerprint(hashes.SHA256()), issuer.fingerprint(hashes.SHA256()))
+            for certificate, issuer in certificates
+        ),
+        index_version(directory=pki_directory()),
+        (crl_stat.st_mtime_ns, crl_stat.st_ino, crl_stat.st_size),
+    )
+    kept = getattr(_contexts, "kept", None)
+    now = time.monotonic()
+    if kept is not None and kept[0] == key and kept[1] > now:
+        return kept[2]
     root, issuing = ca_certificates(directory=pki_directory())
     ocsps = [
         asn1_ocsp.OCSPResponse.load(_ocsp_der(certificate, issuer))
         for certificate, issuer in certificates
     ]
-    return ValidationContext(
+    context = ValidationContext(
         trust_roots=[asn1_certificate(root)],
         other_certs=[asn1_certificate(issuing)],
         ocsps=ocsps,
@@ -211,6 +229,12 @@ def signing_validation_context(
         allow_fetching=False,
         revocation_mode="hard-fail",
     )
+    _contexts.kept = (key, now + REVOCATION_DATA_SECONDS, context)
+    return context
+
+
+#: Each thread's last signing context (pyHanko's contexts are not shared between threads).
+_contexts = threading.local()
 
 
 def tsa_certificates() -> tuple[x509.Certificate, x509.Certificate]:
