@@ -328,3 +328,35 @@ def test_a_signature_larger_than_the_last_is_sized_again(pki):
     second = signing.pdf_sign(_plain_pdf(), key=key).pdf
     assert pdf_verify(second).valid
     assert signing._reserved[size_key] == signing._contents_size(second) > 1000
+
+
+def test_an_expired_signing_certificate_signs_nothing(pki):
+    """A document key whose certificate has expired is refused before anything is signed."""
+    from asn1crypto import keys as asn1_keys
+    from cryptography.hazmat.primitives import serialization
+    from pyhanko.sign.signers import SimpleSigner
+    from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+    from egov.documents.credentials import DocumentKey, document_key
+    from egov.documents.signing import SigningRefused, pdf_sign
+    from tests.trust.pki_fixtures import expired_copy
+
+    valid = document_key("agency-mvd-documents")
+    key, certificate = expired_copy(pki, valid.certificate)
+    signer = SimpleSigner(
+        signing_cert=asn1_certificate(certificate),
+        signing_key=asn1_keys.PrivateKeyInfo.load(
+            key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            )
+        ),
+        cert_registry=SimpleCertificateStore.from_certs(
+            [asn1_certificate(item) for item in valid.chain]
+        ),
+    )
+    expired = DocumentKey(name="expired", certificate=certificate, chain=valid.chain, signer=signer)
+    with pytest.raises(SigningRefused) as refused:
+        pdf_sign(_plain_pdf(), key=expired)
+    assert refused.value.code == "certificate_expired"

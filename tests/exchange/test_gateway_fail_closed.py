@@ -3,6 +3,7 @@ reaches the service, and the refusal says which in X-Road's error shape."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from egov.trust.pki import certificate_issue, certificate_revoke, pki_init
+from egov.trust.pki import certificate_issue, certificate_revoke, load_certificate, pki_init
 from tests.exchange.harness import OFFICE, PORTAL, Stack, direct, header, signed_headers
 
 ECHO_PATH = "/r1/BY/GOV/MVD/population/echo/x"
@@ -120,6 +121,38 @@ def test_certificate_of_another_ca_fails_the_tls_handshake(stack: Stack, tmp_pat
     with pytest.raises(urllib3.exceptions.HTTPError):
         direct(stack, "stranger", "GET", ECHO_PATH, headers)
     assert stack.recorder.calls == []
+
+
+def test_an_expired_gateway_certificate_fails_the_tls_handshake(
+    stack: Stack, tmp_path: Path
+) -> None:
+    """The same gateway's name and profile from the same CA, but expired: the provider's
+    gateway refuses the connection itself."""
+    import urllib3
+    from cryptography.hazmat.primitives import serialization
+
+    from tests.trust.pki_fixtures import expired_copy
+
+    valid = stack.certs["GW-A-tls"]
+    key, certificate = expired_copy(stack.pki, load_certificate(valid.certificate_path))
+    key_path, certificate_path = tmp_path / "expired.key.pem", tmp_path / "expired.cert.pem"
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    certificate_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    stack.certs["expired"] = dataclasses.replace(
+        valid, key_path=key_path, certificate_path=certificate_path, certificate=certificate
+    )
+    headers = signed_headers(stack, "GW-A", "GET", ECHO_PATH, {"X-Road-Client": PORTAL})
+
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        direct(stack, "expired", "GET", ECHO_PATH, headers)
+    assert stack.recorder.calls == []
+    assert direct(stack, "GW-A-tls", "GET", ECHO_PATH, headers).status == 200
 
 
 def test_revoked_gateway_certificate_is_refused(stack: Stack) -> None:

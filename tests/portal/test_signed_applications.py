@@ -184,6 +184,18 @@ def test_a_revoked_e_id_is_refused(client, business, module_pki):  # type: ignor
     _refused(client, business, draft_id, response, "The certificate has been revoked.")
 
 
+def test_an_expired_e_id_is_refused(client, business, module_pki):  # type: ignore[no-untyped-def]
+    valid = platform_eid(module_pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
+    key, certificate = pki_fixtures.expired_copy(module_pki, valid.certificate)
+    eid = EId(certificate=certificate, key=key, chain=valid.chain)
+    draft_id = _draft(client, business)
+    digest, _description = _signing(
+        client.get(f"/en/my-account/drafts/{draft_id}/check/").content.decode()
+    )
+    response = _post(client, draft_id, eid, digest)
+    _refused(client, business, draft_id, response, "The certificate has expired.")
+
+
 def test_an_e_id_from_another_authority_is_refused(client, business):  # type: ignore[no-untyped-def]
     from tests.cases.eid import Authority
 
