@@ -117,8 +117,26 @@ async def _cms(signer: Any, digest: bytes) -> bytes:
     return bytes(content_info.dump())
 
 
+class _Holder:
+    """What an e-ID says of its holder, read from its authentication certificate."""
+
+    certificates: dict[str, x509.Certificate]
+
+    @property
+    def holder(self) -> str:
+        return _certificate_facts(self.certificates[AUTHENTICATION])[0]
+
+    @property
+    def personal_number(self) -> str:
+        return _certificate_facts(self.certificates[AUTHENTICATION])[1]
+
+    @property
+    def not_after(self) -> datetime:
+        return self.certificates[AUTHENTICATION].not_valid_after_utc
+
+
 @dataclass
-class Pkcs12Eid:
+class Pkcs12Eid(_Holder):
     """An e-ID file: the certificates are read at start (they are not encrypted), the keys
     only with the password, for the one operation."""
 
@@ -135,18 +153,6 @@ class Pkcs12Eid:
         if AUTHENTICATION not in self.certificates or SIGNING not in self.certificates:
             raise EidError(f"{self.path.name}: not an e-ID file (two keys are needed)")
         self.id = self.id or hashlib.sha256(str(self.path).encode()).hexdigest()[:16]
-
-    @property
-    def holder(self) -> str:
-        return _certificate_facts(self.certificates[AUTHENTICATION])[0]
-
-    @property
-    def personal_number(self) -> str:
-        return _certificate_facts(self.certificates[AUTHENTICATION])[1]
-
-    @property
-    def not_after(self) -> datetime:
-        return self.certificates[AUTHENTICATION].not_valid_after_utc
 
     def _open(
         self, secret: str, name: str
@@ -192,7 +198,7 @@ class Pkcs12Eid:
 
 
 @dataclass
-class Pkcs11Eid:
+class Pkcs11Eid(_Holder):
     """An e-ID in a PKCS#11 token (an ID card, a USB token; SoftHSM2 in tests): the keys and
     certificates labelled ``authentication`` and ``signing``, the CA certificates under any
     other label; the PIN opens a session for one operation."""
@@ -242,18 +248,6 @@ class Pkcs11Eid:
         if AUTHENTICATION not in certificates or SIGNING not in certificates:
             raise EidError(f"token {self.token_label!r}: no e-ID certificates in it")
         self.certificates, self.chain = certificates, chain
-
-    @property
-    def holder(self) -> str:
-        return _certificate_facts(self.certificates[AUTHENTICATION])[0]
-
-    @property
-    def personal_number(self) -> str:
-        return _certificate_facts(self.certificates[AUTHENTICATION])[1]
-
-    @property
-    def not_after(self) -> datetime:
-        return self.certificates[AUTHENTICATION].not_valid_after_utc
 
     def _session(self, secret: str) -> Any:
         import pkcs11
