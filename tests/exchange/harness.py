@@ -14,6 +14,7 @@ import json
 import shutil
 import tempfile
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -462,17 +463,34 @@ class Stack:
             return web.Response(status=503)
         return web.json_response(self.envelope())
 
+    async def serve(self, name: str, app: web.Application) -> None:
+        """Serve ``app`` on a free port of 127.0.0.1 until the stack stops (``ports[name]``)."""
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        self.ports[name] = int(runner.addresses[0][1])
+        self._runners.append(runner)
+
+    async def serve_post(self, name: str, path: str, handler: Any) -> None:
+        """A one-route server (a TSA, an OCSP responder) for the gateways to call."""
+        app = web.Application()
+        app.router.add_post(path, handler)
+        await self.serve(name, app)
+
+    def wait_for(self, condition: Any, what: str, seconds: float = 20) -> None:
+        deadline = time.monotonic() + seconds
+        while not condition():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"never happened: {what}")
+            time.sleep(0.05)
+
     async def _start(self, gateways: bool) -> None:
         central = web.Application()
         central.router.add_get("/exchange/globalconf", self._central)
         service = web.Application()
         service.router.add_route("*", "/{tail:.*}", self.recorder.handle)
         for app, name in ((central, "central"), (service, "service")):
-            runner = web.AppRunner(app, access_log=None)
-            await runner.setup()
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            self.ports[name] = int(runner.addresses[0][1])
-            self._runners.append(runner)
+            await self.serve(name, app)
         if gateways:
             for code, side in (("GW-A", "a"), ("GW-B", "b")):
                 gateway = Gateway(self.settings_for(code, 0, 0))

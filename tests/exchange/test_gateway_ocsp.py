@@ -57,26 +57,13 @@ class OcspStack(Stack):
         return web.Response(body=answer, content_type="application/ocsp-response")
 
     async def _start(self, gateways: bool) -> None:
-        app = web.Application()
-        app.router.add_post("/trust/ocsp", self._ocsp)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self.ports["ocsp"] = int(runner.addresses[0][1])
-        self._runners.append(runner)
+        await self.serve_post("ocsp", "/trust/ocsp", self._ocsp)
         await super()._start(gateways)
 
     def revoke(self, name: str) -> int:
         serial = load_certificate(self.certs[name].certificate_path).serial_number
         certificate_revoke(directory=self.pki, serial=serial, reason="key_compromise")
         return serial
-
-    def wait_for(self, condition: Any, what: str) -> None:
-        deadline = time.monotonic() + 20
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never happened: {what}")
-            time.sleep(0.05)
 
     def status(self, code: str, serial: int) -> str:
         known = self.gateways[code].peer_statuses.statuses.get(serial)

@@ -69,26 +69,13 @@ class TimestampedStack(Stack):
         return web.Response(body=reply, content_type="application/timestamp-reply")
 
     async def _start(self, gateways: bool) -> None:
-        tsa = web.Application()
-        tsa.router.add_post("/trust/tsa", self._tsa)
-        runner = web.AppRunner(tsa, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        self.ports["tsa"] = int(runner.addresses[0][1])
-        self._runners.append(runner)
+        await self.serve_post("tsa", "/trust/tsa", self._tsa)
         await super()._start(gateways)
 
     def readiness(self, code: str) -> tuple[int, dict[str, Any]]:
         port = self.gateways[code].bound["health"]
         answer = self.http.request("GET", f"http://127.0.0.1:{port}/readyz")
         return answer.status, json.loads(answer.data)
-
-    def wait_for(self, condition: Any, what: str) -> None:
-        deadline = time.monotonic() + 20
-        while not condition():
-            if time.monotonic() > deadline:
-                raise AssertionError(f"never happened: {what}")
-            time.sleep(0.05)
 
     def all_timestamped(self) -> bool:
         return all(
