@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import subprocess
 import threading
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -207,3 +210,21 @@ def eid_value(page: str, index: int = 0) -> str:
     marker = f'id="eid-{index}" value="'
     start = page.index(marker) + len(marker)
     return page[start : page.index('"', start)]
+
+
+def softhsm_token(folder: Path, *, label: str, pin: str, env: dict[str, str]) -> Path:
+    """A fresh SoftHSM2 token ``label`` with ``pin`` whose files are under ``folder``; its
+    configuration file, for SOFTHSM2_CONF (``env`` is the environment softhsm2-util runs in)."""
+    (folder / "tokens").mkdir()
+    config = folder / "softhsm2.conf"
+    config.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    subprocess.run(
+        [
+            *("softhsm2-util", "--init-token", "--free", "--label", label),
+            *("--pin", pin, "--so-pin", secrets.token_hex(4)),
+        ],
+        check=True,
+        capture_output=True,
+        env={**env, "SOFTHSM2_CONF": str(config)},
+    )
+    return config

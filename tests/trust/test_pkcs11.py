@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from django.core.management import call_command
 from egov.trust import keys
 from egov.trust.keys import Pkcs11SigningKey, signing_key
 from egov.trust.pki import certificates_list, load_certificate, verify
+from tests.trust.signer_support import softhsm_token
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN = "egov-test"
@@ -32,26 +32,9 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def token(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     folder = tmp_path_factory.mktemp("softhsm")
-    (folder / "tokens").mkdir()
-    config = folder / "softhsm2.conf"
-    config.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    config = softhsm_token(folder, label=TOKEN, pin=PIN, env=dict(os.environ))
     previous = os.environ.get("SOFTHSM2_CONF")
     os.environ["SOFTHSM2_CONF"] = str(config)
-    subprocess.run(
-        [
-            "softhsm2-util",
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "5678",
-        ],
-        check=True,
-        capture_output=True,
-    )
     yield folder
     keys.pkcs11_sessions_close()
     if previous is None:

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from egov.trust.signer import authentication_payload
 from tests.conftest import ROOT
 from tests.ports import free_port
-from tests.trust.signer_support import call, eid_value, form_token
+from tests.trust.signer_support import call, eid_value, form_token, softhsm_token
 
 MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 TOKEN = "citizen-eid"
@@ -37,26 +37,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def signer_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("softhsm")
-    (folder / "tokens").mkdir()
-    config = folder / "softhsm2.conf"
-    config.write_text(f"directories.tokendir = {folder / 'tokens'}\nobjectstore.backend = file\n")
+    config = softhsm_token(folder, label=TOKEN, pin=PIN, env=dict(os.environ))
     env = {**os.environ, "SOFTHSM2_CONF": str(config), "PYTHONPATH": str(ROOT)}
-    subprocess.run(
-        [
-            "softhsm2-util",
-            "--init-token",
-            "--free",
-            "--label",
-            TOKEN,
-            "--pin",
-            PIN,
-            "--so-pin",
-            "8765",
-        ],
-        check=True,
-        capture_output=True,
-        env=env,
-    )
     subprocess.run(
         [
             sys.executable,
