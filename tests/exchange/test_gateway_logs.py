@@ -165,8 +165,8 @@ def test_a_gateway_process_writes_json_lines_with_timestamps(tmp_path: Path) -> 
     }
     processes = [_run(path, EGOV_ACCESS_LOG="true") for path in configs.values()]
     try:
-        wait_for(f"http://127.0.0.1:{ports['a-client']}/listClients")
-        wait_for(f"http://127.0.0.1:{ports['b-client']}/listClients")
+        wait_for(f"http://127.0.0.1:{ports['a-client']}/listClients", process=processes[0])
+        wait_for(f"http://127.0.0.1:{ports['b-client']}/listClients", process=processes[1])
         assert stack.call(f"/r1/{PERSON}/{CITIZEN}", headers=CALL).status == 200
     finally:
         for process in processes:

@@ -16,10 +16,15 @@ from egov.exchange.gateway.messagelog import log_files, verify_log
 from tests.exchange.harness import PORTAL, Stack, free_port
 
 
-def wait_for(url: str, seconds: float = 20.0) -> None:
+def wait_for(url: str, seconds: float = 60.0, process: subprocess.Popen[str] | None = None) -> None:
+    """Until ``url`` answers 200; a ``process`` that ends meanwhile fails at once with what it
+    wrote to its error output (a port another program took, a bad configuration)."""
     http = urllib3.PoolManager(retries=False, timeout=urllib3.Timeout(1))
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            errors = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"{url}: the process ended ({process.returncode}): {errors}")
         try:
             if http.request("GET", url).status == 200:
                 return
@@ -51,8 +56,8 @@ def test_two_gateway_processes_carry_a_call_and_seal_their_logs(tmp_path: Path) 
         for code, path in configs.items()
     ]
     try:
-        wait_for(f"http://127.0.0.1:{ports['a-client']}/listClients")
-        wait_for(f"http://127.0.0.1:{ports['b-client']}/listClients")
+        wait_for(f"http://127.0.0.1:{ports['a-client']}/listClients", process=processes[0])
+        wait_for(f"http://127.0.0.1:{ports['b-client']}/listClients", process=processes[1])
         response = stack.call(
             "/r1/BY/GOV/MVD/population/person/4150592M012PB5",
             headers={
