@@ -360,3 +360,42 @@ def test_an_expired_signing_certificate_signs_nothing(pki):
     with pytest.raises(SigningRefused) as refused:
         pdf_sign(_plain_pdf(), key=expired)
     assert refused.value.code == "certificate_expired"
+
+
+@pytest.mark.skipif(not Path("/usr/bin/pdftotext").exists(), reason="poppler-utils is missing")
+@pytest.mark.parametrize(
+    "code",
+    # Codes whose text read back from the PDF had a space in it while the code was
+    # letter-spaced (one in seven did): a person copying it got another code.
+    ["NQFA-FZ95-XSRC-62YN", "2RYC-ST16-238S-JNCR", "W4PS-725P-W99C-2303", "8CHV-AZDC-5YYH-HCRE"],
+)
+def test_the_verification_code_reads_back_from_the_document_as_printed(code):
+    from django.utils import timezone
+
+    from egov.documents.rendering import DocumentContent, document_pdf, verification_url
+
+    now = timezone.now()
+    pdf = document_pdf(
+        DocumentContent(
+            kind="decision",
+            language="be",
+            number="MGI-2026-D000004",
+            issued_on=now,
+            agency_name="Мінгарвыканкам",
+            agency_address="Мінск",
+            applicant_name="Ганна Мароз",
+            on_behalf_unp="",
+            application_number="MGI-2026-000001",
+            submitted_at=now,
+            service_name="Даведка",
+            decision_text="Рашэнне прынята.",
+            signatory_name="Жук Таццяна Міхайлаўна",
+            signatory_role="Упаўнаважаная асоба",
+            verification_url=verification_url(code.replace("-", "")),
+            code_display=code,
+        )
+    )
+    text = subprocess.run(
+        ["/usr/bin/pdftotext", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert f": {code}" in text, text
