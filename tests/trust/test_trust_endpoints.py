@@ -71,17 +71,17 @@ def test_the_crl_is_der_and_reissued_when_it_nears_its_next_update(client, pki):
     assert crl.is_signature_valid(issuing.public_key())
     number = crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number
     # A CRL near its next update: the next request gets a fresh one.
-    from egov.trust.pki import ca
+    from egov.trust.pki import revocation
 
-    old = ca.CRL_VALIDITY
-    ca.CRL_VALIDITY = ca.CRL_REFRESH / 2
+    old = revocation.CRL_VALIDITY
+    revocation.CRL_VALIDITY = revocation.CRL_REFRESH / 2
     try:
-        ca.crl_issue(directory=pki)
+        revocation.crl_issue(directory=pki)
     finally:
-        ca.CRL_VALIDITY = old
+        revocation.CRL_VALIDITY = old
     fresh = x509.load_der_x509_crl(client.get("/trust/crl/issuing.crl").content)
     assert fresh.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number == number + 2
-    assert fresh.next_update_utc - fresh.last_update_utc == ca.CRL_VALIDITY
+    assert fresh.next_update_utc - fresh.last_update_utc == revocation.CRL_VALIDITY
     assert client.get("/trust/crl/root.crl").status_code == 404
 
 

@@ -10,17 +10,13 @@ from egov.trust.pki.ca import (
     certificate_current,
     certificate_entry,
     certificate_issue,
-    certificate_revoke,
     certificates_list,
-    crl_current,
-    crl_issue,
     index_version,
     issued_paths,
     issuing_import,
     keys_encrypt,
     pkcs12_write,
     pki_init,
-    revoked_serials,
     root_init,
     root_sign,
 )
@@ -37,6 +33,12 @@ from egov.trust.pki.keys import (
     verify,
 )
 from egov.trust.pki.profiles import PROFILES, Profile, profile_get, profile_register
+from egov.trust.pki.revocation import (
+    certificate_revoke,
+    crl_current,
+    crl_issue,
+    revoked_serials,
+)
 
 __all__ = [
     "PROFILES",
