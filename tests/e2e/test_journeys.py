@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django_otp.oath import totp
+from playwright.sync_api import expect
 
 from egov.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.e2e.conftest import check_accessibility, enter_code
@@ -76,7 +77,8 @@ def test_official_logs_in_with_the_second_factor(page):
 
     page.locator("#id_token").fill("000000")
     page.locator("main button[type=submit]").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    # The page after the submit: waited for (is_visible() looks once, maybe at the old page).
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     check_accessibility(page)
 
     page.wait_for_timeout(1100)  # after a wrong code the next one is accepted after a second
@@ -114,7 +116,8 @@ def test_citizen_registers_confirms_the_email_and_logs_in(page, smtp_mailbox):
     page.goto("/en/account/register/")
     check_accessibility(page)
     page.locator("main button[type=submit]").click()  # an empty form first
-    assert page.locator(".govuk-error-summary").is_visible()
+    # The page after the submit: waited for (is_visible() looks once, maybe at the old page).
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     check_accessibility(page)
     for field, value in {
         "last_name": "Мароз",
