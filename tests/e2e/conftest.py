@@ -13,7 +13,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import urlparse, urlsplit
 
 import pytest
 
@@ -225,7 +225,9 @@ def page(browser, platform):  # type: ignore[no-untyped-def]
 
 def check_accessibility(page) -> None:  # type: ignore[no-untyped-def]
     """axe-core on the page as it is now: no WCAG 2.2 A/AA violation. Injected through
-    evaluate, so the page's Content-Security-Policy stays on."""
+    evaluate, so the page's Content-Security-Policy stays on. A click that navigates returns
+    once the new page has started loading: axe runs on it when it has loaded."""
+    page.wait_for_load_state("load")
     page.evaluate(AXE.read_text(encoding="utf-8"))
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
@@ -235,6 +237,15 @@ def check_accessibility(page) -> None:  # type: ignore[no-untyped-def]
         for v in result["violations"]
     ]
     assert violations == [], f"{page.url}: {json.dumps(violations, ensure_ascii=False)}"
+
+
+def follow(link) -> None:  # type: ignore[no-untyped-def]
+    """Click a link and wait until the browser is on the page it names."""
+    href = link.get_attribute("href")
+    assert href, "the link names no page"
+    link.click()
+    target = urlsplit(href).path
+    link.page.wait_for_url(lambda url: urlsplit(url).path == target)
 
 
 def enter_code(page, secret_hex: str) -> None:  # type: ignore[no-untyped-def]

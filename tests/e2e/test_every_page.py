@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.conftest import check_accessibility, log_in
+from tests.e2e.conftest import check_accessibility, follow, log_in
 
 pytestmark = pytest.mark.browser
 
@@ -76,10 +76,10 @@ def test_back_office_has_no_accessibility_violations(page):
     assert cases.count() > 0
     for index in range(min(cases.count(), 3)):
         page.goto("/ru/office/?closed=1")
-        page.locator("main table a.govuk-link").nth(index).click()
+        follow(page.locator("main table a.govuk-link").nth(index))
         check_accessibility(page)
     page.goto("/ru/office/")
-    page.locator("main table a.govuk-link").first.click()
+    follow(page.locator("main table a.govuk-link").first)
     check_accessibility(page)
 
 
@@ -101,5 +101,5 @@ def test_cabinet_pages_have_no_accessibility_violations(page, language):
     assert links.count() >= 5
     for index in range(links.count()):
         page.goto(f"/{language}/my-account/applications/")
-        page.locator("main table a.govuk-link").nth(index).click()
+        follow(page.locator("main table a.govuk-link").nth(index))
         check_accessibility(page)
