@@ -258,6 +258,7 @@ def enter_code(page, secret_hex: str) -> None:  # type: ignore[no-untyped-def]
     key = bytes.fromhex(secret_hex)
     page.locator("#id_token").fill(f"{totp(key):06d}")
     page.locator("main button[type=submit]").click()
+    page.wait_for_load_state("load")
     if page.url.endswith("/login/code/") and page.locator(".govuk-error-summary").count():
         time.sleep(30 - time.time() % 30 + 1)
         page.locator("#id_token").fill(f"{totp(key):06d}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import check_accessibility, log_in
 
@@ -62,7 +63,7 @@ def test_a_password_login_steps_up_to_high_with_the_e_id(browser, platform) -> N
     page.goto(f"/en/services/{HIGH_SERVICE}/start/")
     assert "This service needs an electronic digital signature" in page.content()
     page.get_by_role("button", name="Confirm with e-ID").click()
-    assert "/account/verify/?level=high" in page.url
+    expect(page).to_have_url(re.compile(re.escape("/account/verify/?level=high")))
     check_accessibility(page)
     with context.expect_page() as opened:
         page.locator("[data-eid-button]").click()
