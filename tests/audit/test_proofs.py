@@ -83,3 +83,27 @@ def test_sign_head_without_signer_says_so(settings) -> None:
 
 def test_ledger_verify_of_empty_ledger() -> None:
     assert ledger_verify().ok
+
+
+def test_the_worker_signs_a_head_once_per_interval_and_only_when_the_tree_grew(
+    ledger_signer, settings, monkeypatch
+) -> None:
+    from egov.audit import services
+
+    settings.AUDIT_TREE_HEAD_SECONDS = 60
+    clock = [1_000_000.0]
+    monkeypatch.setattr(services.time, "time", lambda: clock[0])
+    record_many("data.accessed", [("S", {})], actor="x")
+    assert services.tree_heads_due() == 1  # none yet: signed at once
+    assert TreeHead.objects.count() == 1
+
+    record_many("data.accessed", [("T", {})], actor="x")
+    clock[0] += 59
+    assert services.tree_heads_due() == 0  # grew, but the interval has not passed
+    clock[0] += 2
+    assert services.tree_heads_due() == 1
+    assert services.tree_head_latest().tree_size == 2
+
+    clock[0] += 600
+    assert services.tree_heads_due() == 0  # the interval passed, but nothing new to sign
+    assert TreeHead.objects.count() == 2
