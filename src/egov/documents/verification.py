@@ -21,7 +21,6 @@ import structlog
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from django.utils.translation import gettext as _
-from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
@@ -121,6 +120,13 @@ def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
     return outcome["value"]
 
 
+def _unreadable(error: Exception) -> VerificationFailed:
+    logger.info("document_verify_unreadable", error=type(error).__name__)
+    return VerificationFailed(
+        "unreadable", _("The PDF document cannot be read: it is damaged or incomplete.")
+    )
+
+
 def pdf_verify(data: bytes) -> Report:
     """Check the (first) signature of a PDF. Raises :class:`VerificationFailed` for a file that
     is not a PDF or carries no signature."""
@@ -129,11 +135,11 @@ def pdf_verify(data: bytes) -> Report:
     try:
         reader = PdfFileReader(io.BytesIO(data), strict=False)
         signatures = reader.embedded_signatures
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as error:
-        logger.info("document_verify_unreadable", error=type(error).__name__)
-        raise VerificationFailed(
-            "unreadable", _("The PDF document cannot be read: it is damaged or incomplete.")
-        ) from None
+    except Exception as error:
+        # Not only PdfError: on a crafted object (a signature field whose /V is a number)
+        # pyHanko fails with whatever Python error the wrong type leads to (AttributeError,
+        # AssertionError, TypeError...). Any of them means the file cannot be read.
+        raise _unreadable(error) from None
     if not signatures:
         raise VerificationFailed("no_signature", _("The PDF document carries no signature."))
     return _run(_verify, reader, signatures[0], data)
@@ -157,6 +163,8 @@ def _verify(reader: PdfFileReader, signature: Any, data: bytes) -> Report:
         long_term = False
         settings["revocation_mode"] = "soft-fail"
         context = ValidationContext(**settings)
+    except Exception as error:  # a crafted store (/Certs 5): as for the signatures above
+        raise _unreadable(error) from None
     try:
         # One context for the signer and the timestamp (pyHanko's default): both read the
         # same document security store, which is what building a context costs.
