@@ -137,6 +137,12 @@ def personal_number_of(certificate: x509.Certificate) -> str:
     return ""
 
 
+def _names_read(certificates: list[x509.Certificate]) -> list[x509.Name]:
+    """The subject and issuer of each certificate; raises ValueError for one that cannot be
+    parsed."""
+    return [name for item in certificates for name in (item.subject, item.issuer)]
+
+
 def _refuse(code: str, message: str, *, subject: str = "", actor: Any = "") -> EidLoginError:
     with transaction.atomic():
         record(
@@ -214,9 +220,14 @@ def eid_verify(
         # Bytes, never text: the loader would take text without a PEM marker for a path.
         leaf = load_certificates(certificate.strip().encode())[0]
         intermediates = load_certificates(chain.strip().encode()) if chain.strip() else []
+        # cryptography reads a certificate's names only when asked: one holding an invalid
+        # string (a UTF8String that is not UTF-8) loads, and reading the name raises
+        # ValueError. Every name read below (the subject's personal number, the issuer
+        # looked up in the chain) is read here, where the answer is refused as malformed.
+        _names_read([leaf, *intermediates])
+        personal_number = personal_number_of(leaf)
     except (ValueError, IndexError, UnicodeError):
         raise _refuse("malformed", _("The e-ID's certificate cannot be read.")) from None
-    personal_number = personal_number_of(leaf)
     if issued.origin != portal_origin():
         raise _refuse(
             "other_origin",
