@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime
 import threading
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -131,25 +133,42 @@ class EId:
 
 
 def platform_eid(
-    directory: Any, personal_number: str, *, surname: str, given_name: str, name: str = ""
+    directory: Any,
+    personal_number: str,
+    *,
+    surname: str,
+    given_name: str,
+    name: str = "",
+    expired_ago: datetime.timedelta | None = None,
 ) -> EId:
     """An e-ID signing certificate issued by the platform's own PKI in ``directory`` (as the
-    demo issues them): the person keeps the key, the PKI's index knows the certificate."""
+    demo issues them): the person keeps the key, the PKI's index knows the certificate.
+
+    With ``expired_ago`` the certificate is issued as long before as its profile's validity
+    and so expired that long ago; its status is still known to the PKI (good, not unknown), as
+    a real e-ID's is the day after it expires."""
     from egov.trust.pki import ca_certificates, certificate_issue
+    from egov.trust.pki.profiles import profile_get
 
     key = ec.generate_private_key(ec.SECP256R1())
-    issued = certificate_issue(
-        directory=directory,
-        profile="citizen-signing",
-        common_name=f"{surname} {given_name}",
-        name=name or f"test-eid-{personal_number}-{x509.random_serial_number()}",
-        given_name=given_name,
-        surname=surname,
-        personal_number=personal_number,
-        country="BY",
-        base_url="http://127.0.0.1:8000",
-        public_key=key.public_key(),
-    )
+    issuing_clock: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if expired_ago is not None:
+        validity = profile_get("citizen-signing").validity
+        issued_at = datetime.datetime.now(datetime.UTC) - validity - expired_ago
+        issuing_clock = mock.patch("egov.trust.pki.ca._now", return_value=issued_at)
+    with issuing_clock:
+        issued = certificate_issue(
+            directory=directory,
+            profile="citizen-signing",
+            common_name=f"{surname} {given_name}",
+            name=name or f"test-eid-{personal_number}-{x509.random_serial_number()}",
+            given_name=given_name,
+            surname=surname,
+            personal_number=personal_number,
+            country="BY",
+            base_url="http://127.0.0.1:8000",
+            public_key=key.public_key(),
+        )
     assert issued.certificate is not None
     _root, issuing = ca_certificates(directory=directory)
     return EId(certificate=issued.certificate, key=key, chain=(issuing,))

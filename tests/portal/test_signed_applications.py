@@ -196,6 +196,54 @@ def test_an_expired_e_id_is_refused(client, business, module_pki):  # type: igno
     _refused(client, business, draft_id, response, "The certificate has expired.")
 
 
+def test_a_signing_time_backdated_to_before_a_revocation_is_refused(client, business, module_pki):
+    # The signer chooses signingTime: whoever holds a key whose certificate was revoked a
+    # minute ago cannot have it checked as of two minutes ago.
+    eid = platform_eid(module_pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
+    certificate_revoke(
+        directory=module_pki, serial=eid.certificate.serial_number, reason="key_compromise"
+    )
+    draft_id = _draft(client, business)
+    digest, _description = _signing(
+        client.get(f"/en/my-account/drafts/{draft_id}/check/").content.decode()
+    )
+    before = timezone.now() - datetime.timedelta(minutes=2)
+    response = _post(client, draft_id, eid, digest, at=before)
+    _refused(
+        client,
+        business,
+        draft_id,
+        response,
+        "Your e-ID certificate cannot be used for signing: The certificate has been revoked.",
+    )
+
+
+def test_a_signing_time_backdated_into_an_expired_certificates_validity_is_refused(
+    client, business, module_pki
+):
+    eid = platform_eid(
+        module_pki,
+        DIRECTOR,
+        surname="Шымановіч",
+        given_name="Андрэй",
+        expired_ago=datetime.timedelta(minutes=1),
+    )
+    assert eid.certificate.not_valid_after_utc < timezone.now()
+    draft_id = _draft(client, business)
+    digest, _description = _signing(
+        client.get(f"/en/my-account/drafts/{draft_id}/check/").content.decode()
+    )
+    within_validity = eid.certificate.not_valid_after_utc - datetime.timedelta(minutes=1)
+    response = _post(client, draft_id, eid, digest, at=within_validity)
+    _refused(
+        client,
+        business,
+        draft_id,
+        response,
+        "Your e-ID certificate cannot be used for signing: The certificate has expired.",
+    )
+
+
 def test_an_e_id_from_another_authority_is_refused(client, business):  # type: ignore[no-untyped-def]
     from tests.cases.eid import Authority
 
@@ -413,5 +461,41 @@ def test_the_api_refuses_an_invalid_signature_with_a_translated_problem(  # type
         assert problem["code"] == code
         with translation.override(language):
             assert problem["detail"] == translation.gettext(message)
+    assert not Application.objects.filter(applicant=business, service__code=VAT).exists()
+    assert not ApplicationSignature.objects.filter(application__applicant=business).exists()
+
+
+def test_the_api_refuses_a_signing_time_backdated_to_before_a_revocation(business, module_pki):
+    eid = platform_eid(module_pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
+    certificate_revoke(
+        directory=module_pki, serial=eid.certificate.serial_number, reason="key_compromise"
+    )
+    client = bearer(business, assurance="high")
+    content = submission_content(
+        service_code=VAT,
+        version_number=_form(client, VAT)["version"],
+        answers=VAT_ANSWERS,
+        attachments=[],
+    )
+    posted = {
+        "cms": eid.sign_base64(content.digest, at=timezone.now() - datetime.timedelta(minutes=2)),
+        "certificate": eid.certificate_pem,
+        "chain": eid.chain_pem,
+    }
+    for language in ("en", "ru"):
+        response = client.post(
+            API,
+            {"service": VAT, "on_behalf_unp": TRADER, "answers": VAT_ANSWERS, "signature": posted},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=f"signed-api-backdated-{language}",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+        assert response.status_code == 400, response.content
+        problem = response.json()
+        assert problem["code"] == "signature_invalid"
+        with translation.override(language):
+            assert problem["detail"] == translation.gettext(
+                "Your e-ID certificate cannot be used for signing: %(reason)s"
+            ) % {"reason": translation.gettext("The certificate has been revoked.")}
     assert not Application.objects.filter(applicant=business, service__code=VAT).exists()
     assert not ApplicationSignature.objects.filter(application__applicant=business).exists()

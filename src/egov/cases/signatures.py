@@ -8,9 +8,12 @@ as a detached CMS SignedData whose messageDigest is that digest.
 
 The server never trusts the page: it recomputes the content from the draft (or the
 application), checks the CMS with pyHanko's integrity check, the signer's certificate with
-``egov.trust.validation`` at the signing time, and that the signer is the applicant (or a
-director of the organisation they act for). The CMS, the signed bytes and the digest are kept
-with the application, so the back office checks them again whenever it looks.
+``egov.trust.validation`` both at the signing time and at the moment the signature arrives,
+and that the signer is the applicant (or a director of the organisation they act for). The
+signing time is the CMS ``signingTime``, which the signer writes: on its own it would let a key
+whose certificate was revoked or expired minutes ago sign "before" that. The CMS, the signed
+bytes and the digest are kept with the application, so the back office checks them again
+whenever it looks, with the certificate as it was when the platform received the signature.
 """
 
 from __future__ import annotations
@@ -374,6 +377,36 @@ def certificate_status(
     )
 
 
+def certificate_status_on_receipt(
+    certificate: x509.Certificate,
+    chain: Iterable[x509.Certificate],
+    *,
+    signed_at: datetime.datetime,
+    received_at: datetime.datetime,
+) -> CertificateStatus:
+    """The certificate's status for a signature the platform received at ``received_at``:
+    valid then and at the claimed ``signed_at``. ``signed_at`` is only what the signer says
+    (up to SIGNATURE_MAX_AGE_SECONDS back), so the moment of receipt, the platform's own, is
+    what keeps a revoked or expired certificate out; a revocation after it is reported in
+    ``revoked_at`` and leaves the signature valid."""
+    chain = list(chain)
+    on_receipt = certificate_status(certificate, chain, at=received_at)
+    if not on_receipt.valid or signed_at >= received_at:
+        return on_receipt
+    at_signing = certificate_status(certificate, chain, at=signed_at)
+    return on_receipt if at_signing.valid else at_signing
+
+
+def _received_at(signature: ApplicationSignature) -> datetime.datetime:
+    """When the platform received a kept signature, as a moment to check its certificate
+    at. The record is written in the submission's transaction, just after the check
+    (``created_at``). The PKI stamps a revocation in whole seconds, rounded down: one
+    stamped in the second of receipt may have come after it, and submission, which checked
+    the exact moment, would have refused one that came before; so such a revocation is
+    taken as after receipt (the moment is the end of the second before)."""
+    return signature.created_at.replace(microsecond=0) - datetime.timedelta(microseconds=1)
+
+
 # --- submission -----------------------------------------------------------------------------
 
 
@@ -419,7 +452,9 @@ def signature_verify(
                 "organisation. Sign with your own e-ID."
             )
         )
-    status = certificate_status(signer.certificate, signer.chain, at=signed_at)
+    status = certificate_status_on_receipt(
+        signer.certificate, signer.chain, signed_at=signed_at, received_at=now
+    )
     if not status.valid:
         raise SignatureRefused(
             _("Your e-ID certificate cannot be used for signing: %(reason)s")
@@ -482,10 +517,12 @@ class SignatureCheck:
     #: The CMS is intact and signs exactly what the application holds now.
     intact: bool
     problem: str
-    #: The certificate was valid for signing at the signing time.
+    #: The certificate was valid for signing at the signing time and when the platform
+    #: received the signature (``certificate_status_on_receipt``).
     valid_at_signing: bool
     status_at_signing: str
-    #: When the certificate was revoked after signing (the signature made before holds).
+    #: When the certificate was revoked after the platform received the signature (the
+    #: signature made before holds).
     revoked_since: datetime.datetime | None
 
     @property
@@ -495,7 +532,8 @@ class SignatureCheck:
 
 def signature_check(application: Application) -> SignatureCheck | None:
     """Check a kept signature again: the content against the application as it is now, the
-    CMS against the content, the certificate at the signing time and today."""
+    CMS against the content, the certificate as it was when the platform received the
+    signature (and at the signing time), and a revocation since."""
     signature = ApplicationSignature.objects.filter(application=application).first()
     if signature is None:
         return None
@@ -509,35 +547,39 @@ def signature_check(application: Application) -> SignatureCheck | None:
             cms_verify(bytes(signature.cms), digest=content.digest, certificates=certificates)
         except SignatureRefused as refused:
             intact, problem = False, str(refused.message)
-    at_signing = certificate_status(certificates[0], certificates[1:], at=signature.signed_at)
+    status = certificate_status_on_receipt(
+        certificates[0],
+        certificates[1:],
+        signed_at=signature.signed_at,
+        received_at=_received_at(signature),
+    )
     return SignatureCheck(
         signature=signature,
         intact=intact,
         problem=problem,
-        valid_at_signing=at_signing.valid,
-        status_at_signing=at_signing.reason,
-        revoked_since=at_signing.revoked_at if at_signing.valid else None,
+        valid_at_signing=status.valid,
+        status_at_signing=status.reason,
+        revoked_since=status.revoked_at if status.valid else None,
     )
 
 
 def signature_blocks_decision(application: Application) -> str:
     """Why the application cannot be decided because of its signature, or "": a signed
-    application whose signature is missing or no longer matches it is not decided."""
+    application whose signature is missing or no longer matches it, or whose certificate was
+    not valid when the platform received the signature, is not decided. A revocation after
+    receipt does not block: the signature was made and received before it."""
     if not signature_required(application.version.definition):
         return ""
-    signature = ApplicationSignature.objects.filter(application=application).first()
-    if signature is None:
+    check = signature_check(application)
+    if check is None:
         return _("The application has no signature: it cannot be decided.")
-    content = application_signed_content(application)
-    if content.content != bytes(signature.signed_content) or content.digest_hex != signature.digest:
+    if not check.intact:
         return _(
             "The applicant's signature no longer matches the application: it cannot be decided."
         )
-    certificates = _pem_certificates(signature.certificate) + _pem_certificates(signature.chain)
-    try:
-        cms_verify(bytes(signature.cms), digest=content.digest, certificates=certificates)
-    except SignatureRefused:
+    if not check.valid_at_signing:
         return _(
-            "The applicant's signature no longer matches the application: it cannot be decided."
-        )
+            "The applicant's e-ID certificate was not valid when the signature was received, "
+            "so the application cannot be decided: %(reason)s"
+        ) % {"reason": check.status_at_signing}
     return ""
