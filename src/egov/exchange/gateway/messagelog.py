@@ -209,11 +209,35 @@ class Verification:
         return not self.problems
 
 
-def _lines(path: Path) -> Iterator[tuple[int, str]]:
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+def _lines(path: Path) -> Iterator[tuple[int, str | None]]:
+    """Each non-blank line with its number; None for one that is not UTF-8 (decoded line by
+    line, so one bad byte is a problem of its line, not the end of the check)."""
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield number, None
+                continue
             if line.strip():
                 yield number, line
+
+
+def _text(record: dict[str, Any], key: str) -> str | None:
+    """``record[key]`` when it is a string: the fields below are used as strings (dictionary
+    keys, bytes to verify), and a record that is JSON is not necessarily what we wrote."""
+    value = record.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> Verification:
@@ -223,14 +247,19 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
     expected_seq = 0
     keys: dict[str, ec.EllipticCurvePublicKey] = {}
     since_seal = 0
-    #: Seals after the last token: (seq, record hash, written at).
-    pending: list[tuple[int, str, str]] = []
+    #: Seals after the last token: (seq, record hash, written at: None when unreadable).
+    pending: list[tuple[int, str, datetime | None]] = []
     last_gen_time: datetime | None = None
     for number, line in _lines(path):
         result.records += 1
+        if line is None:
+            result.problems.append(f"line {number}: not UTF-8 text")
+            continue
         try:
             record = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
+            record = None
+        if not isinstance(record, dict):  # `5`, `[]`, `null` are JSON, not records
             result.problems.append(f"line {number}: not a JSON record")
             continue
         where = f"line {number} (seq {record.get('seq')})"
@@ -242,30 +271,36 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
             result.problems.append(f"{where}: does not follow the previous record (chain broken)")
         if record_hash(record) != record.get("record_hash"):
             result.problems.append(f"{where}: content changed (record hash does not match)")
-        expected_seq = (
-            record.get("seq") if isinstance(record.get("seq"), int) else expected_seq
-        ) + 1
+        seq = record.get("seq")
+        expected_seq = (seq if isinstance(seq, int) else expected_seq) + 1
         previous = record.get("record_hash", "")
         kind = record.get("kind")
-        if kind == "certificate":
-            try:
-                certificate = x509.load_pem_x509_certificate(record["pem"].encode())
-                public_key = certificate.public_key()
-                if not isinstance(public_key, ec.EllipticCurvePublicKey):
-                    raise ValueError("not an EC key")
-                if trusted_ca and not _issued_by_any(certificate, trusted_ca):
-                    result.problems.append(f"{where}: certificate not issued by the trusted CA")
-                if not _names(certificate, record["signer"]):
-                    result.problems.append(
-                        f"{where}: the certificate is not {record['signer']!r}'s"
-                    )
-                keys[record["signer"]] = public_key
-            except (KeyError, ValueError) as error:
-                result.problems.append(f"{where}: unreadable certificate ({error})")
-        elif kind in {"request", "response"}:
+        signer = _text(record, "signer")
+        if not isinstance(kind, str):
+            result.problems.append(f"{where}: the record has no kind")
+        elif kind == "certificate":
+            pem = _text(record, "pem")
+            if pem is None:
+                result.problems.append(f"{where}: unreadable certificate (no PEM text)")
+            elif signer is None:
+                result.problems.append(f"{where}: unreadable certificate (no signer's name)")
+            else:
+                try:
+                    certificate = x509.load_pem_x509_certificate(pem.encode())
+                    public_key = certificate.public_key()
+                    if not isinstance(public_key, ec.EllipticCurvePublicKey):
+                        raise ValueError("not an EC key")
+                    if trusted_ca and not _issued_by_any(certificate, trusted_ca):
+                        result.problems.append(f"{where}: certificate not issued by the trusted CA")
+                    if not _names(certificate, signer):
+                        result.problems.append(f"{where}: the certificate is not {signer!r}'s")
+                    keys[signer] = public_key
+                except ValueError as error:
+                    result.problems.append(f"{where}: unreadable certificate ({error})")
+        elif kind in ("request", "response"):
             result.messages += 1
             since_seal += 1
-            key = keys.get(record.get("signer", ""))
+            key = keys.get(signer) if signer is not None else None
             if kind == "response" and record.get("error"):
                 # An error of the exchange itself (X-Road-Error) carries no data and no
                 # signature; the chain and the seals still cover the record.
@@ -274,17 +309,27 @@ def verify_log(path: Path, trusted_ca: list[x509.Certificate] | None = None) -> 
                 result.problems.append(
                     f"{where}: signer {record.get('signer')!r} has no certificate"
                 )
-            elif not messages.verify(key, record.get("signature", ""), record.get("hash", "")):
+            elif not messages.verify(
+                key, _text(record, "signature") or "", _text(record, "hash") or ""
+            ):
                 result.problems.append(f"{where}: the message signature does not verify")
         elif kind == "seal":
             result.seals += 1
             since_seal = 0
-            key = keys.get(record.get("signer", ""))
-            if record.get("head") != record.get("prev"):
+            key = keys.get(signer) if signer is not None else None
+            head = _text(record, "head")
+            if head is None or head != record.get("prev"):
                 result.problems.append(f"{where}: the seal does not cover the chain's head")
-            if key is None or not messages.verify(key, record.get("signature", ""), record["head"]):
+            if (
+                key is None
+                or head is None
+                or not messages.verify(key, _text(record, "signature") or "", head)
+            ):
                 result.problems.append(f"{where}: the seal's signature does not verify")
-            pending.append((record.get("seq", -1), str(record.get("record_hash")), record["at"]))
+            written = _moment(record.get("at"))
+            if written is None:
+                result.problems.append(f"{where}: the seal's time (at) is missing or not a time")
+            pending.append((record.get("seq", -1), str(record.get("record_hash")), written))
         elif kind == "timestamp":
             result.timestamps += 1
             problem, gen_time, pending = _timestamp_check(record, pending, trusted_ca or [])
@@ -305,8 +350,10 @@ TIMESTAMP_CLOCK_SKEW_SECONDS = 300
 
 
 def _timestamp_check(
-    record: dict[str, Any], pending: list[tuple[int, str, str]], authorities: list[x509.Certificate]
-) -> tuple[str, datetime | None, list[tuple[int, str, str]]]:
+    record: dict[str, Any],
+    pending: list[tuple[int, str, datetime | None]],
+    authorities: list[x509.Certificate],
+) -> tuple[str, datetime | None, list[tuple[int, str, datetime | None]]]:
     """Check one ``timestamp`` record against the seals waiting for it: the problem (or
     ""), the token's time and the seals still waiting after it."""
     seqs = record.get("seals")
@@ -326,8 +373,9 @@ def _timestamp_check(
         return f"the timestamp token does not verify: {error}", None, remaining
     if token.digest != imprint:
         return "the timestamp token is for other seals", token.gen_time, remaining
-    latest = max(datetime.fromisoformat(at.replace("Z", "+00:00")) for _, _, at in covered)
-    if (latest - token.gen_time).total_seconds() > TIMESTAMP_CLOCK_SKEW_SECONDS:
+    # A seal without a readable time is already a problem of its own line.
+    times = [at for _, _, at in covered if at is not None]
+    if times and (max(times) - token.gen_time).total_seconds() > TIMESTAMP_CLOCK_SKEW_SECONDS:
         return "the token's time is before the seals it covers", token.gen_time, remaining
     return "", token.gen_time, remaining
 
