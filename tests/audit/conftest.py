@@ -10,7 +10,7 @@ import pytest
 from cryptography import x509
 
 from egov.audit.signing import head_signers
-from egov.trust.pki.ca import certificate_issue, pki_init
+from egov.trust.pki.ca import ROOT_CERT, certificate_issue, pki_init
 from egov.trust.pki.keys import load_certificate, load_certificates, load_private_key, sign
 
 
@@ -28,6 +28,11 @@ class FileSigner:
 def ledger_pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FileSigner]:
     directory = tmp_path_factory.mktemp("ledger-pki")
     pki_init(directory=directory)
+    # The OCSP responder answers the platform's own questions about the ledger certificate
+    # (`egov audit verify` asks whether it was in force when each head was signed).
+    certificate_issue(
+        directory=directory, profile="ocsp-responder", common_name="egov ocsp", name="ocsp"
+    )
     issued = certificate_issue(
         directory=directory,
         profile="ledger-signing",
@@ -44,11 +49,18 @@ def ledger_pki(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FileSign
 
 @pytest.fixture
 def ledger_signer(ledger_pki, settings) -> FileSigner:  # type: ignore[no-untyped-def]
-    _directory, signer = ledger_pki
+    directory, signer = ledger_pki
     if "test-ledger" not in head_signers:
         head_signers.register("test-ledger")(lambda: ledger_pki[1])
     settings.AUDIT_SIGNER = "test-ledger"
+    settings.PKI_DIR = directory
     return signer
+
+
+@pytest.fixture
+def ledger_root(ledger_pki) -> str:  # type: ignore[no-untyped-def]
+    """PEM of the root the ledger's certificate leads to (what a proof is checked against)."""
+    return (Path(ledger_pki[0]) / ROOT_CERT).read_text()
 
 
 @pytest.fixture(autouse=True)

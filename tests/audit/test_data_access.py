@@ -421,7 +421,9 @@ def _proof_url(entry: Entry) -> str:
     return f"/en/audit/proofs/{entry.pk}.json"
 
 
-def test_the_person_downloads_the_proof_of_each_use_and_it_verifies(client, ledger_signer):
+def test_the_person_downloads_the_proof_of_each_use_and_it_verifies(
+    ledger_root, client, ledger_signer
+):
     citizen = UserFactory()
     entries = _recorded(
         POPULATION_LOG,
@@ -439,7 +441,7 @@ def test_the_person_downloads_the_proof_of_each_use_and_it_verifies(client, ledg
     )
     proof = json.loads(response.content)
     assert proof["entry_id"] == entries[0].pk
-    result = proof_verify(proof)
+    result = proof_verify(proof, anchors=ledger_root)
     assert result.ok, result.reason
     assert result.entry is not None
     assert result.entry["subject"] == citizen.personal_number

@@ -53,6 +53,7 @@ def _chain(pki: Path) -> list[x509.Certificate]:
         ("official-signing", "document"),
         ("tsa", "timestamp"),
         ("ocsp-responder", "ocsp"),
+        ("ledger-signing", "ledger"),
     ],
 )
 def test_each_profile_is_valid_for_its_purpose(pki, profile, purpose):
@@ -69,6 +70,15 @@ def test_each_profile_is_valid_for_its_purpose(pki, profile, purpose):
         ("citizen-signing", "authentication"),
         ("citizen-authentication", "signing"),
         ("citizen-authentication", "document"),
+        # Only a document-signing certificate (RFC 9336) makes a valid document: not a
+        # gateway's, the central registry's, the timestamp authority's or the ledger's.
+        ("gateway-signing", "document"),
+        ("central-signing", "document"),
+        ("tsa", "document"),
+        ("ledger-signing", "document"),
+        ("citizen-signing", "document"),
+        ("document-signing", "ledger"),
+        ("gateway-signing", "ledger"),
         ("document-signing", "timestamp"),
         ("tsa", "ocsp"),
     ],
@@ -174,4 +184,4 @@ def test_pem_input_and_unknown_purpose(pki):
     assert validate_certificate(pem, chain_pem, purpose="authentication").valid
     with pytest.raises(ValueError):
         validate_certificate(pem, chain_pem, purpose="anything")
-    assert set(PURPOSES) == {"authentication", "signing", "document", "timestamp", "ocsp"}
+    assert set(PURPOSES) == {"authentication", "signing", "document", "timestamp", "ocsp", "ledger"}

@@ -3,10 +3,13 @@
 The ledger does not import :mod:`egov.trust` (it sits below it): ``egov.trust`` registers a
 signer factory here at start-up (``head_signers.register("ledger")``), one that returns its
 ``SigningKey`` for the ``ledger`` certificate; ``EGOV_AUDIT_SIGNER`` names which to use.
+It registers too how a head's certificate is checked (``head_trust``): a head counts only
+when its certificate is the platform's, for the ledger, and was in force when it signed.
 """
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
@@ -32,6 +35,50 @@ class HeadSigner(Protocol):
 
 
 head_signers: Registry[Callable[[], HeadSigner]] = Registry("tree head signer")
+
+#: The key purpose (extended key usage) a tree head's certificate must carry: egov's own,
+#: on the platform's arc (that of the TSA policy's default). No other certificate of the
+#: PKI (a person's e-ID, a gateway's, an agency's) can sign a head anyone accepts.
+LEDGER_KEY_PURPOSE = "1.3.6.1.4.1.32473.11.2.1"
+
+
+class HeadTrust(Protocol):
+    """What the platform's PKI tells the ledger about the certificates of its tree heads
+    (``egov.trust`` registers it as ``platform`` at start-up)."""
+
+    def anchors(self) -> str:
+        """PEM of the certificate authorities a head's signer must lead to."""
+        ...
+
+    def certificate_problem(self, certificate_pem: str, at: datetime.datetime) -> str | None:
+        """Why the certificate could not sign a head at ``at`` (not the platform's, not a
+        ledger certificate, expired, revoked by then), or None when it could."""
+        ...
+
+
+head_trust: Registry[HeadTrust] = Registry("tree head trust")
+
+
+def head_trust_get() -> HeadTrust | None:
+    return head_trust["platform"] if "platform" in head_trust else None
+
+
+def ledger_purpose_problem(certificate_text: str) -> str | None:
+    """Why the certificate is not one for signing tree heads (offline: its key usage and
+    extended key usage only), or None."""
+    try:
+        certificate = x509.load_pem_x509_certificate(certificate_text.encode())
+        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        key_usage = certificate.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        return "the tree head's certificate is not one for signing the audit ledger"
+    except ValueError:
+        return "the tree head's certificate cannot be read"
+    if x509.ObjectIdentifier(LEDGER_KEY_PURPOSE) not in list(usages) or not (
+        key_usage.digital_signature
+    ):
+        return "the tree head's certificate is not one for signing the audit ledger"
+    return None
 
 
 class NoSigner(Exception):

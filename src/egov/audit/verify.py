@@ -12,7 +12,12 @@ from typing import Any
 import orjson
 
 from egov.audit import merkle
-from egov.audit.signing import chain_issued, signature_valid
+from egov.audit.signing import (
+    chain_issued,
+    head_trust_get,
+    ledger_purpose_problem,
+    signature_valid,
+)
 
 
 @dataclass
@@ -158,8 +163,12 @@ def ledger_verify(*, stop_at_first: bool = True) -> Report:
         problem = _entry_problem(row[0], row[2:8], bytes(row[8]), bytes(row[9]))
         if problem and found(problem):
             return report
+    certificate_problem = _head_certificates(heads)
     previous = None
     for head in heads:
+        problem = certificate_problem(head)
+        if problem and found(f"signed tree head {head.pk} (size {head.tree_size}): {problem}"):
+            return report
         data = (
             merkle.tree_head_bytes(
                 tree_size=head.tree_size, timestamp=head.timestamp, root_hash=bytes(head.root_hash)
@@ -204,6 +213,36 @@ def ledger_verify(*, stop_at_first: bool = True) -> Report:
     return report
 
 
+def _head_time(head: Any) -> datetime.datetime:
+    return datetime.datetime.fromtimestamp(head.timestamp / 1000, tz=datetime.UTC)
+
+
+def _head_certificates(heads: list[Any]) -> Any:
+    """Whether each head's certificate could sign it: the platform's PKI is asked once at
+    the first and once at the last head a certificate signed (a certificate's time in force
+    is one stretch and a revocation is for good, so both good means every one between is),
+    and head by head only for a certificate that fails either."""
+    trust = head_trust_get()
+    if trust is None:
+        return lambda head: "no certificate authority is configured to check its certificate"
+    by_certificate: dict[str, list[Any]] = {}
+    for head in heads:
+        by_certificate.setdefault(head.certificate, []).append(head)
+    suspect = {
+        pem
+        for pem, signed in by_certificate.items()
+        if trust.certificate_problem(pem, _head_time(signed[0]))
+        or trust.certificate_problem(pem, _head_time(signed[-1]))
+    }
+
+    def problem(head: Any) -> str | None:
+        if head.certificate not in suspect:
+            return None
+        return trust.certificate_problem(head.certificate, _head_time(head))
+
+    return problem
+
+
 @dataclass
 class ProofCheck:
     ok: bool
@@ -211,10 +250,11 @@ class ProofCheck:
     entry: Mapping[str, Any] | None = None
 
 
-def proof_verify(proof: Any, *, anchors: str = "") -> ProofCheck:
+def proof_verify(proof: Any, *, anchors: str) -> ProofCheck:
     """Check a proof document offline: the leaf from its bytes, the path to the root, the
-    root against the signed tree head, the head's signature by its certificate, and (with
-    ``anchors``, PEM) that the certificate leads to one of them."""
+    root against the signed tree head, the head's signature by its certificate, that the
+    certificate is one for the ledger and leads to one of ``anchors`` (PEM: the platform's
+    root). Revocation is not asked offline (``egov audit verify`` asks it)."""
     import json
 
     if not isinstance(proof, Mapping):
@@ -250,7 +290,12 @@ def proof_verify(proof: Any, *, anchors: str = "") -> ProofCheck:
         return ProofCheck(
             False, "the signed tree head's signature is not valid for its certificate"
         )
-    if anchors and not chain_issued(certificate, str(head.get("chain", "")), anchors):
+    purpose = ledger_purpose_problem(certificate)
+    if purpose:
+        return ProofCheck(False, purpose)
+    if not anchors.strip():
+        return ProofCheck(False, "no certificate authority was given to check the signer against")
+    if not chain_issued(certificate, str(head.get("chain", "")), anchors):
         return ProofCheck(
             False, "the tree head's certificate was not issued by the given certificate authority"
         )

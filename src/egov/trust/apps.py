@@ -21,6 +21,12 @@ class TrustConfig(AppConfig):
         if "ledger" not in head_signers:
             head_signers.register("ledger")(_ledger_signer)
 
+        from egov.audit.signing import head_trust
+        from egov.trust.ledger import PlatformHeadTrust
+
+        if "platform" not in head_trust:
+            head_trust.register("platform")(PlatformHeadTrust())
+
 
 def _ledger_signer():
     from egov.trust.keys import signing_key

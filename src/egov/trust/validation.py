@@ -34,6 +34,7 @@ from pyhanko_certvalidator.policy_decl import (
     RevocationCheckingRule,
 )
 
+from egov.audit.signing import LEDGER_KEY_PURPOSE
 from egov.trust.keys import pki_directory
 from egov.trust.ocsp import ocsp_request, ocsp_response
 from egov.trust.pki import (
@@ -51,7 +52,9 @@ logger = structlog.get_logger(__name__)
 PURPOSES: dict[str, tuple[set[str], set[str]]] = {
     "authentication": ({"digital_signature"}, {"client_auth"}),
     "signing": ({"non_repudiation"}, set()),
-    "document": ({"digital_signature", "non_repudiation"}, set()),
+    # RFC 9336 id-kp-documentSigning (asn1crypto knows it by its number only).
+    "document": ({"digital_signature", "non_repudiation"}, {"1.3.6.1.5.5.7.3.36"}),
+    "ledger": ({"digital_signature"}, {LEDGER_KEY_PURPOSE}),
     "timestamp": ({"digital_signature"}, {"time_stamping"}),
     "ocsp": ({"digital_signature"}, {"ocsp_signing"}),
 }

@@ -12,6 +12,15 @@ from datetime import timedelta
 
 from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
 
+from egov.audit.signing import LEDGER_KEY_PURPOSE
+
+#: RFC 9336's id-kp-documentSigning: a certificate an agency or an official signs
+#: documents with; validation of a document requires it, so no other certificate of the
+#: PKI (a gateway's, the timestamp authority's) makes a valid-looking decision.
+DOCUMENT_SIGNING = ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+#: The audit ledger's tree heads (egov's own purpose; see egov.audit.signing).
+LEDGER_SIGNING = ObjectIdentifier(LEDGER_KEY_PURPOSE)
+
 #: The key usage bits of RFC 5280 §4.2.1.3 an end-entity certificate may carry.
 KEY_USAGES = frozenset(
     {
@@ -97,6 +106,9 @@ profile_register(
     Profile(
         name="document-signing",
         key_usages=frozenset({"digital_signature", "content_commitment"}),
+        # emailProtection beside it: NSS (poppler's pdfsig, Firefox) and Adobe accept a
+        # PDF signer with an extended key usage only when it names emailProtection.
+        extended_key_usages=(DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION),
         validity=timedelta(days=1095),
         description="An agency signs the documents it issues (decisions, extracts, receipts).",
     )
@@ -105,7 +117,7 @@ profile_register(
     Profile(
         name="official-signing",
         key_usages=frozenset({"digital_signature", "content_commitment"}),
-        extended_key_usages=(ExtendedKeyUsageOID.EMAIL_PROTECTION,),
+        extended_key_usages=(DOCUMENT_SIGNING, ExtendedKeyUsageOID.EMAIL_PROTECTION),
         validity=timedelta(days=730),
         description="An official signs documents in their own name and role.",
     )
@@ -151,6 +163,7 @@ profile_register(
     Profile(
         name="ledger-signing",
         key_usages=frozenset({"digital_signature"}),
+        extended_key_usages=(LEDGER_SIGNING,),
         validity=timedelta(days=1825),
         description="The audit ledger signs its tree heads.",
     )

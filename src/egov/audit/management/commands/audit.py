@@ -32,7 +32,8 @@ class Command(BaseCommand):
         check.add_argument(
             "--ca",
             default="",
-            help="PEM file of the certificate authority the tree head's signer must lead to.",
+            help="PEM file of the certificate authority the tree head's signer must lead to "
+            "(default: the platform's root, where this machine has the PKI).",
         )
         commands.add_parser("sign-head", help="Sign a tree head of the ledger as it is now.")
         commands.add_parser("sequence", help="Put the entries not yet in the tree into it.")
@@ -88,12 +89,29 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         self.stdout.write(json.dumps(proof, indent=2))
 
+    @staticmethod
+    def _platform_anchors() -> str:
+        """The platform's root, where this machine has the PKI; otherwise --ca is needed."""
+        from egov.audit.signing import head_trust_get
+
+        trust = head_trust_get()
+        try:
+            anchors = trust.anchors() if trust is not None else ""
+        except (OSError, ValueError):
+            anchors = ""
+        if not anchors:
+            raise CommandError(
+                "no platform PKI here: give --ca ROOT.pem, the certificate authority the "
+                "tree head's signer must lead to"
+            )
+        return anchors
+
     def _verify_proof(self, file: str, ca: str) -> None:
         from egov.audit.verify import proof_verify
 
         try:
             text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-            anchors = Path(ca).read_text(encoding="utf-8") if ca else ""
+            anchors = Path(ca).read_text(encoding="utf-8") if ca else self._platform_anchors()
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"cannot read {ca or file}: {error}") from None
         try:
