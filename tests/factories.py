@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -26,6 +27,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     first_name = "Ганна"
     last_name = "Мароз"
     personal_number = factory.Sequence(personal_number)
+    # As an account the operator made (or whose e-ID was used once): the number is theirs.
+    personal_number_proven_at = factory.LazyFunction(timezone.now)
     email_verified = True
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 

@@ -9,6 +9,7 @@ import re
 from html import unescape
 
 import pytest
+from django.utils import timezone
 
 from egov.audit import record
 from egov.audit.models import Entry
@@ -477,3 +478,29 @@ def test_no_signer_gives_a_message_not_an_error(client, settings):
     response = client.get(_proof_url(entry))
     assert response.status_code == 503
     assert "The proof cannot be made now" in response.content.decode()
+
+
+def test_a_number_nobody_proved_shows_nobodys_data(client, ledger_signer):
+    """Someone registers with another person's identification number (registration checks
+    only its form): until their e-ID proves it is theirs, the page shows nobody's data and
+    no proof is given, whatever the level of the session."""
+    squatter = UserFactory(personal_number_proven_at=None)
+    entries = _recorded(
+        POPULATION_LOG,
+        squatter.personal_number,
+        {"accesses": [_access("2026-03-05T10:00:00Z", "MVD", [CHECK], "", "req-9", "person")]},
+    )
+    login(client, squatter)
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    html = unescape(page.content.decode())
+    assert "confirm with your e-ID that it is yours" in html
+    assert "/en/account/verify/?level=high&next=%2Fen%2Fmy-account%2Fdata-access%2F" in html
+    assert "req-9" not in html and _proof_url(entries[0]) not in html
+    assert client.get(_proof_url(entries[0])).status_code == 404
+
+    squatter.personal_number_proven_at = timezone.now()  # as the e-ID step-up does
+    squatter.save(update_fields=["personal_number_proven_at"])
+    html = unescape(client.get(PAGE).content.decode())
+    assert "req-9" in html and "confirm with your e-ID" not in html
+    assert client.get(_proof_url(entries[0])).status_code == 200

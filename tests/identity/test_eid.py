@@ -316,3 +316,18 @@ def test_the_demo_seed_issues_e_id_files_with_the_readme_passwords(tmp_path) -> 
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
     for password in DEMO_EID_PASSWORDS.values():
         assert f"`{password}`" in readme
+
+
+def test_the_e_id_proves_the_accounts_identification_number(client, person, eid) -> None:  # type: ignore[no-untyped-def]
+    User.objects.filter(pk=person.pk).update(personal_number_proven_at=None)
+    client.force_login(User.objects.get(pk=person.pk))
+    session = client.session
+    session[SESSION_LOA] = LevelOfAssurance.LOW
+    session.save()
+    response = client.post(STEP_UP, {**_answer(eid, _challenge(client)), "next": "/en/account/"})
+    assert response.status_code == 302
+    proven = User.objects.get(pk=person.pk).personal_number_proven_at
+    assert proven is not None
+    client.logout()
+    assert client.post(LOGIN, _answer(eid, _challenge(client))).status_code == 302
+    assert User.objects.get(pk=person.pk).personal_number_proven_at == proven  # kept

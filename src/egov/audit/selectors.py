@@ -8,10 +8,19 @@ from typing import Any
 from egov.audit.models import Entry
 
 
+def _proven_number(actor: Any) -> str:
+    """The account's identification number once an e-ID (or the operator) proved it is the
+    person's own; "" before: a number typed at registration shows nobody's data."""
+    if getattr(actor, "personal_number_proven_at", None) is None:
+        return ""
+    return str(getattr(actor, "personal_number", "") or "")
+
+
 def data_accesses_about(*, actor: Any) -> Iterator[Entry]:
     """The ledger's ``data.accessed`` entries about the signed-in person, newest first.
-    The personal number comes from the account, never from the request."""
-    personal_number = str(getattr(actor, "personal_number", "") or "")
+    The personal number comes from the account, never from the request, and only once
+    proven."""
+    personal_number = _proven_number(actor)
     if not personal_number:
         return iter(())
     return (
@@ -24,7 +33,7 @@ def data_accesses_about(*, actor: Any) -> Iterator[Entry]:
 
 def entry_of(*, actor: Any, entry_id: int) -> Entry | None:
     """An entry about the signed-in person, or None: anyone else's is not found."""
-    personal_number = str(getattr(actor, "personal_number", "") or "")
+    personal_number = _proven_number(actor)
     if not personal_number:
         return None
     return Entry.objects.filter(pk=entry_id, subject=personal_number).first()

@@ -60,7 +60,10 @@ head_trust: Registry[HeadTrust] = Registry("tree head trust")
 
 
 def head_trust_get() -> HeadTrust | None:
-    return head_trust["platform"] if "platform" in head_trust else None
+    try:
+        return head_trust["platform"]
+    except KeyError:
+        return None
 
 
 def ledger_purpose_problem(certificate_text: str) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from egov.catalog.models import Agency
@@ -45,6 +46,9 @@ def _account_ensure(account: DemoAccount) -> bool:
             email_verified=True,
             is_superuser=account.kind == "admin",
         )
+    if account.personal_number and user.personal_number_proven_at is None:
+        # The operator made the account for this person: their number is theirs.
+        User.objects.filter(pk=user.pk).update(personal_number_proven_at=timezone.now())
     if (
         account.totp_secret_hex
         and not TOTPDevice.objects.filter(user=user, confirmed=True).exists()

@@ -262,6 +262,12 @@ def eid_verify(
             subject=personal_number,
         )
     request.session.pop(SESSION_EID_BINDING, None)
+    if user.personal_number_proven_at is None:
+        # The certificate carries the number: the account's number is the person's own.
+        user.personal_number_proven_at = timezone.now()
+        User.objects.filter(pk=user.pk, personal_number_proven_at__isnull=True).update(
+            personal_number_proven_at=user.personal_number_proven_at
+        )
     return user
 
 

@@ -86,6 +86,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("role in the agency"), max_length=16, choices=OfficialRole.choices, blank=True
     )
     email_verified = models.BooleanField(_("email verified"), default=False)
+    #: When the identification number was proven to be the person's own: by their e-ID
+    #: (its certificate carries the number) or by the operator who made the account. A
+    #: number typed at registration proves nothing: what the number alone would reveal
+    #: (who used the person's data) waits for this.
+    personal_number_proven_at = models.DateTimeField(
+        _("identification number proven"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When an e-ID, or the operator who made the account, proved that the "
+            "identification number is the person's own."
+        ),
+    )
     language = models.CharField(
         _("language for messages"),
         max_length=5,

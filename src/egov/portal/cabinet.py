@@ -284,12 +284,21 @@ def data_access(request: HttpRequest) -> HttpResponse:
     each with a link to its proof. The personal number is the account's own; nothing in the
     request can choose another."""
     user = _user(request)
-    accesses, missing = registry_data.data_accesses_of(actor=user)
+    proven = user.personal_number_proven_at is not None
+    # A number typed at registration proves nothing: until the person's e-ID proves it is
+    # theirs, nobody's data accesses are shown (nor asked of the registers).
+    accesses, missing = registry_data.data_accesses_of(actor=user) if proven else ([], [])
     page = Paginator(accesses, 50).get_page(request.GET.get("page"))
+    step_up = (
+        f"{reverse('identity:step_up')}?"
+        f"{urlencode({'level': LevelOfAssurance.HIGH.value, 'next': request.path})}"
+    )
     context = {
         "page": page,
         "missing": missing,
         "has_number": bool(user.personal_number),
+        "proven": proven,
+        "step_up_url": step_up,
         "legal_entities_register": registry_present("legal_entities"),
     }
     return render(request, "portal/cabinet/data_access.html", context)
