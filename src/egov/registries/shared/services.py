@@ -7,10 +7,28 @@ from typing import cast
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from egov.audit import record_many
 from egov.registries.shared.http import Caller
 from egov.registries.shared.models import DataAccessBase
+
+
+def user_pseudonym(user_id: str) -> str:
+    """What the ledger says of the person who made a read (an official's or a company
+    representative's ``<instance><personal number>``): a keyed pseudonym, the same for the
+    same person. The ledger's entries go to the person whose data was read (their proofs):
+    the reader's identification number stays in the register's own access log, where an
+    investigation maps a pseudonym back by computing it over that log's ``user_id``."""
+    if not user_id:
+        return ""
+    return "p-" + salted_hmac("egov.registries.ledger-user", user_id).hexdigest()[:24]
+
+
+def _ledger_data(register: str, row: DataAccessBase) -> dict[str, object]:
+    data: dict[str, object] = {"register": register, **row.as_json()}
+    data["user_id"] = user_pseudonym(str(data.get("user_id") or ""))
+    return data
 
 
 def data_access_record(
@@ -46,7 +64,7 @@ def data_access_record(
         record_many(
             "data.accessed",
             [
-                (row.subject, {"register": register, **row.as_json()})
+                (row.subject, _ledger_data(register, row))
                 for row in cast(list[DataAccessBase], rows)
             ],
             actor=caller.client[:200],
