@@ -87,7 +87,7 @@ def test_the_case_shows_who_signed_when_and_the_certificate_status(client, signe
     assert (
         f"Signed by Шымановіч Андрэй, {signature.signed_at.astimezone():%d.%m.%Y %H:%M:%S}" in page
     )
-    assert "Valid at the time of signing." in page
+    assert "Valid when it was signed and when the platform received it." in page
     assert "Revoked since" not in page
     assert signature.digest in page
 
@@ -100,7 +100,7 @@ def test_a_certificate_revoked_after_signing_still_made_a_valid_signature(
     office_log_in(client, clerk)
     page = _page(client, application)
     assert 'data-egov-signature="valid"' in page
-    assert "Valid at the time of signing." in page
+    assert "Valid when it was signed and when the platform received it." in page
     assert "Revoked since" in page
     assert "after signing: the signature, made before, still holds." in page
     # Both facts are shown, and the decision is not blocked by them.

@@ -116,7 +116,7 @@ def test_business_representative_signs_a_company_registration_and_verifies_the_d
     _open_case(decider, number)
     body = " ".join(decider.locator("main").inner_text().split())
     assert "Signed by Шымановіч Андрэй" in body
-    assert "Valid at the time of signing." in body
+    assert "Valid when it was signed and when the platform received it." in body
     assert fingerprint in body
     check_accessibility(decider)
     _submit(decider, decider.locator("#claim"))

@@ -185,3 +185,39 @@ def test_pem_input_and_unknown_purpose(pki):
     with pytest.raises(ValueError):
         validate_certificate(pem, chain_pem, purpose="anything")
     assert set(PURPOSES) == {"authentication", "signing", "document", "timestamp", "ocsp", "ledger"}
+
+
+@pytest.mark.parametrize("part", ["issuer", "subject of the chain"])
+def test_a_name_that_cannot_be_read_is_malformed_not_an_error(pki, part):
+    """A certificate loads, but one of its names holds an invalid UTF8String: reading it
+    raises in `cryptography`; validation says "malformed" for any caller."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    placeholder = b"@@@@"
+
+    def unreadable(certificate: x509.Certificate) -> x509.Certificate:
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        field = b"\x0c" + bytes([len(placeholder)]) + placeholder
+        return x509.load_der_x509_certificate(der.replace(field, field[:2] + b"\xff\xfe\xff\xfe"))
+
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, placeholder.decode())])
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    made = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    if part == "issuer":
+        result = validate_certificate(unreadable(made), _chain(pki), purpose="authentication")
+    else:
+        # A leaf of another issuer: the chain's certificates are looked through for it.
+        result = validate_certificate(made, [unreadable(made)], purpose="authentication")
+    assert (result.valid, result.reason) == (False, "malformed")

@@ -20,6 +20,7 @@ from typing import Any
 import structlog
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
+from django.utils import translation
 from django.utils.translation import gettext as _
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -99,16 +100,19 @@ def _cryptography(certificate: asn1_x509.Certificate) -> x509.Certificate:
 
 
 def _run(function: Any, *args: Any, **kwargs: Any) -> Any:
-    """pyHanko's validator runs its own event loop: in a thread when one is running here."""
+    """pyHanko's validator runs its own event loop: in a thread when one is running here,
+    in the language of this one (the messages it writes are the reader's)."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return function(*args, **kwargs)
     outcome: dict[str, Any] = {}
+    language = translation.get_language()
 
     def target() -> None:
         try:
-            outcome["value"] = function(*args, **kwargs)
+            with translation.override(language):
+                outcome["value"] = function(*args, **kwargs)
         except BaseException as error:  # handed back to the caller's thread
             outcome["error"] = error
 
@@ -203,7 +207,11 @@ def _verify(reader: PdfFileReader, signature: Any, data: bytes) -> Report:
         problems.append(_("The signer's certificate was not issued by this platform."))
     if not timestamped:
         problems.append(_("The signature has no valid timestamp."))
-    if not at_signing.good:
+    if at_signing.code == "wrong_usage":
+        # A certificate of the platform, but not one for signing documents (a gateway's,
+        # the timestamp authority's): its signature makes no document of the state.
+        problems.append(_("The signer's certificate is not one for signing documents."))
+    elif not at_signing.good:
         problems.append(_("The signer's certificate was not valid when the document was signed."))
     report = Report(
         valid=not problems,

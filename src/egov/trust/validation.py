@@ -182,7 +182,11 @@ def validate_certificate(
     cached = _cache_get(key)
     if cached is not None:
         return _result(cached[0], status=cached[1], revoked_at=cached[2])
-    result = _validate(leaf, intermediates, purpose=purpose, at=at)
+    try:
+        result = _validate(leaf, intermediates, purpose=purpose, at=at)
+    except ValueError as error:  # a name or an extension that loads but cannot be read
+        logger.info("validation_malformed", error=str(error)[:200])
+        return _result(MALFORMED)
     if result.reason not in _NOT_CACHED:
         if at is not None:
             seconds = _CACHE_SECONDS_AT
