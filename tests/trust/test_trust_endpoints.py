@@ -237,6 +237,44 @@ def test_trust_setup_issues_the_platform_certificates_once(tmp_path, settings):
     ]
 
 
+def test_trust_setup_replaces_a_certificate_issued_before_its_profile_gained_a_purpose(
+    tmp_path, settings
+):
+    """A document-signing certificate of an older profile (no RFC 9336 documentSigning) is
+    refused for documents: `egov trust setup` issues a new one in its place, once."""
+    from egov.catalog.models import Agency
+    from egov.trust.pki import certificate_issue
+    from egov.trust.pki.profiles import PROFILES, Profile
+
+    directory = tmp_path / "older"
+    settings.PKI_DIR = directory
+    call_command("pki", "init", stdout=io.StringIO())
+    Agency.objects.get_or_create(code="OLD", defaults={"name": "Old agency", "short_name": "O"})
+    current = PROFILES["document-signing"]
+    older = Profile(name=current.name, key_usages=current.key_usages, validity=current.validity)
+    PROFILES["document-signing"] = older
+    try:
+        certificate_issue(
+            directory=directory,
+            profile="document-signing",
+            common_name="Old agency",
+            name="agency-old-documents",
+        )
+    finally:
+        PROFILES["document-signing"] = current
+    call_command("trust", "setup", stdout=io.StringIO())
+    entries = [
+        e for e in certificates_list(directory=directory) if e["name"] == "agency-old-documents"
+    ]
+    assert len(entries) == 2
+    renewed = load_certificate(directory / "issued" / "agency-old-documents.cert.pem")
+    usages = renewed.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36") in list(usages)
+    again = io.StringIO()
+    call_command("trust", "setup", stdout=again)
+    assert "0 certificates issued" in again.getvalue()
+
+
 def test_trust_setup_without_a_pki_is_a_clear_error(tmp_path, settings):
     from django.core.management.base import CommandError
 

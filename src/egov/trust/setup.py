@@ -28,6 +28,7 @@ from egov.trust.pki import (
     crl_issue,
     pki_init,
 )
+from egov.trust.pki.profiles import profile_get
 
 logger = structlog.get_logger(__name__)
 
@@ -160,10 +161,24 @@ class Agency:
         return shortest.encode()[:X520_NAME_MAX].decode(errors="ignore")
 
 
+def _fits_profile(issued: IssuedCertificate, profile: str) -> bool:
+    """Whether the certificate carries every extended key usage its profile names now."""
+    wanted = set(profile_get(profile).extended_key_usages)
+    if not wanted:
+        return True
+    try:
+        certificate = x509.load_pem_x509_certificate(issued.certificate_path.read_bytes())
+        usages = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return False
+    return wanted <= set(usages)
+
+
 def trust_setup(*, agencies: Iterable[Agency], actor: Any = None) -> list[IssuedCertificate]:
     """Issue what the platform signs with and is missing: the OCSP responder, the TSA, the
     ledger and each agency's document-signing certificate. Idempotent: a certificate in
-    force is kept. Returns the certificates issued now."""
+    force is kept, unless its profile has since gained a key purpose it lacks (it is then
+    revoked as superseded and issued again). Returns the certificates issued now."""
     directory = pki_directory()
     if not (directory / "issuing.cert.pem").exists():
         raise PkiError(f"{directory}: the PKI is not initialised (run `egov pki init`)")
@@ -194,8 +209,16 @@ def trust_setup(*, agencies: Iterable[Agency], actor: Any = None) -> list[Issued
     ]
     issued = []
     for name, profile, common_name, organisation in wanted:
-        if certificate_current(directory=directory, name=name) is not None:
+        current = certificate_current(directory=directory, name=name)
+        if current is not None and _fits_profile(current, profile):
             continue
+        if current is not None:
+            # Issued before its profile gained a key purpose (RFC 9336 documentSigning, the
+            # ledger's): validation refuses it for its work, so a new one takes its place.
+            logger.warning("trust_certificate_outdated", name=name, profile=profile)
+            platform_certificate_revoke(
+                serial=current.serial, reason="superseded", actor=actor, directory=directory
+            )
         issued.append(
             platform_certificate_issue(
                 profile=profile,
