@@ -75,39 +75,6 @@ def run(quick: bool = False) -> list[dict]:
 # --- inside the worker process --------------------------------------------------------------
 
 
-class _Signer:
-    """A P-256 key made for the run: the bench measures the ledger, not the PKI."""
-
-    def __init__(self) -> None:
-        import datetime
-
-        from cryptography import x509
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-        from cryptography.x509.oid import NameOID
-
-        self.key = ec.generate_private_key(ec.SECP256R1())
-        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench ledger")])
-        now = datetime.datetime.now(datetime.UTC)
-        self.certificate = (
-            x509.CertificateBuilder()
-            .subject_name(name)
-            .issuer_name(name)
-            .public_key(self.key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now)
-            .not_valid_after(now + datetime.timedelta(days=1))
-            .sign(self.key, hashes.SHA256())
-        )
-        self.chain: list = []
-
-    def sign(self, data: bytes) -> bytes:
-        from cryptography.hazmat.primitives import hashes
-        from cryptography.hazmat.primitives.asymmetric import ec
-
-        return self.key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-
 def _rate(count: int, seconds: float) -> float:
     return count / seconds if seconds > 0 else float("inf")
 
@@ -126,12 +93,18 @@ def _worker(label: str, quick: bool) -> list[dict]:
     from egov.audit import record, record_many
     from egov.audit.models import Entry
     from egov.audit.services import entries_sequence, entry_proof, tree_head_sign, tree_size
-    from egov.audit.signing import head_signers
+    from egov.audit.signing import head_trust_get
     from egov.audit.verify import ledger_verify, proof_verify
+    from egov.trust.setup import platform_pki_init, trust_setup
 
-    signer = _Signer()
-    head_signers.register("bench")(lambda: signer)
-    settings.AUDIT_SIGNER = "bench"
+    # The platform's own ledger certificate (the heads' certificates are checked against
+    # the PKI by `egov audit verify`), in the run's scratch data folder.
+    platform_pki_init(actor="bench")
+    trust_setup(agencies=[], actor="bench")
+    settings.AUDIT_SIGNER = "ledger"
+    trust = head_trust_get()
+    assert trust is not None
+    anchors = trust.anchors()
     rows: list[dict] = []
 
     def row(measure: str, value: float, unit: str, **extra: object) -> None:
@@ -256,7 +229,7 @@ def _worker(label: str, quick: bool) -> list[dict]:
     )
     started = time.perf_counter()
     for _ in range(50):
-        assert proof_verify(proof).ok
+        assert proof_verify(proof, anchors=anchors).ok
     row("proof check offline", (time.perf_counter() - started) / 50 * 1000, "ms")
     random.seed(1)
     return rows

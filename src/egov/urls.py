@@ -17,7 +17,7 @@ urlpatterns += i18n_patterns(
     path("office/", include("egov.backoffice.urls")),
     path("demo/", include("egov.demo.urls")),
     path("verify/", include("egov.documents.urls")),
-    path("audit/", include("egov.audit.urls")),
+    path("audit/", include("egov.portal.audit_urls")),
     path("admin/", admin_site.urls),
     prefix_default_language=True,
 )

@@ -482,8 +482,8 @@ def test_no_signer_gives_a_message_not_an_error(client, settings):
 
 def test_a_number_nobody_proved_shows_nobodys_data(client, ledger_signer):
     """Someone registers with another person's identification number (registration checks
-    only its form): until their e-ID proves it is theirs, the page shows nobody's data and
-    no proof is given, whatever the level of the session."""
+    only its form): until the account holder proves it with the e-ID, the page shows nobody's
+    data and no proof is given after a password and a second factor."""
     squatter = UserFactory(personal_number_proven_at=None)
     entries = _recorded(
         POPULATION_LOG,
@@ -499,7 +499,16 @@ def test_a_number_nobody_proved_shows_nobodys_data(client, ledger_signer):
     assert "req-9" not in html and _proof_url(entries[0]) not in html
     assert client.get(_proof_url(entries[0])).status_code == 404
 
-    squatter.personal_number_proven_at = timezone.now()  # as the e-ID step-up does
+    # The e-ID that carries the number opened this session: its holder sees their data, and
+    # that proves nothing for the password (whoever set it may not be the number's owner).
+    login(client, squatter, assurance="high")
+    html = unescape(client.get(PAGE).content.decode())
+    assert "req-9" in html and "confirm with your e-ID" not in html
+    assert client.get(_proof_url(entries[0])).status_code == 200
+    login(client, squatter)
+    assert "req-9" not in unescape(client.get(PAGE).content.decode())
+
+    squatter.personal_number_proven_at = timezone.now()  # as a step-up from a password does
     squatter.save(update_fields=["personal_number_proven_at"])
     html = unescape(client.get(PAGE).content.decode())
     assert "req-9" in html and "confirm with your e-ID" not in html

@@ -218,7 +218,7 @@ def test_the_portal_asks_only_the_registers_the_country_has(country) -> None:
     citizen = UserFactory(personal_number=CITIZEN, kind="business")
     exchange_get_json(service=PERSON, path=CITIZEN, user_id=user_id_for(citizen), purpose="prefill")
 
-    accesses, missing = registry_data.data_accesses_of(actor=citizen)
+    accesses, missing = registry_data.data_accesses_of(actor=citizen, identity_proven=True)
 
     assert missing == []
     assert accesses and {access.registry for access in accesses} == {"Population register"}

@@ -318,16 +318,23 @@ def test_the_demo_seed_issues_e_id_files_with_the_readme_passwords(tmp_path) -> 
         assert f"`{password}`" in readme
 
 
-def test_the_e_id_proves_the_accounts_identification_number(client, person, eid) -> None:  # type: ignore[no-untyped-def]
+def test_a_step_up_from_a_password_login_proves_the_accounts_number(client, person, eid) -> None:  # type: ignore[no-untyped-def]
+    """The password and the e-ID carrying the account's number in one session: the same
+    person holds both, the number is theirs. An e-ID login alone proves nothing of who set
+    the password (someone may have registered with another person's number)."""
     User.objects.filter(pk=person.pk).update(personal_number_proven_at=None)
+    assert client.post(LOGIN, _answer(eid, _challenge(client))).status_code == 302
+    assert User.objects.get(pk=person.pk).personal_number_proven_at is None
+    response = client.post(STEP_UP, {**_answer(eid, _challenge(client)), "next": "/en/account/"})
+    assert response.status_code == 302  # a step-up from a session the e-ID opened
+    assert User.objects.get(pk=person.pk).personal_number_proven_at is None
+    client.logout()
+
     client.force_login(User.objects.get(pk=person.pk))
     session = client.session
-    session[SESSION_LOA] = LevelOfAssurance.LOW
+    session[SESSION_LOA] = LevelOfAssurance.SUBSTANTIAL
     session.save()
     response = client.post(STEP_UP, {**_answer(eid, _challenge(client)), "next": "/en/account/"})
     assert response.status_code == 302
     proven = User.objects.get(pk=person.pk).personal_number_proven_at
     assert proven is not None
-    client.logout()
-    assert client.post(LOGIN, _answer(eid, _challenge(client))).status_code == 302
-    assert User.objects.get(pk=person.pk).personal_number_proven_at == proven  # kept

@@ -626,16 +626,17 @@ def _purposes(recorded: Any, language: str) -> tuple[AccessPurpose, ...]:
     return tuple(purposes)
 
 
-def data_accesses_of(*, actor: User) -> tuple[list[DataAccess], list[str]]:
+def data_accesses_of(*, actor: User, identity_proven: bool) -> tuple[list[DataAccess], list[str]]:
     """Every access to the signed-in person's data, newest first, from the audit ledger's
     ``data.accessed`` entries (each register records its reads there in the same transaction
     as its own log), each with the entry's id for its proof. Only ever the actor's own: the
-    personal number comes from the account, never from the request. Purposes and their legal
+    personal number comes from the account, never from the request, and counts only when
+    ``identity_proven`` (see ``portal.cabinet.identity_proven``). Purposes and their legal
     basis are the ones the access right declares, in the language of the page. The second
     value, the registers that could not be asked, stays empty: the ledger is local."""
     registry_names = dict(ACCESS_LOGS)
     raw: list[tuple[Mapping[str, Any], str, int]] = []
-    for entry in data_accesses_about(actor=actor):
+    for entry in data_accesses_about(actor=actor, identity_proven=identity_proven):
         item = entry.data if isinstance(entry.data, Mapping) else {}
         register = str(item.get("register", ""))
         raw.append((item, str(registry_names.get(register, register)), int(entry.pk)))

@@ -262,12 +262,6 @@ def eid_verify(
             subject=personal_number,
         )
     request.session.pop(SESSION_EID_BINDING, None)
-    if user.personal_number_proven_at is None:
-        # The certificate carries the number: the account's number is the person's own.
-        user.personal_number_proven_at = timezone.now()
-        User.objects.filter(pk=user.pk, personal_number_proven_at__isnull=True).update(
-            personal_number_proven_at=user.personal_number_proven_at
-        )
     return user
 
 
@@ -311,8 +305,17 @@ def eid_step_up(
             subject=user.personal_number or "",
             actor=request.user if request.user.is_authenticated else "",
         )
+    before = request.session.get(SESSION_LOA)
     request.session.cycle_key()  # a stronger session gets a new key
     request.session[SESSION_LOA] = LevelOfAssurance.HIGH
+    if before != LevelOfAssurance.HIGH and user.personal_number_proven_at is None:
+        # A session the account's password opened, now confirmed by the e-ID that carries
+        # the account's number: one person holds both, the number is theirs. (An e-ID
+        # login alone says nothing of who set the password.)
+        user.personal_number_proven_at = timezone.now()
+        User.objects.filter(pk=user.pk, personal_number_proven_at__isnull=True).update(
+            personal_number_proven_at=user.personal_number_proven_at
+        )
     with transaction.atomic():
         record(
             "login.assurance_raised",

@@ -3,6 +3,7 @@ information, withdrawing, rating, the inbox and API tokens. Only ever the person
 
 from __future__ import annotations
 
+import json
 from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
@@ -18,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from egov.audit.selectors import entry_of
+from egov.audit.services import LedgerError, entry_proof
 from egov.cases import registry_data, services
 from egov.cases import selectors as cases
 from egov.cases.answers import form_fields
@@ -276,6 +279,40 @@ def message_detail(request: HttpRequest, message_id: Any) -> HttpResponse:
     return render(request, "portal/cabinet/message.html", {"message": message})
 
 
+def identity_proven(request: HttpRequest, user: User) -> bool:
+    """Whether the account's identification number may stand for the person signed in: a
+    number typed at registration proves nothing. It does once the account holder proved it
+    with their e-ID (a step-up from a password login: the same person holds the password and
+    the e-ID) or the operator made the account; or in a session the e-ID itself opened (its
+    certificate carries the number). An e-ID login alone proves nothing for the password:
+    whoever registered the number might not be its owner."""
+    if user.personal_number_proven_at is not None:
+        return True
+    return identity.session_meets(request=request, required=LevelOfAssurance.HIGH)
+
+
+@login_required
+@never_cache
+@require_safe
+def proof_download(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """The proof of a ledger entry about the person: its inclusion proof in a signed tree
+    head (as ``egov audit proof`` prints it), to check with ``egov audit verify-proof`` or
+    any RFC 9162 tool. Anyone else's, or before the number is proven, is not found."""
+    user = _user(request)
+    entry = entry_of(actor=user, entry_id=entry_id, identity_proven=identity_proven(request, user))
+    if entry is None:
+        raise Http404
+    try:
+        proof = entry_proof(entry)
+    except LedgerError:
+        return render(request, "audit/proof_unavailable.html", status=503)
+    response = HttpResponse(
+        json.dumps(proof, indent=2), content_type="application/json; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="ledger-proof-{entry.pk}.json"'
+    return response
+
+
 @login_required
 @never_cache
 @require_safe
@@ -284,10 +321,10 @@ def data_access(request: HttpRequest) -> HttpResponse:
     each with a link to its proof. The personal number is the account's own; nothing in the
     request can choose another."""
     user = _user(request)
-    proven = user.personal_number_proven_at is not None
-    # A number typed at registration proves nothing: until the person's e-ID proves it is
-    # theirs, nobody's data accesses are shown (nor asked of the registers).
-    accesses, missing = registry_data.data_accesses_of(actor=user) if proven else ([], [])
+    proven = identity_proven(request, user)
+    accesses, missing = (
+        registry_data.data_accesses_of(actor=user, identity_proven=True) if proven else ([], [])
+    )
     page = Paginator(accesses, 50).get_page(request.GET.get("page"))
     step_up = (
         f"{reverse('identity:step_up')}?"
