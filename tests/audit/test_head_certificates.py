@@ -12,9 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from django.core.management import CommandError, call_command
 
 from egov.audit import merkle, record_many
@@ -24,6 +23,7 @@ from egov.audit.verify import ledger_verify, proof_verify
 from egov.trust.pki import certificate_issue, certificate_revoke
 from egov.trust.pki.keys import load_certificate, load_certificates, load_private_key, sign
 from egov.trust.validation import cache_clear
+from tests.trust.signer_support import ca_make
 
 pytestmark = pytest.mark.django_db
 
@@ -33,21 +33,9 @@ def _pem(certificate: x509.Certificate) -> str:
 
 
 def _self_made() -> tuple[ec.EllipticCurvePrivateKey, str]:
-    """A key and a certificate anyone can make, with the ledger's own name on it."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "egov audit ledger")])
-    now = datetime.now(UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - timedelta(days=1))
-        .not_valid_after(now + timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return key, _pem(certificate)
+    """A key and a certificate anyone can make."""
+    made = ca_make()
+    return made.key, _pem(made.certificate)
 
 
 def _platform_key(pki, profile: str, name: str):  # type: ignore[no-untyped-def]

@@ -5,23 +5,18 @@ matches the application is shown as broken and blocks the decision."""
 
 from __future__ import annotations
 
-import datetime
 import html
 
 import pytest
-from django.utils import timezone
 
 from egov.cases import services
 from egov.cases.models import Application, ApplicationEvent
-from egov.cases.signatures import signature_submission_parse, submission_content
 from egov.cases.workflow import TransitionNotAllowed
-from egov.core.worker import tasks_run_pending
 from egov.identity.models import User
 from egov.trust.pki import certificate_revoke
-from tests.backoffice.conftest import office_log_in, published
-from tests.cases.eid import platform_eid
+from tests.backoffice.conftest import office_log_in
+from tests.cases.eid import VAT_ANSWERS, vat_registration_signed
 from tests.factories import OfficialFactory
-from tests.registrydata.stub import ENTITY_SERVICE
 from tests.trust import pki_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -30,41 +25,11 @@ pytestmark = pytest.mark.django_db
 module_pki = pki_fixtures.module_pki
 pki = pki_fixtures.pki
 
-VAT = "MNS-VAT-REG"
-TRADER = "MA1953684"
-DIRECTOR = "3010180A001PB8"
-ANSWERS = {"reason": "voluntary", "vat_from": "2027-02-01", "email": "b@example.org"}
-
 
 @pytest.fixture
 def signed(exchange, pki, settings, tmp_path):  # type: ignore[no-untyped-def]
     """A VAT registration signed by the director, submitted; and the director's e-ID."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    exchange.answer(ENTITY_SERVICE, TRADER, {"unp": TRADER, "status": "active"})
-    business = User.objects.get(email="business@demo.egov.example")
-    eid = platform_eid(pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
-    version = published(VAT)
-    content = submission_content(
-        service_code=VAT, version_number=version.number, answers=ANSWERS, attachments=[]
-    )
-    application, _created = services.application_submit(
-        applicant=business,
-        version=version,
-        data=ANSWERS,
-        idempotency_key="signed-vat",
-        language="en",
-        on_behalf_unp=TRADER,
-        signature=signature_submission_parse(
-            # A little earlier than now: a revocation in the test's same second comes after.
-            cms_base64=eid.sign_base64(
-                content.digest, at=timezone.now() - datetime.timedelta(seconds=30)
-            ),
-            certificate_pem=eid.certificate_pem,
-        ),
-    )
-    tasks_run_pending()
-    application.refresh_from_db()
-    return application, eid
+    return vat_registration_signed(exchange, pki, settings, tmp_path)
 
 
 @pytest.fixture
@@ -115,7 +80,9 @@ def test_a_signature_that_no_longer_matches_is_broken_and_blocks_the_decision(
     client, signed, clerk
 ):  # type: ignore[no-untyped-def]
     application, _eid = signed
-    Application.objects.filter(pk=application.pk).update(data={**ANSWERS, "vat_from": "2020-01-01"})
+    Application.objects.filter(pk=application.pk).update(
+        data={**VAT_ANSWERS, "vat_from": "2020-01-01"}
+    )
     office_log_in(client, clerk)
     page = _page(client, application)
     assert 'data-egov-signature="broken"' in page

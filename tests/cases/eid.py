@@ -172,3 +172,50 @@ def platform_eid(
     assert issued.certificate is not None
     _root, issuing = ca_certificates(directory=directory)
     return EId(certificate=issued.certificate, key=key, chain=(issuing,))
+
+
+#: A VAT registration the demo business's director signs (the back office's and the
+#: re-check's tests).
+VAT = "MNS-VAT-REG"
+TRADER = "MA1953684"
+DIRECTOR = "3010180A001PB8"
+VAT_ANSWERS = {"reason": "voluntary", "vat_from": "2027-02-01", "email": "b@example.org"}
+
+
+def vat_registration_signed(exchange: Any, pki: Any, settings: Any, tmp_path: Any) -> Any:
+    """A VAT registration signed by the director half a minute ago (a revocation in the
+    test's own second comes after it) and submitted now; returns it and the director's e-ID."""
+    from django.utils import timezone
+
+    from egov.cases import services
+    from egov.cases.signatures import signature_submission_parse, submission_content
+    from egov.core.worker import tasks_run_pending
+    from egov.identity.models import User
+    from tests.factories import published
+    from tests.registrydata.stub import ENTITY_SERVICE
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    exchange.answer(ENTITY_SERVICE, TRADER, {"unp": TRADER, "status": "active"})
+    business = User.objects.get(email="business@demo.egov.example")
+    eid = platform_eid(pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
+    version = published(VAT)
+    content = submission_content(
+        service_code=VAT, version_number=version.number, answers=VAT_ANSWERS, attachments=[]
+    )
+    application, _created = services.application_submit(
+        applicant=business,
+        version=version,
+        data=VAT_ANSWERS,
+        idempotency_key="signed-vat",
+        language="en",
+        on_behalf_unp=TRADER,
+        signature=signature_submission_parse(
+            cms_base64=eid.sign_base64(
+                content.digest, at=timezone.now() - datetime.timedelta(seconds=30)
+            ),
+            certificate_pem=eid.certificate_pem,
+        ),
+    )
+    tasks_run_pending()
+    application.refresh_from_db()
+    return application, eid

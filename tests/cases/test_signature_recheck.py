@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.utils import timezone
 
-from egov.cases import services
 from egov.cases.models import Application, ApplicationSignature
 from egov.cases.signatures import (
     application_signed_content,
@@ -20,14 +18,9 @@ from egov.cases.signatures import (
     signature_store,
     signature_submission_parse,
     signature_verify,
-    submission_content,
 )
-from egov.core.worker import tasks_run_pending
-from egov.identity.models import User
 from egov.trust.pki import certificate_entry, certificate_revoke
-from tests.cases.eid import EId, platform_eid
-from tests.factories import published
-from tests.registrydata.stub import ENTITY_SERVICE
+from tests.cases.eid import DIRECTOR, TRADER, EId, platform_eid, vat_registration_signed
 from tests.trust import pki_fixtures
 
 pytestmark = pytest.mark.django_db
@@ -36,10 +29,6 @@ pytestmark = pytest.mark.django_db
 module_pki = pki_fixtures.module_pki
 pki = pki_fixtures.pki
 
-VAT = "MNS-VAT-REG"
-TRADER = "MA1953684"
-DIRECTOR = "3010180A001PB8"
-ANSWERS = {"reason": "voluntary", "vat_from": "2027-02-01", "email": "b@example.org"}
 BLOCKED = (
     "The applicant's e-ID certificate was not valid when the signature was received, so the "
     "application cannot be decided: "
@@ -47,33 +36,9 @@ BLOCKED = (
 
 
 @pytest.fixture
-def signed(exchange, pki, settings, tmp_path) -> tuple[Application, EId]:
-    """A VAT registration signed by the director half a minute ago and submitted now."""
-    settings.MEDIA_ROOT = tmp_path / "media"
-    exchange.answer(ENTITY_SERVICE, TRADER, {"unp": TRADER, "status": "active"})
-    business = User.objects.get(email="business@demo.egov.example")
-    eid = platform_eid(pki, DIRECTOR, surname="Шымановіч", given_name="Андрэй")
-    version = published(VAT)
-    content = submission_content(
-        service_code=VAT, version_number=version.number, answers=ANSWERS, attachments=[]
-    )
-    application, _created = services.application_submit(
-        applicant=business,
-        version=version,
-        data=ANSWERS,
-        idempotency_key="signed-vat",
-        language="en",
-        on_behalf_unp=TRADER,
-        signature=signature_submission_parse(
-            cms_base64=eid.sign_base64(
-                content.digest, at=timezone.now() - datetime.timedelta(seconds=30)
-            ),
-            certificate_pem=eid.certificate_pem,
-        ),
-    )
-    tasks_run_pending()
-    application.refresh_from_db()
-    return application, eid
+def signed(exchange, pki, settings, tmp_path):  # type: ignore[no-untyped-def]
+    """A VAT registration signed by the director, submitted; and the director's e-ID."""
+    return vat_registration_signed(exchange, pki, settings, tmp_path)
 
 
 def _revoke(directory, eid: EId) -> datetime.datetime:
