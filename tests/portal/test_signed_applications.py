@@ -404,6 +404,27 @@ def test_the_api_submits_a_signed_tax_appeal_with_its_files(business, director_e
     assert application_signed_content(application).content == content.content
 
 
+def _posted_in_each_language(client, posted, key: str):  # type: ignore[no-untyped-def]
+    """The VAT registration with ``posted`` as its signature, sent through the API once in
+    English and once in Russian (each with its own idempotency key)."""
+    for language in ("en", "ru"):
+        yield (
+            language,
+            client.post(
+                API,
+                {
+                    "service": VAT,
+                    "on_behalf_unp": TRADER,
+                    "answers": VAT_ANSWERS,
+                    "signature": posted,
+                },
+                format="json",
+                HTTP_IDEMPOTENCY_KEY=f"{key}-{language}",
+                HTTP_ACCEPT_LANGUAGE=language,
+            ),
+        )
+
+
 @pytest.mark.parametrize(
     ("signature", "code", "message"),
     [
@@ -447,14 +468,7 @@ def test_the_api_refuses_an_invalid_signature_with_a_translated_problem(  # type
                 service_code=VAT, version_number=version, answers=VAT_ANSWERS, attachments=[]
             ),
         )
-    for language in ("en", "ru"):
-        response = client.post(
-            API,
-            {"service": VAT, "on_behalf_unp": TRADER, "answers": VAT_ANSWERS, "signature": posted},
-            format="json",
-            HTTP_IDEMPOTENCY_KEY=f"signed-api-bad-{language}",
-            HTTP_ACCEPT_LANGUAGE=language,
-        )
+    for language, response in _posted_in_each_language(client, posted, "signed-api-bad"):
         assert response.status_code == 400, response.content
         assert response["Content-Type"] == "application/problem+json"
         problem = response.json()
@@ -482,14 +496,7 @@ def test_the_api_refuses_a_signing_time_backdated_to_before_a_revocation(busines
         "certificate": eid.certificate_pem,
         "chain": eid.chain_pem,
     }
-    for language in ("en", "ru"):
-        response = client.post(
-            API,
-            {"service": VAT, "on_behalf_unp": TRADER, "answers": VAT_ANSWERS, "signature": posted},
-            format="json",
-            HTTP_IDEMPOTENCY_KEY=f"signed-api-backdated-{language}",
-            HTTP_ACCEPT_LANGUAGE=language,
-        )
+    for language, response in _posted_in_each_language(client, posted, "signed-api-backdated"):
         assert response.status_code == 400, response.content
         problem = response.json()
         assert problem["code"] == "signature_invalid"
